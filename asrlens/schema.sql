@@ -1,0 +1,219 @@
+-- asrlens public schema.
+--
+-- This file is the public API of the database: users query these tables and views with
+-- `asrlens sql` or any DuckDB client. It is applied idempotently on every write connection
+-- (CREATE ... IF NOT EXISTS); `schema_version` records which version a file holds, and
+-- asrlens/db.py migrates older files forward without losing data.
+--
+-- Conventions: times in seconds (`_s`), levels in dB relative to full scale (`_dbfs`),
+-- fractions in [0, 1], rates (wer, mer, ...) as fractions, not percentages.
+-- Paths are POSIX, relative to `datasets.root`. No foreign-key constraints (DuckDB cannot
+-- update rows that others reference); the keys named in comments are the join keys.
+
+-- One row per schema version applied to this file.
+CREATE TABLE IF NOT EXISTS schema_version (
+    version     INTEGER PRIMARY KEY,
+    applied_at  TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+
+------------------------------------------------------------------------------------------
+-- Ingest
+------------------------------------------------------------------------------------------
+
+-- One row per ingested dataset. `name` defaults to the folder or zip name.
+CREATE TABLE IF NOT EXISTS datasets (
+    name          VARCHAR PRIMARY KEY,
+    source        VARCHAR NOT NULL,   -- what the user passed: absolute path of the folder or .zip
+    root          VARCHAR NOT NULL,   -- absolute folder the audio paths are relative to (a zip is extracted here)
+    labels_path   VARCHAR,            -- labels file, relative to root (NULL: none found)
+    labels_format VARCHAR,            -- 'ljspeech' (no header, '|'-separated) or 'csv' / 'tsv' with a header
+    n_labels      INTEGER,            -- label lines parsed into utterances
+    n_audio       INTEGER,            -- audio files found under root
+    ingested_at   TIMESTAMP NOT NULL
+);
+
+-- One row per labelled utterance (key: dataset, utt_id).
+CREATE TABLE IF NOT EXISTS utterances (
+    dataset               VARCHAR NOT NULL,  -- datasets.name
+    utt_id                VARCHAR NOT NULL,  -- first field of the labels line, e.g. 'LJ001-0001'
+    transcript            VARCHAR NOT NULL,  -- raw transcript (2nd field), as written
+    normalized_transcript VARCHAR,           -- 3rd field (numbers, abbreviations spelled out); NULL when absent
+    audio_path            VARCHAR,           -- audio file relative to datasets.root; NULL when the audio is missing
+    labels_line           INTEGER,           -- 1-based line number in the labels file
+    PRIMARY KEY (dataset, utt_id)
+);
+
+-- One row per audio file found under the dataset root, readable or not (key: dataset, path).
+-- Statistics are NULL when the file could not be decoded (see ingest_issues).
+CREATE TABLE IF NOT EXISTS audio_files (
+    dataset          VARCHAR NOT NULL,
+    path             VARCHAR NOT NULL,   -- relative to datasets.root, e.g. 'wavs/LJ001-0001.wav'
+    utt_id           VARCHAR,            -- utterance it belongs to; NULL for audio without a label
+    format           VARCHAR,            -- libsndfile container: 'WAV', 'FLAC', 'OGG', 'MP3', ...
+    subtype          VARCHAR,            -- sample encoding: 'PCM_16', 'PCM_24', 'FLOAT', ...
+    sample_rate      INTEGER,            -- Hz
+    channels         INTEGER,
+    frames           BIGINT,             -- samples per channel
+    duration_s       DOUBLE,             -- frames / sample_rate
+    bytes            BIGINT,             -- file size
+    mtime            DOUBLE,             -- modification time (Unix seconds); with bytes, decides re-reads
+    sha256           VARCHAR,            -- hex digest of the file's bytes
+    peak_dbfs        DOUBLE,             -- max |sample| in dBFS over all channels (-inf stored as NULL for digital silence)
+    rms_dbfs         DOUBLE,             -- RMS level in dBFS over all channels (NULL for digital silence)
+    clipped_fraction DOUBLE,             -- fraction of samples with |x| >= 0.999 full scale
+    silence_fraction DOUBLE,             -- fraction of 25 ms frames more than 40 dB below the file's peak
+    PRIMARY KEY (dataset, path)
+);
+
+-- Everything ingest could not use, one row per problem. Replaced on each ingest of the dataset,
+-- so it always describes the dataset as it is now. kind is one of:
+--   missing_audio     a label whose audio file does not exist
+--   unlabelled_audio  an audio file no label refers to
+--   duplicate_id      a label id seen before (the first one is kept)
+--   bad_line          a labels line with the wrong number of fields or an empty id
+--   undecodable_text  a labels line that is not valid UTF-8 (decoded with replacement characters)
+--   empty_audio       a zero-length file, or a header with zero frames
+--   corrupt_audio     a file libsndfile cannot decode (truncated, not audio, ...)
+--   unsafe_path       an id or zip entry that would escape the dataset folder ('../', absolute)
+--   bad_archive       the .zip itself is not a readable zip
+--   no_labels         no labels file was found
+CREATE TABLE IF NOT EXISTS ingest_issues (
+    dataset  VARCHAR NOT NULL,
+    kind     VARCHAR NOT NULL,
+    utt_id   VARCHAR,   -- utterance concerned, when there is one
+    path     VARCHAR,   -- file concerned (labels file or audio), relative to root
+    line     INTEGER,   -- 1-based line in the labels file, for label problems
+    message  VARCHAR NOT NULL
+);
+
+------------------------------------------------------------------------------------------
+-- Inference and scoring
+------------------------------------------------------------------------------------------
+
+-- One row per inference run (key: run_id). Re-invoking `asrlens infer --run NAME` resumes it.
+CREATE TABLE IF NOT EXISTS runs (
+    run_id            VARCHAR PRIMARY KEY,  -- the run's name (--run)
+    dataset           VARCHAR NOT NULL,     -- datasets.name
+    engine            VARCHAR NOT NULL,     -- 'wav2vec2', 'pocketsphinx', ...
+    model             VARCHAR NOT NULL,     -- e.g. 'WAV2VEC2_ASR_BASE_960H', 'en-us'
+    checkpoint        VARCHAR,              -- weights file used (absolute path), NULL when bundled
+    checkpoint_sha256 VARCHAR,
+    normalizer        VARCHAR NOT NULL,     -- name of the text normalization (see README)
+    reference_column  VARCHAR NOT NULL,     -- 'normalized_transcript' or 'transcript'
+    device            VARCHAR NOT NULL,     -- 'cpu', 'cuda', 'cuda:0', ...
+    precision         VARCHAR NOT NULL,     -- 'fp32', 'bf16', 'fp16'
+    options           JSON,                 -- engine options (chunk length, batch size, ...)
+    versions          JSON,                 -- library versions: asrlens, torch, torchaudio, jiwer, ...
+    status            VARCHAR NOT NULL,     -- 'running', 'interrupted', 'failed', 'finished'
+    started_at        TIMESTAMP NOT NULL,
+    finished_at       TIMESTAMP,
+    files_total       INTEGER,              -- files with audio the run covers
+    audio_s           DOUBLE,               -- audio seconds transcribed so far
+    wall_s            DOUBLE                -- wall-clock seconds spent, summed over resumes
+);
+
+-- One row per (run, utterance) processed. Texts of both sides, raw and normalized.
+CREATE TABLE IF NOT EXISTS transcripts (
+    run_id     VARCHAR NOT NULL,
+    utt_id     VARCHAR NOT NULL,
+    ref_raw    VARCHAR,          -- reference as read from `runs.reference_column`
+    ref_norm   VARCHAR,          -- reference after `runs.normalizer`
+    hyp_raw    VARCHAR,          -- recognizer output as decoded; NULL when error is set
+    hyp_norm   VARCHAR,          -- hypothesis after `runs.normalizer`
+    audio_s    DOUBLE,           -- duration of the audio transcribed
+    compute_s  DOUBLE,           -- seconds spent reading and recognizing this file
+    error      VARCHAR,          -- why the file could not be transcribed; NULL when it was
+    created_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (run_id, utt_id)
+);
+
+-- Per-file error counts from jiwer on ref_norm / hyp_norm (key: run_id, utt_id).
+CREATE TABLE IF NOT EXISTS utterance_errors (
+    run_id        VARCHAR NOT NULL,
+    utt_id        VARCHAR NOT NULL,
+    ref_words     INTEGER NOT NULL,
+    hyp_words     INTEGER NOT NULL,
+    hits          INTEGER NOT NULL,
+    substitutions INTEGER NOT NULL,
+    deletions     INTEGER NOT NULL,
+    insertions    INTEGER NOT NULL,
+    wer           DOUBLE,   -- (S+D+I)/ref_words
+    mer           DOUBLE,   -- (S+D+I)/(H+S+D+I)
+    wil           DOUBLE,   -- 1 - wip
+    wip           DOUBLE,   -- (H/ref_words) * (H/hyp_words)
+    ref_chars     INTEGER NOT NULL,
+    hyp_chars     INTEGER NOT NULL,
+    char_hits          INTEGER NOT NULL,
+    char_substitutions INTEGER NOT NULL,
+    char_deletions     INTEGER NOT NULL,
+    char_insertions    INTEGER NOT NULL,
+    cer           DOUBLE,   -- (S+D+I)/ref_chars over characters
+    PRIMARY KEY (run_id, utt_id)
+);
+
+-- The word alignment behind utterance_errors, one row per aligned word.
+CREATE TABLE IF NOT EXISTS alignment_ops (
+    run_id    VARCHAR NOT NULL,
+    utt_id    VARCHAR NOT NULL,
+    op_index  INTEGER NOT NULL,  -- 0-based position in the alignment
+    op        VARCHAR NOT NULL,  -- 'equal', 'substitute', 'delete', 'insert'
+    ref_word  VARCHAR,           -- NULL for insert
+    hyp_word  VARCHAR,           -- NULL for delete
+    ref_pos   INTEGER,           -- 0-based index in the normalized reference words; NULL for insert
+    hyp_pos   INTEGER,           -- 0-based index in the normalized hypothesis words; NULL for delete
+    PRIMARY KEY (run_id, utt_id, op_index)
+);
+
+-- Hypothesis words with timing and confidence, where the engine gives them.
+CREATE TABLE IF NOT EXISTS hyp_words (
+    run_id     VARCHAR NOT NULL,
+    utt_id     VARCHAR NOT NULL,
+    word_index INTEGER NOT NULL,  -- 0-based position in hyp_raw's words
+    word       VARCHAR NOT NULL,
+    start_s    DOUBLE,            -- from the start of the file
+    end_s      DOUBLE,
+    confidence DOUBLE,            -- wav2vec2: mean frame posterior of the word's CTC path; pocketsphinx: exp(log posterior)
+    PRIMARY KEY (run_id, utt_id, word_index)
+);
+
+-- Corpus-level figures per run. Rates are totals over files, never means of per-file rates.
+CREATE OR REPLACE VIEW run_summary AS
+WITH per_run AS (
+    SELECT
+        e.run_id,
+        count(*)                                        AS files_scored,
+        sum(e.ref_words)                                AS ref_words,
+        sum(e.hyp_words)                                AS hyp_words,
+        sum(e.hits)                                     AS hits,
+        sum(e.substitutions)                            AS substitutions,
+        sum(e.deletions)                                AS deletions,
+        sum(e.insertions)                               AS insertions,
+        sum(e.ref_chars)                                AS ref_chars,
+        sum(e.char_substitutions + e.char_deletions + e.char_insertions) AS char_errors
+    FROM utterance_errors e
+    GROUP BY e.run_id
+),
+failed AS (
+    SELECT run_id, count(*) AS files_failed
+    FROM transcripts WHERE error IS NOT NULL GROUP BY run_id
+),
+final AS (
+    SELECT
+        r.run_id, r.dataset, r.engine, r.model, r.normalizer, r.device, r.precision, r.status,
+        r.files_total,
+        coalesce(p.files_scored, 0)  AS files_scored,
+        coalesce(f.files_failed, 0)  AS files_failed,
+        p.ref_words, p.hyp_words, p.hits, p.substitutions, p.deletions, p.insertions,
+        (p.substitutions + p.deletions + p.insertions) / nullif(p.ref_words, 0) AS wer,
+        (p.substitutions + p.deletions + p.insertions)
+            / nullif(p.hits + p.substitutions + p.deletions + p.insertions, 0) AS mer,
+        1 - (p.hits::DOUBLE / nullif(p.ref_words, 0)) * (p.hits::DOUBLE / nullif(p.hyp_words, 0)) AS wil,
+        p.char_errors / nullif(p.ref_chars, 0) AS cer,
+        r.audio_s / 3600.0 AS audio_hours,
+        r.wall_s,
+        r.wall_s / nullif(r.audio_s, 0) AS real_time_factor
+    FROM runs r
+    LEFT JOIN per_run p USING (run_id)
+    LEFT JOIN failed f USING (run_id)
+)
+SELECT * FROM final;
