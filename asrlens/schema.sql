@@ -217,3 +217,38 @@ final AS (
     LEFT JOIN failed f USING (run_id)
 )
 SELECT * FROM final;
+
+------------------------------------------------------------------------------------------
+-- Error analysis (asrlens/analysis): why files fail
+------------------------------------------------------------------------------------------
+
+-- Per-utterance features that plausibly explain errors (key: dataset, utt_id).
+CREATE TABLE IF NOT EXISTS utterance_features (
+    dataset          VARCHAR NOT NULL,
+    utt_id           VARCHAR NOT NULL,
+    duration_s       DOUBLE,
+    ref_words        INTEGER,   -- words in the normalized reference
+    ref_chars        INTEGER,   -- letters in the normalized reference, spaces excluded
+    words_per_s      DOUBLE,    -- speaking rate
+    chars_per_s      DOUBLE,
+    rms_dbfs         DOUBLE,
+    silence_fraction DOUBLE,
+    clipped_fraction DOUBLE,
+    n_digits         INTEGER,   -- digit characters in the raw transcript
+    n_abbreviations  INTEGER,   -- abbreviations such as Mr. Dr. St. in the raw transcript
+    norm_differs     BOOLEAN,   -- raw and normalized transcripts differ (numbers, abbreviations spelled out)
+    n_proper_nouns   INTEGER,   -- capitalised words that do not start a sentence
+    n_rare_words     INTEGER,   -- words seen at most `rare` times over all labels of the dataset
+    n_hyphenated     INTEGER,   -- hyphenated or compound words in the raw transcript
+    PRIMARY KEY (dataset, utt_id)
+);
+
+-- Likely reasons for each error (alignment op that is not 'equal'); one row per tag, an op
+-- may carry several (key: run_id, utt_id, op_index, tag).
+CREATE TABLE IF NOT EXISTS op_tags (
+    run_id   VARCHAR NOT NULL,
+    utt_id   VARCHAR NOT NULL,
+    op_index INTEGER NOT NULL,  -- alignment_ops.op_index
+    tag      VARCHAR NOT NULL,  -- see README "Error tags"
+    PRIMARY KEY (run_id, utt_id, op_index, tag)
+);

@@ -1,0 +1,53 @@
+"""The engine interface: one small class per recognizer.
+
+To add a recognizer (Whisper, NeMo, ...), write one module in this package with a class that
+subclasses Engine, and register it in `asrlens.infer.engines.ENGINES`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class HypWord:
+    """One recognized word with its time span in the file and a confidence in [0, 1] (or None)."""
+
+    word: str
+    start_s: float | None = None
+    end_s: float | None = None
+    confidence: float | None = None
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """What an engine heard in one file: the text and, where the engine gives them, its words."""
+
+    text: str
+    words: list[HypWord] = field(default_factory=list)
+
+
+class Engine:
+    """A speech recognizer. Subclasses set the class attributes and implement `transcribe`.
+
+    Constructing an engine loads its model (and may raise AsrlensError with a message saying
+    how to supply missing weights). `transcribe` takes mono float32 samples in [-1, 1] at
+    `self.sample_rate` and must not keep state between files.
+    """
+
+    name: str = ""          # registry name, e.g. 'wav2vec2'
+    model: str = ""         # model name stored in runs.model
+    sample_rate: int = 16000
+    device: str = "cpu"
+    precision: str = "fp32"
+    checkpoint: str | None = None          # weights file used, when there is one
+    checkpoint_sha256: str | None = None
+
+    def transcribe(self, samples: np.ndarray) -> Hypothesis:
+        raise NotImplementedError
+
+    def options(self) -> dict:
+        """Engine settings worth recording with a run (chunk length, beam, ...)."""
+        return {}
