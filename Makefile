@@ -1,7 +1,7 @@
 # Two entry points (see README.md):
 #   make demo   set up .venv if missing, then run the main job on DATASET
 #   make test   set up .venv if missing, then run the whole test suite
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 DATASET ?= ../shared/data/ljspeech-sample
 ENGINE ?= pocketsphinx
