@@ -252,3 +252,55 @@ CREATE TABLE IF NOT EXISTS op_tags (
     tag      VARCHAR NOT NULL,  -- see README "Error tags"
     PRIMARY KEY (run_id, utt_id, op_index, tag)
 );
+
+-- Every reference word of a run with its flags and how the recognizer did on it: the base for
+-- "error rate of proper nouns against other words" (key: run_id, utt_id, ref_pos).
+CREATE TABLE IF NOT EXISTS reference_words (
+    run_id        VARCHAR NOT NULL,
+    utt_id        VARCHAR NOT NULL,
+    ref_pos       INTEGER NOT NULL,  -- alignment_ops.ref_pos
+    word          VARCHAR NOT NULL,  -- as in the normalized reference
+    op            VARCHAR NOT NULL,  -- 'equal' (recognized), 'substitute' or 'delete'
+    hyp_word      VARCHAR,           -- what was heard instead (NULL when deleted)
+    proper_noun   BOOLEAN NOT NULL,  -- capitalised mid-sentence in the raw transcript
+    rare_word     BOOLEAN NOT NULL,  -- seen at most `rare` times over the dataset's labels (README)
+    normalization BOOLEAN NOT NULL,  -- comes from a number or abbreviation spelled out
+    function_word BOOLEAN NOT NULL,  -- in asrlens's list of English function words
+    hyphenated    BOOLEAN NOT NULL,  -- part of a hyphenated word in the raw transcript
+    PRIMARY KEY (run_id, utt_id, ref_pos)
+);
+
+-- WER by quantile bucket of each feature of utterance_features, over a run's scored files
+-- (key: run_id, feature, bucket). wer = errors / ref_words of the bucket's files (corpus-style).
+CREATE TABLE IF NOT EXISTS feature_effects (
+    run_id    VARCHAR NOT NULL,
+    feature   VARCHAR NOT NULL,  -- a column of utterance_features, e.g. 'duration_s'
+    bucket    INTEGER NOT NULL,  -- 0-based, low feature values first (quartiles, or one per value)
+    lo        DOUBLE NOT NULL,   -- smallest feature value in the bucket
+    hi        DOUBLE NOT NULL,   -- largest feature value in the bucket
+    files     INTEGER NOT NULL,
+    ref_words INTEGER NOT NULL,
+    errors    INTEGER NOT NULL,  -- substitutions + deletions + insertions
+    wer       DOUBLE,
+    PRIMARY KEY (run_id, feature, bucket)
+);
+
+-- Spearman rank correlation of per-file WER with each feature (key: run_id, feature).
+CREATE TABLE IF NOT EXISTS feature_correlations (
+    run_id    VARCHAR NOT NULL,
+    feature   VARCHAR NOT NULL,
+    files     INTEGER NOT NULL,  -- scored files where the feature is known
+    spearman  DOUBLE,            -- in [-1, 1]; NULL when the feature or the WER is constant
+    n_buckets INTEGER NOT NULL,  -- rows in feature_effects
+    PRIMARY KEY (run_id, feature)
+);
+
+-- The written summary of a run's analysis, one sentence per row; every number comes from a
+-- query over the tables above (key: run_id, position).
+CREATE TABLE IF NOT EXISTS analysis_summary (
+    run_id   VARCHAR NOT NULL,
+    position INTEGER NOT NULL,  -- 0-based order of the sentence
+    topic    VARCHAR NOT NULL,  -- 'overall', 'worst_files', 'tags', 'features', 'confusions'
+    sentence VARCHAR NOT NULL,
+    PRIMARY KEY (run_id, position)
+);
