@@ -48,6 +48,14 @@ class Engine:
     def transcribe(self, samples: np.ndarray) -> Hypothesis:
         raise NotImplementedError
 
+    def transcribe_batch(self, batch: list[np.ndarray]) -> list[Hypothesis]:
+        """Several files at once; one Hypothesis per input, in order.
+
+        The default transcribes them one by one. An engine overrides it only where batching
+        is shown not to change transcripts (see BENCHMARKS.md, "wav2vec2 batching").
+        """
+        return [self.transcribe(samples) for samples in batch]
+
     def options(self) -> dict:
         """Engine settings worth recording with a run (chunk length, beam, ...)."""
         return {}
