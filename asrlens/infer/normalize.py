@@ -1,0 +1,136 @@
+"""Named text normalizations applied to both sides before scoring.
+
+A run stores its normalizer's id (name and version, e.g. 'ljspeech-v1') in `runs.normalizer`,
+so a figure can always be traced to the exact rules that produced it. Change the rules of a
+normalizer only together with its version.
+
+    norm = get_normalizer("ljspeech")
+    norm.reference(transcript="Mr. Smith's 2 dogs", normalized="Mister Smith's two dogs")
+    # -> "Mister Smith's two dogs"
+    norm("Mister Smith's two dogs -- 'well'")   # -> "MISTER SMITH'S TWO DOGS WELL"
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from asrlens.errors import AsrlensError
+
+# Unicode look-alikes folded to ASCII before anything else.
+APOSTROPHES = "\u2019\u2018\u02bc\u2032\u00b4`"  # ’ ‘ ʼ ′ ´ `
+DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"  # ‐ ‑ ‒ – — ― −
+SPACE_PUNCTUATION = "-/" + DASHES  # become word breaks: 'well-known' -> 'WELL KNOWN'
+
+_APOSTROPHE_TABLE = str.maketrans({c: "'" for c in APOSTROPHES})
+_SPACE_TABLE = str.maketrans({c: " " for c in SPACE_PUNCTUATION})
+_LONE_APOSTROPHE = re.compile(r"(?<!\w)'|'(?!\w)")  # not between two letters/digits
+_WHITESPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Normalizer:
+    """A named text normalization: which reference column to score against, and the rules.
+
+    `name` is what users type (--normalizer); `version` changes whenever the rules change;
+    `id` ('name-vN') is what runs.normalizer stores. `prefer_normalized_column` picks the
+    labels' normalized-transcript column (numbers and abbreviations spelled out) when an
+    utterance has one, else the raw transcript.
+    """
+
+    name: str
+    version: int
+    description: str
+    prefer_normalized_column: bool
+    rules: Callable[[str], str]
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}-v{self.version}"
+
+    @property
+    def reference_column(self) -> str:
+        """The utterances column references come from ('transcript' when it is NULL)."""
+        return "normalized_transcript" if self.prefer_normalized_column else "transcript"
+
+    def reference(self, *, transcript: str, normalized: str | None) -> str:
+        """The raw reference text for one utterance, before the rules are applied."""
+        if self.prefer_normalized_column and normalized is not None and normalized.strip():
+            return normalized
+        return transcript
+
+    def __call__(self, text: str | None) -> str:
+        """Apply the rules to one text; None becomes ''."""
+        return self.rules(text or "")
+
+
+def ljspeech_rules(text: str) -> str:
+    """Upper case, punctuation removed, hyphens and dashes to spaces, whitespace collapsed.
+
+    Unicode is composed (NFC) and curly apostrophes are folded to "'", which is kept only
+    between two letters or digits (DON'T, JOHN'S; 'TIS -> TIS, JAMES' -> JAMES). Letters of
+    any script are kept (é, ü stay); every other punctuation mark or symbol is deleted
+    (MR. -> MR, "QUOTED" -> QUOTED), except '-', '/' and dashes, which separate words.
+    """
+    text = unicodedata.normalize("NFC", text).translate(_APOSTROPHE_TABLE)
+    text = text.translate(_SPACE_TABLE).upper()
+    kept = []
+    for char in text:
+        category = unicodedata.category(char)
+        if char == "'" or category[0] in "LNM":
+            kept.append(char)
+        elif char.isspace() or category[0] == "Z":
+            kept.append(" ")
+        # punctuation (P*), symbols (S*) and control characters (C*) are dropped
+    text = _LONE_APOSTROPHE.sub("", "".join(kept))
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def verbatim_rules(text: str) -> str:
+    """Only whitespace collapsed and stripped: case and punctuation count as errors."""
+    return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+LJSPEECH = Normalizer(
+    name="ljspeech",
+    version=1,
+    description=(
+        "reference = normalized-transcript column (else transcript); upper case, punctuation "
+        "removed except apostrophes inside words, hyphens to spaces (default)"
+    ),
+    prefer_normalized_column=True,
+    rules=ljspeech_rules,
+)
+"""The default for LJSpeech-style labels: scores words, not spelling conventions."""
+
+LJSPEECH_RAW = Normalizer(
+    name="ljspeech-raw",
+    version=1,
+    description="as ljspeech, but the reference is the raw transcript column (digits stay digits)",
+    prefer_normalized_column=False,
+    rules=ljspeech_rules,
+)
+"""The ljspeech rules on the raw transcript: shows what number/abbreviation writing costs."""
+
+VERBATIM = Normalizer(
+    name="verbatim",
+    version=1,
+    description="reference = raw transcript; only whitespace collapsed (case, punctuation count)",
+    prefer_normalized_column=False,
+    rules=verbatim_rules,
+)
+"""No normalization: for recognizers that write punctuated, cased text."""
+
+NORMALIZERS: dict[str, Normalizer] = {n.name: n for n in (LJSPEECH, LJSPEECH_RAW, VERBATIM)}
+DEFAULT_NORMALIZER = LJSPEECH.name
+
+
+def get_normalizer(name: str) -> Normalizer:
+    """The normalizer called `name` (or with id `name`, e.g. 'ljspeech-v1')."""
+    for normalizer in NORMALIZERS.values():
+        if name in (normalizer.name, normalizer.id):
+            return normalizer
+    known = ", ".join(NORMALIZERS)
+    raise AsrlensError(f"unknown normalizer {name!r}: choose one of {known}")

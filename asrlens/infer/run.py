@@ -1,0 +1,534 @@
+"""The inference loop: transcribe every file of a dataset, score it, store it batch by batch.
+
+    engine = asrlens.db.connect("asrlens.duckdb")
+    result = infer(engine, engine_name="pocketsphinx")        # run id 'DATASET:pocketsphinx'
+    result.wer, result.failed                                  # corpus WER, [(utt_id, error)]
+
+A run is resumable: results are committed every few files, each batch in one transaction, so
+an interrupted run (Ctrl-C, a crash, a killed machine) holds only whole files. Calling `infer`
+again with the same run id transcribes only the files without a stored transcript (files that
+failed are retried); a finished run with nothing missing is not redone.
+
+Reading and resampling the next files happens in a background thread (a small bounded
+queue) while the recognizer works on the current one. Files are recognized one at a time:
+batching files through wav2vec2 BASE changes its transcripts (zero padding leaks through its
+first convolution's normalization).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import queue
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import sqlalchemy as sa
+from tqdm import tqdm
+
+from asrlens.db import insert_rows, query, read_sql
+from asrlens.errors import AsrlensError
+from asrlens.infer.engines.base import Engine as Recognizer
+from asrlens.infer.engines.base import Hypothesis
+from asrlens.infer.normalize import DEFAULT_NORMALIZER, Normalizer, get_normalizer
+from asrlens.infer.score import score_texts
+
+BATCH_FILES = 8  # commit after this many files ...
+BATCH_SECONDS = 10.0  # ... or after this many wall-clock seconds, whichever comes first
+PREFETCH_FILES = 4  # files read and resampled ahead of the recognizer
+VERSION_PACKAGES = ("asrlens", "torch", "torchaudio", "jiwer", "pocketsphinx", "duckdb", "numpy")
+RESULT_TABLES = ("transcripts", "utterance_errors", "alignment_ops", "hyp_words")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one `infer` call did, and the run's corpus figures after it (from run_summary).
+
+    files_done / files_failed / files_skipped count this invocation only: transcribed and
+    scored, recorded with an error, already scored by an earlier invocation. `failed` lists
+    every file of the run that holds an error now, as (utt_id, error). Rates are fractions,
+    None when the run has nothing scored; audio_s and wall_s cover all invocations.
+    """
+
+    run_id: str
+    dataset: str
+    status: str
+    files_total: int
+    files_done: int
+    files_failed: int
+    files_skipped: int
+    already_finished: bool
+    files_scored: int
+    wer: float | None
+    mer: float | None
+    wil: float | None
+    cer: float | None
+    audio_s: float
+    wall_s: float
+    real_time_factor: float | None
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run: whole files are committed and the run is marked 'interrupted'.
+
+    A KeyboardInterrupt, so scripts still stop; `result` says how far the run got.
+    """
+
+    def __init__(self, result: RunResult):
+        super().__init__(f"run {result.run_id} interrupted")
+        self.result = result
+
+
+@dataclass(frozen=True)
+class _Utterance:
+    utt_id: str
+    ref_raw: str
+    path: Path
+
+
+@dataclass
+class _Loaded:
+    utt: _Utterance
+    samples: np.ndarray | None
+    error: str | None
+    load_s: float
+
+
+def default_run_id(
+    *, dataset: str, engine_name: str, model: str | None, precision: str, normalizer: str
+) -> str:
+    """The run id used when none is given: 'DATASET:ENGINE[:MODEL][:PRECISION][:NORMALIZER]'.
+
+    Parts at their defaults (model None, fp32, the default normalizer) are left out, so the
+    same command always names the same run and re-running it resumes.
+    """
+    parts = [dataset, engine_name]
+    if model:
+        parts.append(model)
+    if precision != "fp32":
+        parts.append(precision)
+    if normalizer != DEFAULT_NORMALIZER:
+        parts.append(normalizer)
+    return ":".join(parts)
+
+
+def infer(
+    engine: sa.Engine,
+    *,
+    dataset: str | None = None,
+    engine_name: str = "wav2vec2",
+    model: str | None = None,
+    checkpoint: str | None = None,
+    device: str = "auto",
+    precision: str = "fp32",
+    limit: int | None = None,
+    run_id: str | None = None,
+    normalizer: str = DEFAULT_NORMALIZER,
+    progress: bool = True,
+    recognizer: Recognizer | None = None,
+    batch_files: int = BATCH_FILES,
+    batch_seconds: float = BATCH_SECONDS,
+    **engine_options,
+) -> RunResult:
+    """Transcribe and score every file with audio of `dataset` (the first `limit` by utt_id).
+
+    `engine` is the database (asrlens.db.connect). The recognizer is built with
+    `asrlens.infer.engines.get_engine(engine_name, model=..., checkpoint=..., device=...,
+    precision=..., **engine_options)` only when there is work to do; pass `recognizer` to use
+    an already built one instead. Resuming a run with another engine, model, checkpoint,
+    precision or normalizer than it was started with raises AsrlensError. With progress=True
+    a tqdm bar (files, audio hours, real-time factor) and a few lines go to stderr.
+    Raises RunInterrupted (a KeyboardInterrupt) on Ctrl-C after marking the run interrupted.
+    """
+    started = time.perf_counter()
+    norm = get_normalizer(normalizer)
+    if limit is not None and limit < 1:
+        raise AsrlensError(f"--limit must be at least 1, got {limit}")
+    if recognizer is not None:
+        engine_name = recognizer.name
+        model = model or recognizer.model
+        precision = recognizer.precision
+    dataset = _resolve_dataset(engine, dataset)
+    run_id = run_id or default_run_id(
+        dataset=dataset, engine_name=engine_name, model=model, precision=precision,
+        normalizer=norm.name,
+    )
+    stored = _load_run(engine, run_id)
+    if stored is not None:
+        _check_same_run(stored, dataset=dataset, engine_name=engine_name, model=model,
+                        precision=precision, normalizer=norm)
+
+    utterances = _utterances(engine, dataset=dataset, normalizer=norm, limit=limit)
+    if not utterances:
+        raise AsrlensError(
+            f"dataset {dataset!r} has no utterance with audio: check `asrlens sql "
+            f"\"select * from ingest_issues where dataset = '{dataset}'\"`"
+        )
+    done = {row["utt_id"] for row in query(
+        engine, "select utt_id from transcripts where run_id = :run_id and error is null",
+        run_id=run_id)}
+    todo = [u for u in utterances if u.utt_id not in done]
+    skipped = len(utterances) - len(todo)
+    _say(progress, f"run {run_id}: {len(todo)} of {len(utterances)} files to transcribe"
+                   + (f" ({skipped} already done)" if skipped else ""))
+
+    if not todo:
+        if stored is not None and stored["status"] == "finished":
+            _say(progress, f"run {run_id} is finished; nothing to redo")
+            return _result(engine, run_id, dataset, files_done=0, files_failed=0,
+                           files_skipped=skipped, already_finished=True)
+        _update_run(engine, run_id, status="finished", finished=True,
+                    files_total=len(utterances))
+        return _result(engine, run_id, dataset, files_done=0, files_failed=0,
+                       files_skipped=skipped, already_finished=False)
+
+    if recognizer is None:
+        from asrlens.infer.engines import get_engine
+
+        recognizer = get_engine(engine_name, model=model, checkpoint=checkpoint, device=device,
+                                precision=precision, **engine_options)
+    options = {**recognizer.options(), "batch_files": batch_files,
+               "batch_seconds": batch_seconds, "prefetch_files": PREFETCH_FILES, "limit": limit}
+    if stored is None:
+        _create_run(engine, run_id=run_id, dataset=dataset, recognizer=recognizer,
+                    normalizer=norm, options=options, files_total=len(utterances))
+    else:
+        _check_same_run(stored, dataset=dataset, engine_name=recognizer.name,
+                        model=recognizer.model, precision=recognizer.precision,
+                        normalizer=norm, checkpoint_sha256=recognizer.checkpoint_sha256)
+        device_used = _merge_devices(stored["device"], recognizer.device)
+        _update_run(engine, run_id, status="running", files_total=len(utterances),
+                    device=device_used, options=json.dumps(options))
+
+    wall_before = float(stored["wall_s"] or 0.0) if stored else 0.0
+    loop = _Loop(engine, run_id=run_id, recognizer=recognizer, normalizer=norm,
+                 batch_files=batch_files, batch_seconds=batch_seconds,
+                 wall_before=wall_before, started=started)
+    try:
+        loop.run(todo, progress=progress)
+    except KeyboardInterrupt as exc:
+        loop.finish(status="interrupted")
+        result = _result(engine, run_id, dataset, files_done=loop.files_done,
+                         files_failed=loop.files_failed, files_skipped=skipped,
+                         already_finished=False)
+        raise RunInterrupted(result) from exc
+    except BaseException:
+        loop.finish(status="failed")
+        raise
+    loop.finish(status="finished")
+    return _result(engine, run_id, dataset, files_done=loop.files_done,
+                   files_failed=loop.files_failed, files_skipped=skipped,
+                   already_finished=False)
+
+
+class _Loop:
+    """Transcribe, score and commit; one instance per `infer` call."""
+
+    def __init__(self, engine: sa.Engine, *, run_id: str, recognizer: Recognizer,
+                 normalizer: Normalizer, batch_files: int, batch_seconds: float,
+                 wall_before: float, started: float):
+        self.engine = engine
+        self.run_id = run_id
+        self.recognizer = recognizer
+        self.normalizer = normalizer
+        self.batch_files = max(1, batch_files)
+        self.batch_seconds = batch_seconds
+        self.wall_before = wall_before
+        self.started = started
+        self.pending: list[dict] = []
+        self.files_done = 0
+        self.files_failed = 0
+
+    def run(self, todo: list[_Utterance], *, progress: bool) -> None:
+        rate = self.recognizer.sample_rate
+        audio_s = 0.0
+        last_commit = time.perf_counter()
+        with tqdm(total=len(todo), unit="file", desc=self.run_id, disable=not progress,
+                  file=sys.stderr, dynamic_ncols=True) as bar, \
+                _Prefetcher(todo, lambda u: _load(u, rate)) as loaded:
+            for item in loaded:
+                self.pending.append(self._process(item))
+                audio_s += self.pending[-1]["transcript"]["audio_s"] or 0.0
+                elapsed = time.perf_counter() - self.started
+                bar.set_postfix(audio_h=f"{audio_s / 3600:.3f}",
+                                rtf=f"{elapsed / audio_s:.3f}" if audio_s else "-", refresh=False)
+                bar.update(1)
+                if (len(self.pending) >= self.batch_files
+                        or time.perf_counter() - last_commit >= self.batch_seconds):
+                    self.commit()
+                    last_commit = time.perf_counter()
+        self.commit()
+
+    def _process(self, item: _Loaded) -> dict:
+        """Recognize and score one loaded file; an engine error is recorded, not raised."""
+        utt, t0 = item.utt, time.perf_counter()
+        hypothesis: Hypothesis | None = None
+        error = item.error
+        if error is None:
+            try:
+                hypothesis = self.recognizer.transcribe(item.samples)
+            except Exception as exc:  # a failing file is recorded and the run goes on
+                error = f"{self.recognizer.name} failed on {utt.path}: {type(exc).__name__}: {exc}"
+        compute_s = item.load_s + time.perf_counter() - t0
+        audio_s = None if item.samples is None else len(item.samples) / self.recognizer.sample_rate
+        ref_norm = self.normalizer(utt.ref_raw)
+        transcript = {
+            "run_id": self.run_id, "utt_id": utt.utt_id, "ref_raw": utt.ref_raw,
+            "ref_norm": ref_norm, "hyp_raw": None, "hyp_norm": None, "audio_s": audio_s,
+            "compute_s": compute_s, "error": error, "created_at": _now(),
+        }
+        rows = {"transcript": transcript, "errors": None, "ops": [], "words": []}
+        if error is not None:
+            self.files_failed += 1
+            return rows
+        hyp_norm = self.normalizer(hypothesis.text)
+        transcript.update(hyp_raw=hypothesis.text, hyp_norm=hyp_norm)
+        score = score_texts(ref_norm, hyp_norm)
+        keys = {"run_id": self.run_id, "utt_id": utt.utt_id}
+        rows["errors"] = {**keys, **score.counts()}
+        rows["ops"] = [
+            {**keys, "op_index": i, "op": op.op, "ref_word": op.ref_word,
+             "hyp_word": op.hyp_word, "ref_pos": op.ref_pos, "hyp_pos": op.hyp_pos}
+            for i, op in enumerate(score.ops)
+        ]
+        rows["words"] = [
+            {**keys, "word_index": i, "word": w.word, "start_s": w.start_s, "end_s": w.end_s,
+             "confidence": w.confidence}
+            for i, w in enumerate(hypothesis.words)
+        ]
+        self.files_done += 1
+        return rows
+
+    def commit(self) -> None:
+        """Store the pending files and the run's progress in one transaction."""
+        if not self.pending:
+            return
+        ids = [rows["transcript"]["utt_id"] for rows in self.pending]
+        with self.engine.begin() as conn:
+            raw = conn.connection.driver_connection
+            for table in RESULT_TABLES:  # a retried file replaces its earlier failure
+                raw.execute(f"delete from {table} where run_id = ? and utt_id in "
+                            "(select unnest(?))", [self.run_id, ids])
+            insert_rows(conn, "transcripts", [r["transcript"] for r in self.pending])
+            insert_rows(conn, "utterance_errors",
+                        [r["errors"] for r in self.pending if r["errors"] is not None])
+            insert_rows(conn, "alignment_ops", [op for r in self.pending for op in r["ops"]])
+            insert_rows(conn, "hyp_words", [w for r in self.pending for w in r["words"]])
+            self._update_progress(conn)
+        self.pending = []
+
+    def finish(self, *, status: str) -> None:
+        """Commit what is whole and record the run's final status and wall time."""
+        if status == "finished" or status == "interrupted":
+            try:
+                self.commit()
+            except KeyboardInterrupt:  # a second Ctrl-C: the open batch was rolled back
+                self.pending = []
+        else:
+            self.pending = []
+        with self.engine.begin() as conn:
+            self._update_progress(conn, status=status)
+
+    def _update_progress(self, conn: sa.Connection, *, status: str = "running") -> None:
+        wall_s = self.wall_before + time.perf_counter() - self.started
+        conn.execute(sa.text(read_sql("infer/update_run_progress.sql")), {
+            "run_id": self.run_id, "status": status, "wall_s": wall_s,
+            "finished_at": _now() if status == "finished" else None,
+        })
+
+
+class _Prefetcher:
+    """Loads items in a background thread, PREFETCH_FILES ahead of the consumer."""
+
+    _DONE = object()
+
+    def __init__(self, items: Iterable[_Utterance], load: Callable[[_Utterance], _Loaded]):
+        self._items = list(items)
+        self._load = load
+        self._queue: queue.Queue = queue.Queue(maxsize=PREFETCH_FILES)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._work, name="asrlens-prefetch", daemon=True)
+
+    def __enter__(self) -> Iterator[_Loaded]:
+        self._thread.start()
+        return self._iterate()
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        while self._thread.is_alive():
+            try:  # unblock a producer waiting on a full queue
+                self._queue.get_nowait()
+            except queue.Empty:
+                self._thread.join(timeout=0.05)
+
+    def _iterate(self) -> Iterator[_Loaded]:
+        while True:
+            item = self._queue.get()
+            if item is self._DONE:
+                return
+            yield item
+
+    def _work(self) -> None:
+        for utt in self._items:
+            if self._stop.is_set():
+                return
+            item = self._load(utt)
+            while not self._stop.is_set():
+                try:
+                    self._queue.put(item, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+        while not self._stop.is_set():
+            try:
+                self._queue.put(self._DONE, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+
+def _load(utt: _Utterance, sample_rate: int) -> _Loaded:
+    """Read and resample one file; a failure becomes the file's error message."""
+    from asrlens.audio import load_audio
+
+    t0 = time.perf_counter()
+    try:
+        samples, _ = load_audio(utt.path, sample_rate=sample_rate)
+    except AsrlensError as exc:
+        return _Loaded(utt, None, str(exc), time.perf_counter() - t0)
+    except Exception as exc:  # anything else that breaks on one file must not stop the run
+        return _Loaded(utt, None, f"cannot read {utt.path}: {type(exc).__name__}: {exc}",
+                       time.perf_counter() - t0)
+    return _Loaded(utt, samples, None, time.perf_counter() - t0)
+
+
+def _resolve_dataset(engine: sa.Engine, dataset: str | None) -> str:
+    names = [row["name"] for row in query(engine, "select name from datasets order by name")]
+    if dataset is None:
+        if len(names) == 1:
+            return names[0]
+        if not names:
+            raise AsrlensError("the database holds no dataset: run `asrlens ingest DATASET` first")
+        raise AsrlensError(f"the database holds {len(names)} datasets ({', '.join(names)}): "
+                           "choose one with --dataset NAME")
+    if dataset not in names:
+        known = ", ".join(names) or "none"
+        raise AsrlensError(f"no dataset {dataset!r} in the database (datasets: {known})")
+    return dataset
+
+
+def _utterances(engine: sa.Engine, *, dataset: str, normalizer: Normalizer,
+                limit: int | None) -> list[_Utterance]:
+    rows = query(engine, read_sql("infer/files_to_transcribe.sql"), dataset=dataset, limit=limit)
+    return [
+        _Utterance(
+            utt_id=row["utt_id"],
+            ref_raw=normalizer.reference(transcript=row["transcript"],
+                                         normalized=row["normalized_transcript"]),
+            path=Path(row["root"]) / row["audio_path"],
+        )
+        for row in rows
+    ]
+
+
+def _load_run(engine: sa.Engine, run_id: str) -> dict | None:
+    rows = query(engine, "select * from runs where run_id = :run_id", run_id=run_id)
+    return rows[0] if rows else None
+
+
+def _check_same_run(stored: dict, *, dataset: str, engine_name: str, model: str | None,
+                    precision: str, normalizer: Normalizer,
+                    checkpoint_sha256: str | None = None) -> None:
+    """Refuse to resume a run with settings that would change its transcripts or scores."""
+    wanted = {"dataset": dataset, "engine": engine_name, "model": model,
+              "precision": precision, "normalizer": normalizer.id,
+              "checkpoint_sha256": checkpoint_sha256}
+    for column, value in wanted.items():
+        if value is not None and stored[column] is not None and stored[column] != value:
+            raise AsrlensError(
+                f"run {stored['run_id']!r} was started with {column} {stored[column]!r}, not "
+                f"{value!r}: resume it with the same settings, or start a new run with "
+                f"--run NEW_NAME"
+            )
+
+
+def _create_run(engine: sa.Engine, *, run_id: str, dataset: str, recognizer: Recognizer,
+                normalizer: Normalizer, options: dict, files_total: int) -> None:
+    row = {
+        "run_id": run_id, "dataset": dataset, "engine": recognizer.name,
+        "model": recognizer.model,
+        "checkpoint": None if recognizer.checkpoint is None else str(recognizer.checkpoint),
+        "checkpoint_sha256": recognizer.checkpoint_sha256, "normalizer": normalizer.id,
+        "reference_column": normalizer.reference_column, "device": str(recognizer.device),
+        "precision": recognizer.precision, "options": json.dumps(options),
+        "versions": json.dumps(library_versions()), "status": "running",
+        "started_at": _now(), "finished_at": None, "files_total": files_total,
+        "audio_s": 0.0, "wall_s": 0.0,
+    }
+    with engine.begin() as conn:
+        insert_rows(conn, "runs", [row])
+
+
+def _update_run(engine: sa.Engine, run_id: str, *, finished: bool = False, **columns) -> None:
+    if finished:
+        columns["finished_at"] = _now()
+    assignments = ", ".join(f"{name} = :{name}" for name in columns)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"update runs set {assignments} where run_id = :run_id"),
+                     {**columns, "run_id": run_id})
+
+
+def _merge_devices(stored: str, current: str) -> str:
+    """'cpu' + 'cuda' -> 'cpu,cuda': a run resumed on other hardware says so."""
+    devices = stored.split(",")
+    return stored if str(current) in devices else ",".join([*devices, str(current)])
+
+
+def _result(engine: sa.Engine, run_id: str, dataset: str, *, files_done: int,
+            files_failed: int, files_skipped: int, already_finished: bool) -> RunResult:
+    summary = query(engine, "select * from run_summary where run_id = :run_id", run_id=run_id)[0]
+    failed = query(engine, "select utt_id, error from transcripts where run_id = :run_id "
+                           "and error is not null order by utt_id", run_id=run_id)
+    return RunResult(
+        run_id=run_id, dataset=dataset, status=summary["status"],
+        files_total=summary["files_total"] or 0, files_done=files_done,
+        files_failed=files_failed, files_skipped=files_skipped,
+        already_finished=already_finished, files_scored=summary["files_scored"],
+        wer=_float(summary["wer"]), mer=_float(summary["mer"]), wil=_float(summary["wil"]),
+        cer=_float(summary["cer"]), audio_s=float((summary["audio_hours"] or 0) * 3600),
+        wall_s=float(summary["wall_s"] or 0), real_time_factor=_float(summary["real_time_factor"]),
+        failed=[(row["utt_id"], row["error"]) for row in failed],
+    )
+
+
+def library_versions() -> dict[str, str | None]:
+    """Versions of the libraries that shape a run's results (None when not installed)."""
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for package in VERSION_PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return versions
+
+
+def _float(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def _now() -> datetime:
+    """UTC now, naive (TIMESTAMP columns hold UTC)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _say(progress: bool, message: str) -> None:
+    if progress:
+        tqdm.write(message, file=sys.stderr)
