@@ -45,7 +45,8 @@ final as (
         max(wer)                                       as max_wer,
         corr(wer, duration_s)                          as corr_duration,
         corr(wer, words_per_s)                         as corr_words_per_s,
-        corr(wer, rms_dbfs)                            as corr_rms_dbfs
+        corr(wer, rms_dbfs)                            as corr_rms_dbfs,
+        (select wer from run_summary where run_id = :run_id) as corpus_wer
     from files
 )
 

@@ -1,0 +1,9 @@
+"""The shareable HTML report: SQL queries (queries/*.sql) -> sections -> Jinja templates.
+
+    from asrlens.report import render_report
+    path = render_report(engine, run_ids=["sphinx"], out_dir="report")   # report/index.html
+"""
+
+from asrlens.report.render import ReportContext, render_report, run_query
+
+__all__ = ["ReportContext", "render_report", "run_query"]

@@ -1,0 +1,129 @@
+"""Bootstrap confidence intervals for corpus error rates, resampling files.
+
+A corpus rate is computed from totals (Σ errors / Σ reference words), never as a mean of
+per-file rates, so each replicate resamples the files with replacement, re-sums the counts
+and recomputes the rate from those sums.
+
+    counts = {"hits": ..., "substitutions": ..., ...}   # one array per column, one value per file
+    intervals = corpus_intervals(counts, seed=0)        # {"wer": Interval, "mer": ..., ...}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+REPLICATES = 1000
+CONFIDENCE = 0.95
+CHUNK_REPLICATES = 100
+"""Replicates drawn at once: bounds memory to CHUNK_REPLICATES x files indices."""
+
+Totals = Mapping[str, np.ndarray]
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+
+
+def _wer(t: Totals) -> np.ndarray:
+    return _ratio(t["substitutions"] + t["deletions"] + t["insertions"], t["ref_words"])
+
+
+def _mer(t: Totals) -> np.ndarray:
+    errors = t["substitutions"] + t["deletions"] + t["insertions"]
+    return _ratio(errors, t["hits"] + errors)
+
+
+def _wil(t: Totals) -> np.ndarray:
+    return 1 - _ratio(t["hits"], t["ref_words"]) * _ratio(t["hits"], t["hyp_words"])
+
+
+def _cer(t: Totals) -> np.ndarray:
+    return _ratio(t["char_errors"], t["ref_chars"])
+
+
+METRICS: dict[str, Callable[[Totals], np.ndarray]] = {
+    "wer": _wer,  # (S + D + I) / N
+    "mer": _mer,  # (S + D + I) / (H + S + D + I)
+    "wil": _wil,  # 1 - (H / N) (H / P)
+    "cer": _cer,  # character edits / reference characters
+}
+"""Corpus metrics as functions of summed counts (the same definitions as the run_summary view)."""
+
+COUNT_COLUMNS = (
+    "hits", "substitutions", "deletions", "insertions", "ref_words", "hyp_words",
+    "ref_chars", "char_errors",
+)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A corpus rate and its bootstrap percentile interval (fractions: 0.261 is 26.1%)."""
+
+    value: float | None
+    low: float | None
+    high: float | None
+    replicates: int       # replicates with a defined rate
+    confidence: float
+
+
+def resampled_totals(
+    counts: Mapping[str, np.ndarray], *, seed: int, replicates: int = REPLICATES
+) -> dict[str, np.ndarray]:
+    """For each column, its sum over `replicates` resamples of the files (shape (replicates,)).
+
+    Every column is summed over the same resampled files in each replicate.
+    """
+    arrays = {name: np.asarray(values, dtype=float) for name, values in counts.items()}
+    sizes = {a.size for a in arrays.values()}
+    if len(sizes) != 1:
+        raise ValueError("every count column must have one value per file")
+    n = sizes.pop()
+    totals = {name: np.empty(replicates) for name in arrays}
+    rng = np.random.default_rng(seed)
+    for start in range(0, replicates, CHUNK_REPLICATES):
+        stop = min(start + CHUNK_REPLICATES, replicates)
+        idx = rng.integers(0, n, size=(stop - start, n))
+        for name, values in arrays.items():
+            totals[name][start:stop] = values[idx].sum(axis=1)
+    return totals
+
+
+def corpus_intervals(
+    counts: Mapping[str, np.ndarray],
+    *,
+    seed: int,
+    replicates: int = REPLICATES,
+    confidence: float = CONFIDENCE,
+    metrics: Mapping[str, Callable[[Totals], np.ndarray]] = METRICS,
+) -> dict[str, Interval]:
+    """Each metric over all files, with its `confidence` percentile interval over
+    `replicates` file resamples (seeded: the same seed gives the same interval).
+
+    `counts` holds one array per name in COUNT_COLUMNS, one value per file. With no files,
+    every value and bound is None.
+    """
+    arrays = {name: np.asarray(counts[name], dtype=float) for name in COUNT_COLUMNS}
+    n = arrays["ref_words"].size
+    if n == 0:
+        return {name: Interval(None, None, None, 0, confidence) for name in metrics}
+    observed = {name: np.array([values.sum()]) for name, values in arrays.items()}
+    totals = resampled_totals(arrays, seed=seed, replicates=replicates)
+    tail = (1 - confidence) / 2 * 100
+    result = {}
+    for name, metric in metrics.items():
+        value = float(metric(observed)[0])
+        rates = metric(totals)
+        rates = rates[np.isfinite(rates)]
+        low, high = np.percentile(rates, [tail, 100 - tail]) if rates.size else (None, None)
+        result[name] = Interval(
+            value=None if np.isnan(value) else value,
+            low=None if low is None else float(low),
+            high=None if high is None else float(high),
+            replicates=int(rates.size),
+            confidence=confidence,
+        )
+    return result

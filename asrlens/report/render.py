@@ -1,0 +1,264 @@
+"""Render the HTML report: resolve runs, build each section's context, fill the templates.
+
+    engine = connect("asrlens.duckdb", read_only=True)
+    path = render_report(engine, run_ids=["sphinx"], out_dir="report", audio="embed")
+
+Compute (sections' `build`), decide what to show (the section dicts) and render (Jinja
+templates in asrlens/templates/) are kept apart. The page is one self-contained file: CSS
+and JS inlined, plots inline as SVG or PNG data URIs, no network.
+
+A section is a module in asrlens/report/sections/ with `TITLE`, `TEMPLATE` (a partial in
+asrlens/templates/) and `build(engine, ctx: ReportContext) -> dict | None`; None means the
+section does not apply (e.g. no run) and is left out. The dict is available to the partial
+as `data`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import sqlalchemy as sa
+
+from asrlens import __version__
+from asrlens.db import query, read_sql
+from asrlens.errors import AsrlensError
+
+DEFAULT_OUT_DIR = "asrlens-report"
+AUDIO_MODES = ("embed", "link", "none")
+DEFAULT_TOP_N = 20
+"""Files listed in the worst-files section."""
+DEFAULT_SEED = 0
+INDEX_NAME = "index.html"
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """What every section's `build` gets besides the database engine.
+
+    run_ids: the runs to report, primary first (empty: a dataset-only report).
+    dataset: the dataset reported on (the primary run's, or the one ingested).
+    dataset_root: absolute folder its audio paths are relative to (None if unknown).
+    audio: 'embed' (compressed audio inside the page), 'link' (file:// links) or 'none'.
+    top_n: how many files the worst-files and changed-files tables list.
+    seed: seeds every random choice (sampled file, bootstrap), so a report is reproducible.
+    out_dir: folder index.html is written to.
+    """
+
+    run_ids: tuple[str, ...]
+    dataset: str
+    dataset_root: Path | None = None
+    audio: str = "embed"
+    top_n: int = DEFAULT_TOP_N
+    seed: int = DEFAULT_SEED
+    out_dir: Path = Path(DEFAULT_OUT_DIR)
+    runs: dict[str, dict] = field(default_factory=dict)
+    """run_id -> its `runs` row, for every run in run_ids."""
+
+    @property
+    def run_id(self) -> str | None:
+        """The primary run (the first given), or None for a dataset-only report."""
+        return self.run_ids[0] if self.run_ids else None
+
+    @property
+    def run(self) -> dict | None:
+        """The primary run's `runs` row, or None."""
+        return self.runs.get(self.run_id) if self.run_id else None
+
+
+@dataclass(frozen=True)
+class RenderedSection:
+    """One section as the base template sees it."""
+
+    id: str        # the HTML id and the module name, e.g. 'dataset'
+    title: str
+    template: str  # partial in asrlens/templates/
+    data: dict
+
+
+def run_query(engine: sa.Engine | sa.Connection, name: str, **params: Any) -> list[dict]:
+    """Rows (as dicts) of asrlens/report/queries/<name>.sql, with :named parameters."""
+    return query(engine, read_sql(f"report/queries/{name}.sql"), **params)
+
+
+def render_report(
+    engine: sa.Engine,
+    *,
+    run_ids: list[str] | tuple[str, ...] | None = None,
+    dataset: str | None = None,
+    out_dir: str | Path = DEFAULT_OUT_DIR,
+    audio: str = "embed",
+    top_n: int = DEFAULT_TOP_N,
+    seed: int = DEFAULT_SEED,
+) -> Path:
+    """Write `out_dir/index.html` and return its path.
+
+    No run_ids: the most recent finished run (or the only run); no runs at all: a
+    dataset-only report. Raises AsrlensError for an unknown run or dataset, an empty
+    database, or a bad option.
+    """
+    from asrlens.report.sections import SECTIONS  # sections import this module
+
+    if audio not in AUDIO_MODES:
+        raise AsrlensError(f"--audio must be one of {', '.join(AUDIO_MODES)}, not {audio!r}")
+    if top_n < 1:
+        raise AsrlensError(f"--top must be at least 1, not {top_n}")
+    out_dir = Path(out_dir)
+    ctx = resolve_context(
+        engine, run_ids=run_ids, dataset=dataset, out_dir=out_dir, audio=audio, top_n=top_n,
+        seed=seed,
+    )
+    sections = build_sections(engine, ctx, SECTIONS)
+    html = render_page(ctx, sections)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / INDEX_NAME
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def resolve_context(
+    engine: sa.Engine,
+    *,
+    run_ids: list[str] | tuple[str, ...] | None,
+    dataset: str | None,
+    out_dir: Path,
+    audio: str,
+    top_n: int,
+    seed: int,
+) -> ReportContext:
+    """Pick the runs and the dataset to report on (see render_report)."""
+    all_runs = {r["run_id"]: r for r in run_query(engine, "run_list")}
+    if run_ids:
+        unknown = [r for r in run_ids if r not in all_runs]
+        if unknown:
+            known = ", ".join(all_runs) or "none yet (run `asrlens infer` first)"
+            raise AsrlensError(f"no run named {', '.join(unknown)} in the database; runs: {known}")
+        chosen = list(dict.fromkeys(run_ids))
+    else:
+        candidates = [r for r in all_runs.values() if dataset is None or r["dataset"] == dataset]
+        finished = [r for r in candidates if r["status"] == "finished"]
+        pick = (finished or candidates)[:1]  # run_list.sql orders most recent first
+        chosen = [r["run_id"] for r in pick]
+    datasets = {d["name"]: d for d in run_query(engine, "dataset_list")}
+    if chosen:
+        dataset = dataset or all_runs[chosen[0]]["dataset"]
+    elif dataset is None:
+        if not datasets:
+            raise AsrlensError(
+                "the database holds no dataset: run `asrlens ingest DATASET` first"
+            )
+        dataset = next(iter(datasets))  # most recently ingested
+    if dataset not in datasets and not chosen:
+        raise AsrlensError(
+            f"no dataset named {dataset} in the database; datasets: {', '.join(datasets)}"
+        )
+    root = datasets.get(dataset, {}).get("root")
+    return ReportContext(
+        run_ids=tuple(chosen),
+        dataset=dataset,
+        dataset_root=Path(root) if root else None,
+        audio=audio,
+        top_n=top_n,
+        seed=seed,
+        out_dir=out_dir,
+        runs={r: all_runs[r] for r in chosen},
+    )
+
+
+def build_sections(engine: sa.Engine, ctx: ReportContext, modules) -> list[RenderedSection]:
+    """Call each section's build in order; keep those that apply."""
+    sections = []
+    for module in modules:
+        data = module.build(engine, ctx)
+        if data is None:
+            continue
+        sections.append(
+            RenderedSection(
+                id=module.__name__.rsplit(".", 1)[-1],
+                title=module.TITLE,
+                template=module.TEMPLATE,
+                data=data,
+            )
+        )
+    return sections
+
+
+def render_page(ctx: ReportContext, sections: list[RenderedSection]) -> str:
+    """The whole HTML page as a string."""
+    env = make_environment()
+    template = env.get_template("base.html")
+    return template.render(
+        ctx=ctx,
+        sections=sections,
+        css=template_text("style.css"),
+        js=template_text("sort.js"),
+        generated_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        version=__version__,
+    )
+
+
+def make_environment() -> jinja2.Environment:
+    """The Jinja environment: templates from asrlens/templates, autoescape on, our filters."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("asrlens", "templates"),
+        autoescape=True,  # transcripts are untrusted text: everything is escaped by default
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    register_filters(env)
+    return env
+
+
+def register_filters(env: jinja2.Environment) -> None:
+    """All template filters, in one place."""
+    env.filters["pct"] = fmt_pct
+    env.filters["num"] = fmt_num
+    env.filters["int"] = fmt_int
+    env.filters["duration"] = fmt_duration
+    env.filters["dbfs"] = fmt_dbfs
+
+
+def template_text(name: str) -> str:
+    """A static file from asrlens/templates (CSS, JS) to inline into the page."""
+    return resources.files("asrlens").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def fmt_pct(value, digits: int = 1) -> str:
+    """A fraction as a percentage: 0.2612 -> '26.1%'; missing -> '–'."""
+    return "–" if _missing(value) else f"{100 * value:.{digits}f}%"
+
+
+def fmt_num(value, digits: int = 2) -> str:
+    """A number with fixed decimals: 1.2345 -> '1.23'; missing -> '–'."""
+    return "–" if _missing(value) else f"{value:,.{digits}f}"
+
+
+def fmt_int(value) -> str:
+    """An integer with thousands separators: 13100 -> '13,100'; missing -> '–'."""
+    return "–" if _missing(value) else f"{int(value):,}"
+
+
+def fmt_duration(seconds) -> str:
+    """Seconds as a readable duration: 5.3 -> '5.3 s', 754 -> '12 min 34 s', 9000 -> '2.50 h'."""
+    if _missing(seconds):
+        return "–"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min {int(seconds % 60)} s"
+    return f"{seconds / 3600:.2f} h"
+
+
+def fmt_dbfs(value) -> str:
+    """A level in dB relative to full scale: -23.456 -> '-23.5 dBFS'; missing -> '–'."""
+    return "–" if _missing(value) else f"{value:.1f} dBFS"

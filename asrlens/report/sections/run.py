@@ -1,0 +1,71 @@
+"""Section 3, Run: how the primary run was made, its corpus error rates with 95% bootstrap
+intervals over files, and its speed."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import sqlalchemy as sa
+
+from asrlens.report.bootstrap import COUNT_COLUMNS, REPLICATES, corpus_intervals
+from asrlens.report.render import ReportContext, run_query
+
+TITLE = "Run"
+TEMPLATE = "_run.html"
+FAILURE_EXAMPLES = 10
+"""Failed files listed by name."""
+METRIC_LABELS = {
+    "wer": ("WER", "word error rate: (S + D + I) / reference words"),
+    "mer": ("MER", "match error rate: (S + D + I) / (H + S + D + I)"),
+    "wil": ("WIL", "word information lost: 1 - (H / ref words)(H / hyp words)"),
+    "cer": ("CER", "character error rate: character edits / reference characters"),
+}
+
+
+def build(engine: sa.Engine, ctx: ReportContext) -> dict | None:
+    """The primary run's settings, corpus WER/MER/WIL/CER with intervals, and throughput."""
+    if ctx.run_id is None:
+        return None
+    rows = run_query(engine, "run_summary", run_id=ctx.run_id)
+    if not rows:
+        return None
+    summary = rows[0]
+    files = run_query(engine, "run_file_counts", run_id=ctx.run_id)
+    counts = {name: np.array([f[name] for f in files], dtype=float) for name in COUNT_COLUMNS}
+    intervals = corpus_intervals(counts, seed=ctx.seed)
+    metrics = [
+        {
+            "key": key,
+            "label": METRIC_LABELS[key][0],
+            "help": METRIC_LABELS[key][1],
+            "value": summary[key],  # from the run_summary view: the page shows the SQL figure
+            "interval": intervals[key],
+        }
+        for key in METRIC_LABELS
+    ]
+    throughput = run_query(engine, "run_throughput", run_id=ctx.run_id)[0]
+    rtf = summary["real_time_factor"]
+    return {
+        "summary": summary,
+        "metrics": metrics,
+        "replicates": REPLICATES,
+        "versions": _json(summary["versions"]),
+        "options": _json(summary["options"]),
+        "throughput": throughput,
+        "speed": 1 / rtf if rtf else None,
+        "failures": run_query(engine, "run_failures", run_id=ctx.run_id, limit=FAILURE_EXAMPLES),
+    }
+
+
+def _json(value) -> dict:
+    """A JSON column as a dict (DuckDB returns JSON as text); {} when empty or unreadable."""
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return value
+    try:
+        parsed = json.loads(value)
+    except (TypeError, ValueError):
+        return {"value": str(value)}
+    return parsed if isinstance(parsed, dict) else {"value": parsed}
