@@ -25,7 +25,7 @@ WER_AXIS_MAX = 2.0
 SVG_MAX_POINTS = 1500
 """Scatters with more points than this are drawn as PNG instead of SVG."""
 TREND_BINS = 10
-"""The trend line is the median WER in this many equal-count bins of the x value."""
+"""The trend line is the WER of each of this many equal-count bins of files sorted by x."""
 SCATTER_POINT_SIZE = 9.0
 """Marker area in points^2."""
 
@@ -75,8 +75,11 @@ def build(engine: sa.Engine, ctx: ReportContext) -> dict | None:
             f" Pearson correlation with WER: {corr:+.2f}." if corr is not None else ""
         )
         figures.append(
-            scatter_against_wer(_column(files, item.column), wer, title=item.title,
-                                xlabel=item.xlabel, caption=caption)
+            scatter_against_wer(
+                _column(files, item.column), wer, errors=_column(files, "errors"),
+                ref_words=_column(files, "ref_words"), title=item.title, xlabel=item.xlabel,
+                caption=caption,
+            )
         )
     return {"summary": summary, "plots": figures}
 
@@ -107,23 +110,32 @@ def wer_histogram(wer: np.ndarray, *, corpus_wer: float | None) -> plots.Plot:
 
 
 def scatter_against_wer(
-    x: np.ndarray, wer: np.ndarray, *, title: str, xlabel: str, caption: str
+    x: np.ndarray,
+    wer: np.ndarray,
+    *,
+    errors: np.ndarray,
+    ref_words: np.ndarray,
+    title: str,
+    xlabel: str,
+    caption: str,
 ) -> plots.Plot:
-    """Per-file WER (%) against x, with the median WER per tenth of the files by x."""
+    """Per-file WER (%) against x, with the WER of each tenth of the files sorted by x
+    (errors over reference words of the files in it, as the corpus WER is computed)."""
     import matplotlib.pyplot as plt
 
     keep = np.isfinite(x) & np.isfinite(wer)
     x, y = x[keep], 100 * np.minimum(wer[keep], WER_AXIS_MAX)
+    errors, ref_words = errors[keep], ref_words[keep]
     many = x.size > SVG_MAX_POINTS
     with plots.plotting():
         fig, ax = plt.subplots(figsize=(plots.FIG_WIDTH_IN, plots.FIG_HEIGHT_IN))
         if x.size:
             ax.scatter(x, y, s=SCATTER_POINT_SIZE, alpha=0.25 if many else 0.6,
                        color=plots.HIST_COLOR, linewidths=0, label="file")
-            centers, medians = binned_medians(x, y, bins=TREND_BINS)
+            centers, rates = binned_wer(x, errors, ref_words, bins=TREND_BINS)
             if centers.size > 1:
-                ax.plot(centers, medians, color=plots.ACCENT_COLOR, linewidth=2,
-                        marker="o", markersize=3, label="median WER per tenth of files")
+                ax.plot(centers, 100 * rates, color=plots.ACCENT_COLOR, linewidth=2,
+                        marker="o", markersize=3, label="WER of each tenth of the files")
             ax.legend(frameon=False, loc="upper right")
         else:
             ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
@@ -131,15 +143,20 @@ def scatter_against_wer(
         return plots.to_plot(fig, caption=caption, fmt="png" if many else "svg")
 
 
-def binned_medians(x: np.ndarray, y: np.ndarray, *, bins: int) -> tuple[np.ndarray, np.ndarray]:
-    """(median x, median y) in up to `bins` equal-count bins of x (sorted by x)."""
+def binned_wer(
+    x: np.ndarray, errors: np.ndarray, ref_words: np.ndarray, *, bins: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(median x, WER as a fraction) of up to `bins` equal-count groups of files sorted by x.
+
+    A group's WER is its errors over its reference words (not a mean of per-file rates).
+    """
     if x.size < 2 * bins:
         bins = max(x.size // 2, 1)
     order = np.argsort(x, kind="stable")
-    groups = np.array_split(order, bins)
-    centers = np.array([np.median(x[g]) for g in groups if g.size])
-    medians = np.array([np.median(y[g]) for g in groups if g.size])
-    return centers, medians
+    groups = [g for g in np.array_split(order, bins) if g.size and ref_words[g].sum() > 0]
+    centers = np.array([np.median(x[g]) for g in groups])
+    rates = np.array([errors[g].sum() / ref_words[g].sum() for g in groups])
+    return centers, rates
 
 
 def _column(rows: list[dict], name: str) -> np.ndarray:
