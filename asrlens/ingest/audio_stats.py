@@ -1,0 +1,225 @@
+"""Per-file audio facts and level statistics, read once per file, in parallel over the cores.
+
+    facts = read_audio_facts(Path("wavs/LJ001-0001.wav"))
+    facts.duration_s, facts.peak_dbfs, facts.silence_fraction
+
+Definitions (all over every channel together, samples as floats in [-1, 1]):
+- peak_dbfs: 20*log10(max |x|); None for digital silence (all zeros).
+- rms_dbfs: 10*log10(mean x^2); None for digital silence.
+- clipped_fraction: fraction of samples with |x| >= CLIP_LEVEL.
+- silence_fraction: fraction of SILENCE_FRAME_S frames (the last one may be shorter) whose
+  RMS is more than SILENCE_BELOW_PEAK_DB below the file's peak; 1.0 for digital silence.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import math
+import multiprocessing
+import os
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+CLIP_LEVEL = 0.999
+"""|sample| at or above this (fraction of full scale) counts as clipped."""
+
+SILENCE_FRAME_S = 0.025
+"""Frame length for silence_fraction, seconds."""
+
+SILENCE_BELOW_PEAK_DB = 40.0
+"""A frame is silent when its RMS is more than this many dB below the file's peak."""
+
+BLOCK_FRAMES = 1 << 22
+"""Audio read per step, frames (about 95 s at 44.1 kHz): bounds memory on long files."""
+
+POOL_MIN_FILES = 64
+"""Fewer files than this are read in-process: a pool would cost more than it saves."""
+
+CHUNK_FILES = 16
+"""Files per task sent to a worker process (amortises inter-process overhead)."""
+
+_DATA_LOG = re.compile(r"^data\s*:\s*(\d+)\s*\(should be (\d+)\)")
+
+
+@dataclass(frozen=True)
+class AudioFacts:
+    """What one read of an audio file tells. Header fields and statistics are None when the
+    file could not be decoded; `problem` then says why ('empty_audio' or 'corrupt_audio')."""
+
+    path: str  # as given (relative to the dataset root)
+    bytes: int
+    mtime: float  # Unix seconds
+    sha256: str | None
+    format: str | None = None
+    subtype: str | None = None
+    sample_rate: int | None = None  # Hz
+    channels: int | None = None
+    frames: int | None = None  # samples per channel
+    duration_s: float | None = None
+    peak_dbfs: float | None = None
+    rms_dbfs: float | None = None
+    clipped_fraction: float | None = None
+    silence_fraction: float | None = None
+    problem: str | None = None  # 'empty_audio' / 'corrupt_audio' (ingest_issues kinds)
+    message: str | None = None  # why, for the user
+
+
+def read_audio_facts(path: Path, *, relative: str | None = None) -> AudioFacts:
+    """Stat, hash and decode one file. Never raises for a bad file: see AudioFacts.problem."""
+    name = relative if relative is not None else os.fspath(path)
+    try:
+        stat = path.stat()
+        digest = _sha256(path)
+    except OSError as exc:
+        return AudioFacts(name, 0, 0.0, None, problem="corrupt_audio",
+                          message=f"{name}: cannot read: {exc.strerror or exc}")
+    base = dict(path=name, bytes=stat.st_size, mtime=stat.st_mtime, sha256=digest)
+    if stat.st_size == 0:
+        return AudioFacts(**base, problem="empty_audio", message=f"{name}: zero-length file")
+    try:
+        with sf.SoundFile(os.fspath(path)) as f:
+            header = dict(format=f.format, subtype=f.subtype, sample_rate=f.samplerate,
+                          channels=f.channels, frames=f.frames)
+            if f.frames <= 0:
+                return AudioFacts(**base, **header, duration_s=0.0, problem="empty_audio",
+                                  message=f"{name}: the header says zero frames")
+            missing = _missing_data_bytes(f)
+            if missing:
+                return AudioFacts(**base, problem="corrupt_audio",
+                                  message=f"{name}: truncated: {missing} bytes of audio data "
+                                  "that its header announces are missing")
+            stats, frames_read = _level_stats(f)
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+        return AudioFacts(**base, problem="corrupt_audio",
+                          message=f"{name}: cannot decode: {_one_line(exc)}")
+    if frames_read < header["frames"]:
+        return AudioFacts(**base, problem="corrupt_audio",
+                          message=f"{name}: truncated: the header says {header['frames']} "
+                          f"frames, only {frames_read} could be read")
+    return AudioFacts(**base, **header, duration_s=header["frames"] / header["sample_rate"],
+                      **stats)
+
+
+def read_many(
+    root: Path, relatives: Sequence[str], *, workers: int | None = None, progress: bool = True
+) -> list[AudioFacts]:
+    """read_audio_facts for each path (relative to root), in parallel; results in input order.
+
+    workers: processes to use (default os.cpu_count()); 1, or fewer than POOL_MIN_FILES
+    files, reads in this process. A tqdm progress bar on stderr unless progress=False.
+    """
+    from tqdm import tqdm
+
+    workers = workers or os.cpu_count() or 1
+    bar = tqdm(total=len(relatives), unit="file", desc="reading audio", disable=not progress)
+    try:
+        if workers <= 1 or len(relatives) < POOL_MIN_FILES:
+            results = []
+            for relative in relatives:
+                results.append(read_audio_facts(root / relative, relative=relative))
+                bar.update(1)
+            return results
+        chunks = [list(relatives[i:i + CHUNK_FILES])
+                  for i in range(0, len(relatives), CHUNK_FILES)]
+        results = []
+        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
+            for chunk_result in pool.map(_read_chunk, [(os.fspath(root), c) for c in chunks]):
+                results.extend(chunk_result)
+                bar.update(len(chunk_result))
+        return results
+    finally:
+        bar.close()
+
+
+def _read_chunk(task: tuple[str, list[str]]) -> list[AudioFacts]:
+    root, relatives = task
+    base = Path(root)
+    return [read_audio_facts(base / relative, relative=relative) for relative in relatives]
+
+
+def _pool_context():
+    """'forkserver' where available: workers do not inherit the parent's DuckDB threads."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def _missing_data_bytes(f: sf.SoundFile) -> int:
+    """Bytes of sample data a WAV-like header announces beyond the end of the file (0: none).
+
+    libsndfile silently shortens such files; its log line `data : 425786 (should be 212871)`
+    tells. Placeholder sizes of streaming writers (0, 0xFFFFFFFF) are not counted.
+    """
+    if "should be" not in f.extra_info:
+        return 0
+    for line in f.extra_info.splitlines():
+        match = _DATA_LOG.match(line.strip())
+        if match:
+            declared, actual = int(match[1]), int(match[2])
+            if 0 < declared < 0xFFFFFF00 and declared > actual:
+                return declared - actual
+    return 0
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _blocks(f: sf.SoundFile, block: int) -> Iterator[np.ndarray]:
+    while True:
+        data = f.read(block, dtype="float32", always_2d=True)
+        if not len(data):
+            return
+        yield data
+
+
+def _level_stats(f: sf.SoundFile) -> tuple[dict, int]:
+    """Level statistics of an open file, read in blocks; (stats dict, frames actually read)."""
+    frame_len = max(1, round(SILENCE_FRAME_S * f.samplerate))
+    block = max(frame_len, (BLOCK_FRAMES // frame_len) * frame_len)  # whole frames per block
+    peak = 0.0
+    sum_squares = 0.0
+    clipped = 0
+    frames_read = 0
+    frame_energy: list[np.ndarray] = []  # per-frame mean of squares over its samples
+    for data in _blocks(f, block):
+        n, channels = data.shape
+        frames_read += n
+        flat = data.reshape(-1)
+        block_peak = float(max(flat.max(), -flat.min()))
+        peak = max(peak, block_peak)
+        squares = flat * flat
+        sum_squares += float(squares.sum(dtype=np.float64))
+        if block_peak >= CLIP_LEVEL:
+            clipped += int(np.count_nonzero(np.abs(flat) >= CLIP_LEVEL))
+        per_frame = frame_len * channels  # samples in a whole 25 ms frame, all channels
+        whole = n // frame_len
+        frame_energy.append(squares[: whole * per_frame].reshape(whole, per_frame).mean(axis=1))
+        if whole * frame_len < n:  # the last, shorter frame
+            frame_energy.append(squares[whole * per_frame:].mean(keepdims=True))
+    total = frames_read * f.channels
+    if total == 0:
+        return {}, 0
+    if peak == 0.0:
+        return dict(peak_dbfs=None, rms_dbfs=None, clipped_fraction=0.0,
+                    silence_fraction=1.0), frames_read
+    mean_square = np.concatenate(frame_energy)
+    threshold = (peak * 10 ** (-SILENCE_BELOW_PEAK_DB / 20)) ** 2
+    rms = sum_squares / total
+    return dict(
+        peak_dbfs=20 * math.log10(peak),
+        rms_dbfs=10 * math.log10(rms) if rms > 0 else None,
+        clipped_fraction=clipped / total,
+        silence_fraction=float(np.count_nonzero(mean_square < threshold)) / len(mean_square),
+    ), frames_read
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

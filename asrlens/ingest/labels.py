@@ -1,0 +1,283 @@
+"""Parsing a labels file into utterances: LJSpeech (`id|transcript|normalized`) or a CSV/TSV
+with a header.
+
+    parsed = parse_labels(Path("labels.csv"))
+    parsed.format          # 'ljspeech'
+    parsed.labels[0]       # Label(utt_id='LJ001-0001', transcript='Printing, ...', ...)
+    parsed.issues          # bad lines, duplicate ids, undecodable bytes, with line numbers
+
+LJSpeech format: no header, one utterance per line, `|`-separated, 2 or 3 fields. Quotes are
+part of the text (no CSV quoting). A file is read as CSV/TSV with a header instead when its
+first line names a path column and a text column (see PATH_COLUMNS and TEXT_COLUMNS); then
+commas are CSV (with its quoting rules), tabs and `|` plain separators.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from asrlens.errors import AsrlensError
+
+LABEL_FILE_NAMES = ("labels.csv", "metadata.csv", "labels.tsv", "metadata.tsv", "labels.txt")
+"""Labels files looked for at the dataset root, in this order, when --labels is not given."""
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
+"""Audio extensions searched for a label id (`wavs/<id>.wav` first), in order of preference."""
+
+PATH_COLUMNS = (
+    "id", "utt_id", "utterance_id", "path", "audio", "audio_path", "file", "filename",
+    "file_name", "wav", "wav_filename", "audio_filepath",
+)
+"""Header names (case-insensitive) recognised as the id / audio path column."""
+
+TEXT_COLUMNS = ("transcript", "text", "transcription", "sentence", "raw_transcript", "label")
+"""Header names (case-insensitive) recognised as the raw transcript column."""
+
+NORMALIZED_COLUMNS = (
+    "normalized_transcript", "normalized_text", "normalized", "norm_text", "normalized_sentence",
+)
+"""Header names (case-insensitive) recognised as the normalized transcript column (optional)."""
+
+HEADER_DELIMITERS = {",": "csv", "\t": "tsv", "|": "psv"}
+"""Separator of a file with a header -> the labels_format recorded for it."""
+
+LJSPEECH_FIELDS = (2, 3)
+"""Fields allowed on an LJSpeech line: id|transcript or id|transcript|normalized."""
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+@dataclass(frozen=True)
+class Label:
+    """One usable labels line.
+
+    `audio_hint` is the audio path the line names (CSV path columns such as `wavs/x.wav`),
+    relative to the dataset root; None when the line gives only an id (LJSpeech).
+    """
+
+    utt_id: str
+    transcript: str
+    normalized_transcript: str | None
+    line: int  # 1-based line number in the labels file
+    audio_hint: str | None = None
+
+
+@dataclass(frozen=True)
+class LabelIssue:
+    """A labels line that could not be used as written (kinds as in schema.sql ingest_issues)."""
+
+    kind: str  # 'bad_line', 'duplicate_id', 'undecodable_text', 'unsafe_path'
+    line: int
+    message: str
+    utt_id: str | None = None
+
+
+@dataclass
+class ParsedLabels:
+    """What parse_labels found: the labels to keep, the problems, and the format detected."""
+
+    format: str  # 'ljspeech', 'csv', 'tsv' or 'psv'
+    labels: list[Label] = field(default_factory=list)
+    issues: list[LabelIssue] = field(default_factory=list)
+
+
+def find_labels_file(root: Path) -> Path | None:
+    """The first of LABEL_FILE_NAMES present at `root`, or None."""
+    for name in LABEL_FILE_NAMES:
+        candidate = root / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def parse_labels(path: Path, *, display_name: str | None = None) -> ParsedLabels:
+    """Parse a labels file; never raises on bad lines (they become issues with line numbers).
+
+    Raises AsrlensError only when the file itself cannot be read. `display_name` is how the
+    file is named in messages (default: its path).
+    """
+    name = display_name or os.fspath(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise AsrlensError(f"cannot read labels file {name}: {exc.strerror or exc}") from exc
+    lines, issues = _decode_lines(data, name)
+    header = _detect_header(lines)
+    if header is None:
+        parsed = ParsedLabels(format="ljspeech", issues=issues)
+        _parse_ljspeech(lines, parsed, name)
+    else:
+        delimiter, line_index = header
+        parsed = ParsedLabels(format=HEADER_DELIMITERS[delimiter], issues=issues)
+        _parse_with_header(lines, line_index, delimiter, parsed, name)
+    parsed.issues.sort(key=lambda issue: issue.line)
+    return parsed
+
+
+def unsafe_reason(relative: str) -> str | None:
+    """Why an id or path would escape the dataset folder ('..', absolute), else None."""
+    if not relative:
+        return None
+    if relative.startswith(("/", "\\")) or _DRIVE.match(relative):
+        return "is an absolute path"
+    parts = re.split(r"[\\/]", relative)
+    if ".." in parts:
+        return "contains '..'"
+    return None
+
+
+def _decode_lines(data: bytes, name: str) -> tuple[list[tuple[int, str]], list[LabelIssue]]:
+    """(line number, text) of every non-blank line; undecodable lines decoded with U+FFFD."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    lines: list[tuple[int, str]] = []
+    issues: list[LabelIssue] = []
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        raw = raw.rstrip(b"\r")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            text = raw.decode("utf-8", errors="replace")
+            issues.append(
+                LabelIssue(
+                    kind="undecodable_text",
+                    line=number,
+                    message=f"{name} line {number}: bytes that are not UTF-8 at column "
+                    f"{exc.start + 1}; read with replacement characters (U+FFFD)",
+                )
+            )
+        if text.strip():
+            lines.append((number, text))
+    return lines, issues
+
+
+def _detect_header(lines: list[tuple[int, str]]) -> tuple[str, int] | None:
+    """(delimiter, index of the header line) when the first line is a header, else None."""
+    if not lines:
+        return None
+    first = lines[0][1]
+    for delimiter in HEADER_DELIMITERS:
+        if delimiter not in first:
+            continue
+        names = {cell.strip().strip('"').lower() for cell in first.split(delimiter)}
+        if names & set(PATH_COLUMNS) and names & set(TEXT_COLUMNS):
+            return delimiter, 0
+    return None
+
+
+def _parse_ljspeech(lines: list[tuple[int, str]], parsed: ParsedLabels, name: str) -> None:
+    seen: dict[str, int] = {}
+    for number, text in lines:
+        fields = text.split("|")
+        if len(fields) not in LJSPEECH_FIELDS:
+            parsed.issues.append(
+                LabelIssue(
+                    kind="bad_line",
+                    line=number,
+                    message=f"{name} line {number}: expected 2 or 3 '|'-separated fields "
+                    f"(id|transcript|normalized transcript), found {len(fields)}",
+                )
+            )
+            continue
+        normalized = fields[2] if len(fields) == 3 and fields[2].strip() else None
+        _add_label(parsed, seen, name, number, fields[0].strip(), fields[1], normalized, None)
+
+
+def _parse_with_header(
+    lines: list[tuple[int, str]], header_index: int, delimiter: str, parsed: ParsedLabels,
+    name: str,
+) -> None:
+    header_number, header_text = lines[header_index]
+    columns = [cell.strip().strip('"').lower() for cell in header_text.split(delimiter)]
+    path_col = _first_index(columns, PATH_COLUMNS)
+    text_col = _first_index(columns, TEXT_COLUMNS)
+    norm_col = _first_index(columns, NORMALIZED_COLUMNS)
+    rows = _split_rows(lines[header_index + 1:], delimiter)
+    seen: dict[str, int] = {}
+    for number, cells in rows:
+        if len(cells) != len(columns):
+            parsed.issues.append(
+                LabelIssue(
+                    kind="bad_line",
+                    line=number,
+                    message=f"{name} line {number}: expected {len(columns)} fields like the "
+                    f"header on line {header_number}, found {len(cells)}",
+                )
+            )
+            continue
+        value = cells[path_col].strip()
+        utt_id, hint = _id_and_hint(value)
+        normalized = cells[norm_col] if norm_col is not None and cells[norm_col].strip() else None
+        _add_label(parsed, seen, name, number, utt_id, cells[text_col], normalized, hint,
+                   raw_value=value)
+
+
+def _split_rows(
+    lines: list[tuple[int, str]], delimiter: str
+) -> list[tuple[int, list[str]]]:
+    """Cells of each data line; commas follow CSV quoting, tabs and `|` are plain separators."""
+    if delimiter != ",":
+        return [(number, text.split(delimiter)) for number, text in lines]
+    rows = []
+    for number, text in lines:
+        try:
+            cells = next(csv.reader([text], strict=True))
+        except csv.Error:
+            cells = []  # reported as a wrong field count
+        rows.append((number, cells))
+    return rows
+
+
+def _id_and_hint(value: str) -> tuple[str, str | None]:
+    """An id column holds either an id ('LJ001-0001') or an audio path ('wavs/LJ001-0001.wav')."""
+    posix = value.replace("\\", "/")
+    if posix.lower().endswith(AUDIO_SUFFIXES):
+        return PurePosixPath(posix).stem, posix
+    return value, None
+
+
+def _add_label(
+    parsed: ParsedLabels, seen: dict[str, int], name: str, number: int, utt_id: str,
+    transcript: str, normalized: str | None, hint: str | None, *, raw_value: str | None = None,
+) -> None:
+    if not utt_id:
+        parsed.issues.append(
+            LabelIssue(kind="bad_line", line=number, message=f"{name} line {number}: empty id")
+        )
+        return
+    reason = unsafe_reason(raw_value if raw_value is not None else utt_id)
+    if reason:
+        parsed.issues.append(
+            LabelIssue(
+                kind="unsafe_path",
+                line=number,
+                utt_id=utt_id,
+                message=f"{name} line {number}: id {raw_value or utt_id!r} {reason}, which "
+                "would escape the dataset folder; line skipped",
+            )
+        )
+        return
+    if utt_id in seen:
+        parsed.issues.append(
+            LabelIssue(
+                kind="duplicate_id",
+                line=number,
+                utt_id=utt_id,
+                message=f"{name} line {number}: id {utt_id!r} already on line {seen[utt_id]}; "
+                "the first one is kept",
+            )
+        )
+        return
+    seen[utt_id] = number
+    parsed.labels.append(Label(utt_id, transcript, normalized, number, hint))
+
+
+def _first_index(columns: list[str], names: tuple[str, ...]) -> int | None:
+    for wanted in names:
+        if wanted in columns:
+            return columns.index(wanted)
+    return None
