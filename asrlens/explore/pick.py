@@ -1,0 +1,85 @@
+"""Choosing the one file `asrlens explore` looks at: seeded at random, or by id."""
+
+from __future__ import annotations
+
+import random
+import secrets
+
+import sqlalchemy as sa
+
+from asrlens.db import query, read_sql
+from asrlens.errors import AsrlensError
+
+MAX_SEED = 1_000_000
+"""Seeds drawn when none is given lie in [0, MAX_SEED): short enough to type back."""
+
+
+def pick_utterance(
+    engine: sa.Engine | sa.Connection,
+    *,
+    dataset: str | None = None,
+    seed: int | None = None,
+    utt_id: str | None = None,
+) -> dict:
+    """One ingested utterance with readable audio, as a dict.
+
+    With `utt_id`, that utterance; otherwise one chosen at random among the readable
+    utterances (of `dataset`, or of every dataset), using `seed` — drawn and returned when
+    None, so the choice can be repeated. The same seed on the same database picks the same
+    utterance.
+
+    Keys: dataset, utt_id, transcript, normalized_transcript, audio_path, root, sample_rate
+    (Hz), channels, frames, duration_s (s) as ingest recorded them, and seed (None with
+    utt_id). Raises AsrlensError when nothing is ingested, the dataset or id is unknown, or
+    no audio is readable.
+    """
+    if seed is not None and utt_id is not None:
+        raise AsrlensError("give either --seed or --utt, not both")
+    counts = query(engine, read_sql("explore/queries/dataset_counts.sql"))
+    if not counts:
+        raise AsrlensError("nothing is ingested in this database: run `asrlens ingest DATASET`")
+    if dataset is not None and dataset not in {row["dataset"] for row in counts}:
+        known = ", ".join(row["dataset"] for row in counts)
+        raise AsrlensError(f"no dataset named {dataset!r} in this database (ingested: {known})")
+    if utt_id is not None:
+        return _by_id(engine, utt_id=utt_id, dataset=dataset)
+
+    rows = query(engine, read_sql("explore/queries/readable_utterances.sql"),
+                 dataset=dataset, utt_id=None)
+    if not rows:
+        scope = f"dataset {dataset!r}" if dataset else "this database"
+        raise AsrlensError(
+            f"no utterance in {scope} has readable audio: every label lacks its file or the "
+            f"file could not be decoded (see `asrlens sql \"select kind, count(*) from "
+            f"ingest_issues group by kind\"`)"
+        )
+    if seed is None:
+        seed = secrets.randbelow(MAX_SEED)
+    chosen = random.Random(seed).choice(rows)
+    return {**chosen, "seed": seed}
+
+
+def _by_id(engine, *, utt_id: str, dataset: str | None) -> dict:
+    rows = query(engine, read_sql("explore/queries/readable_utterances.sql"),
+                 dataset=dataset, utt_id=utt_id)
+    if len(rows) == 1:
+        return {**rows[0], "seed": None}
+    if len(rows) > 1:
+        names = ", ".join(row["dataset"] for row in rows)
+        raise AsrlensError(f"utterance {utt_id!r} is in several datasets ({names}): "
+                           f"choose one with --dataset")
+    status = query(engine, read_sql("explore/queries/utterance_status.sql"),
+                   utt_id=utt_id, dataset=dataset)
+    where = f" in dataset {dataset!r}" if dataset else ""
+    if not status:
+        raise AsrlensError(
+            f"no utterance {utt_id!r}{where}: ids are the first field of the labels file "
+            f"(list them with `asrlens sql \"select utt_id from utterances\"`)"
+        )
+    row = status[0]
+    if row["audio_path"] is None:
+        why = "its audio file is missing"
+    else:
+        why = f"its audio file {row['audio_path']} could not be read"
+    detail = f" ({row['issue']})" if row["issue"] else ""
+    raise AsrlensError(f"utterance {utt_id!r}{where} has no readable audio: {why}{detail}")
