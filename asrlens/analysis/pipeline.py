@@ -1,0 +1,150 @@
+"""`analyze`: fill the analysis tables for one run from what ingest and infer stored.
+
+Reads utterances, audio_files, runs, transcripts, utterance_errors and alignment_ops; writes
+utterance_features (for the run's dataset), reference_words, op_tags, feature_effects,
+feature_correlations and analysis_summary (for the run). Re-running replaces those rows.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from asrlens.analysis import features as feats
+from asrlens.analysis import tags as tagging
+from asrlens.analysis import text
+from asrlens.analysis.effects import feature_effects
+from asrlens.analysis.summary import summarize
+from asrlens.db import insert_rows, query, read_sql
+from asrlens.errors import AsrlensError
+
+RUN_TABLES = ("reference_words", "op_tags", "feature_effects", "feature_correlations",
+              "analysis_summary")
+"""Tables whose rows for the run are replaced by each analysis."""
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    """What `analyze` wrote for one run."""
+
+    run_id: str
+    dataset: str
+    utterances: int            # rows written to utterance_features (all labels of the dataset)
+    files_scored: int          # files of the run with a score (utterance_errors rows)
+    errors: int                # alignment ops that are not 'equal'
+    tag_counts: dict[str, int] = field(default_factory=dict)  # tag -> error ops carrying it
+    summary: list[str] = field(default_factory=list)          # the written summary
+
+
+def _sql(conn: sa.Connection, name: str, **params) -> list[dict]:
+    return query(conn, read_sql(f"analysis/queries/{name}.sql"), **params)
+
+
+def find_run(conn: sa.Connection, run_id: str) -> dict:
+    """The run's row of `runs`; AsrlensError naming the runs there are when it is missing."""
+    rows = query(conn, "select run_id, dataset from runs where run_id = :run_id", run_id=run_id)
+    if rows:
+        return rows[0]
+    known = [r["run_id"] for r in query(conn, "select run_id from runs order by started_at")]
+    hint = f"runs in this database: {', '.join(known)}" if known else (
+        "this database has no runs yet: run `asrlens infer` first")
+    raise AsrlensError(f"no run named {run_id!r}; {hint}")
+
+
+def latest_run(conn: sa.Connection) -> str:
+    """The most recently started run; AsrlensError when there is none."""
+    rows = query(conn, "select run_id from runs order by started_at desc, run_id limit 1")
+    if not rows:
+        raise AsrlensError("this database has no runs yet: run `asrlens infer` first")
+    return rows[0]["run_id"]
+
+
+def _contexts(labels: list[dict]) -> dict[str, dict]:
+    """Per utterance: the word-key sets the tag rules and word flags use."""
+    out = {}
+    for row in labels:
+        raw, normalized = row["transcript"], row["normalized_transcript"]
+        out[row["utt_id"]] = {
+            "proper_nouns": frozenset(
+                k for tok in text.proper_noun_tokens(raw) for k in text.word_keys(tok)),
+            "normalized": frozenset(text.normalization_keys(raw, normalized)),
+            "hyphenated": frozenset(
+                k for tok in text.hyphenated_tokens(raw) for k in text.word_keys(tok)),
+        }
+    return out
+
+
+def tag_run(
+    op_rows: list[dict], *, run_id: str, contexts: dict[str, dict], frequencies
+) -> tuple[list[dict], list[dict]]:
+    """Rows of `op_tags` and `reference_words` for a run's alignment (ordered by utterance)."""
+    tag_rows, word_rows = [], []
+    empty = {"proper_nouns": frozenset(), "normalized": frozenset(), "hyphenated": frozenset()}
+    for utt_id, group in itertools.groupby(op_rows, key=lambda r: r["utt_id"]):
+        rows = list(group)
+        ops = [tagging.Op(r["op"], r["ref_word"], r["hyp_word"], r["ref_pos"], r["hyp_pos"])
+               for r in rows]
+        sets = contexts.get(utt_id, empty)
+        ref_keys = [text.key(o.ref_word) for o in ops if o.ref_word is not None]
+        ctx = tagging.Context(
+            n_ref=len(ref_keys), proper_nouns=sets["proper_nouns"],
+            normalized=sets["normalized"],
+            rare=frozenset(feats.rare_keys(ref_keys, frequencies)),
+        )
+        for i, op in enumerate(ops):
+            for tag in tagging.tag_op(ops, i, ctx):
+                tag_rows.append({"run_id": run_id, "utt_id": utt_id,
+                                 "op_index": rows[i]["op_index"], "tag": tag})
+            if op.ref_word is not None and op.ref_pos is not None:
+                k = text.key(op.ref_word)
+                word_rows.append({
+                    "run_id": run_id, "utt_id": utt_id, "ref_pos": op.ref_pos,
+                    "word": op.ref_word, "op": op.op, "hyp_word": op.hyp_word,
+                    "proper_noun": k in ctx.proper_nouns, "rare_word": k in ctx.rare,
+                    "normalization": k in ctx.normalized,
+                    "function_word": k in tagging.FUNCTION_WORDS,
+                    "hyphenated": k in sets["hyphenated"],
+                })
+    return tag_rows, word_rows
+
+
+def analyze(engine: sa.Engine, *, run_id: str) -> AnalysisResult:
+    """Analyse run `run_id`: features, tags, feature effects and the written summary.
+
+    Idempotent: the run's rows (and its dataset's utterance_features) are replaced in one
+    transaction. Raises AsrlensError when the run does not exist.
+    """
+    with engine.begin() as conn:
+        run = find_run(conn, run_id)
+        dataset = run["dataset"]
+        labels = _sql(conn, "labels", dataset=dataset)
+        frequencies = feats.word_frequencies(labels)
+        feature_rows = feats.utterance_features(labels, dataset=dataset)
+        tag_rows, word_rows = tag_run(
+            _sql(conn, "run_ops", run_id=run_id), run_id=run_id,
+            contexts=_contexts(labels), frequencies=frequencies,
+        )
+        conn.execute(sa.text("delete from utterance_features where dataset = :d"), {"d": dataset})
+        for table in RUN_TABLES:
+            conn.execute(sa.text(f"delete from {table} where run_id = :r"), {"r": run_id})
+        insert_rows(conn, "utterance_features", feature_rows)
+        insert_rows(conn, "op_tags", tag_rows)
+        insert_rows(conn, "reference_words", word_rows)
+        files = _sql(conn, "file_features", run_id=run_id)
+        effect_rows, correlation_rows = feature_effects(files, run_id=run_id)
+        insert_rows(conn, "feature_effects", effect_rows)
+        insert_rows(conn, "feature_correlations", correlation_rows)
+        summary_rows = summarize(conn, run_id=run_id)
+        insert_rows(conn, "analysis_summary", summary_rows)
+        errors = query(conn, "select count(*) as n from alignment_ops "
+                             "where run_id = :r and op <> 'equal'", r=run_id)[0]["n"]
+    tag_counts: dict[str, int] = {}
+    for row in tag_rows:
+        tag_counts[row["tag"]] = tag_counts.get(row["tag"], 0) + 1
+    return AnalysisResult(
+        run_id=run_id, dataset=dataset, utterances=len(feature_rows), files_scored=len(files),
+        errors=errors, tag_counts=dict(sorted(tag_counts.items(), key=lambda kv: -kv[1])),
+        summary=[r["sentence"] for r in summary_rows],
+    )
