@@ -140,4 +140,43 @@ def explore_command(dataset, seed, utt_id, out_dir, wav2vec2, model, checkpoint,
 # --- analyze (asrlens/analysis) ------------------------------------------------------------
 
 
+@cli.command()
+@click.option("--run", "run_id", metavar="NAME",
+              help="Run to analyse (default: the most recently started run).")
+@db_option
+def analyze(run_id, db_path):
+    """Explain a run's errors: features, error tags, feature vs WER, a written summary.
+
+    \b
+    Fills utterance_features, reference_words, op_tags, feature_effects,
+    feature_correlations and analysis_summary (re-running replaces the run's rows),
+    then prints the summary. `asrlens report` shows it under "Why it fails".
+
+    \b
+    Examples:
+      asrlens analyze                      # the latest run
+      asrlens analyze --run sphinx
+      asrlens sql "select tag, count(*) from op_tags where run_id = 'sphinx' group by tag"
+    """
+    from asrlens.analysis import analyze as run_analysis
+    from asrlens.analysis import latest_run
+    from asrlens.db import connect
+
+    engine = connect(db_path)
+    try:
+        if run_id is None:
+            with engine.connect() as conn:
+                run_id = latest_run(conn)
+        result = run_analysis(engine, run_id=run_id)
+    finally:
+        engine.dispose()
+    tags = ", ".join(f"{tag} {n}" for tag, n in result.tag_counts.items()) or "none"
+    click.echo(f"Analysed run {result.run_id} (dataset {result.dataset}): "
+               f"{result.utterances} labels, {result.files_scored} scored files, "
+               f"{result.errors} errors; tags: {tags}.")
+    click.echo("")
+    for sentence in result.summary:
+        click.echo(sentence)
+
+
 # --- report / run (asrlens/report) ---------------------------------------------------------
