@@ -117,7 +117,8 @@ def read_many(
     from tqdm import tqdm
 
     workers = workers or os.cpu_count() or 1
-    bar = tqdm(total=len(relatives), unit="file", desc="reading audio", disable=not progress)
+    bar = tqdm(total=len(relatives), unit="file", desc="reading audio",
+               disable=not progress or not relatives)
     try:
         if workers <= 1 or len(relatives) < POOL_MIN_FILES:
             results = []

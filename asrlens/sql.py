@@ -1,0 +1,209 @@
+"""Ad-hoc SQL on a read-only connection, and the three output formats of `asrlens sql`.
+
+    result = run_query("asrlens.duckdb", "select kind, count(*) from ingest_issues group by 1")
+    print(format_result(result, "table"))
+
+Parameters are DuckDB's named `$name` placeholders: run_query(..., params={"d": "ljs"}) for
+`where dataset = $d`. The database is opened read-only: any statement that writes fails
+with a message saying so.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import io
+import json
+import math
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import sqlalchemy as sa
+
+from asrlens.db import connect
+from asrlens.errors import AsrlensError
+
+FORMATS = ("table", "csv", "json")
+"""Output formats of `asrlens sql`."""
+
+TABLE_FLOAT_DIGITS = 6
+"""Significant digits of floats in the table format (csv and json keep full precision)."""
+
+TABLE_MAX_WIDTH = 60
+"""Characters shown of a value in the table format; longer ones end with '…'."""
+
+NULL_TEXT = "NULL"
+"""How NULL appears in the table format (csv: empty field, json: null)."""
+
+_PARAM = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """Column names and rows (tuples of Python values) of one query."""
+
+    columns: list[str]
+    rows: list[tuple]
+
+
+def parse_params(items: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """`name=value` strings -> {name: value}; raises AsrlensError on a malformed one."""
+    params = {}
+    for item in items:
+        match = _PARAM.match(item)
+        if not match:
+            raise AsrlensError(f"--param {item!r} is not NAME=VALUE (e.g. --param run=sphinx)")
+        params[match[1]] = match[2]
+    return params
+
+
+def run_query(
+    db_path: str | os.PathLike, sql: str, *, params: dict[str, object] | None = None
+) -> QueryResult:
+    """Run `sql` (one or more statements; the last one's rows are returned) read-only.
+
+    Raises AsrlensError with one line for an empty query, a missing or locked database,
+    a statement that would write, or any DuckDB error (syntax, unknown table, ...).
+    """
+    if not sql.strip():
+        raise AsrlensError("empty query: pass SQL as the argument, or `-` to read it from stdin")
+    engine = connect(db_path, read_only=True)
+    try:
+        with engine.connect() as conn:
+            cursor = conn.connection.driver_connection  # duckdb: $name params, many statements
+            try:
+                cursor.execute(sql, params or None)
+                if cursor.description is None:
+                    return QueryResult([], [])
+                columns = [d[0] for d in cursor.description]
+                return QueryResult(columns, cursor.fetchall())
+            except duckdb.Error as exc:
+                raise AsrlensError(_explain(exc, Path(db_path))) from exc
+    except sa.exc.DBAPIError as exc:  # pragma: no cover - duckdb errors are caught above
+        raise AsrlensError(_first_line(str(exc))) from exc
+    finally:
+        engine.dispose()
+
+
+def format_result(result: QueryResult, fmt: str) -> str:
+    """The result as 'table' (aligned plain text), 'csv' (with header) or 'json' (objects)."""
+    if fmt == "csv":
+        return _as_csv(result)
+    if fmt == "json":
+        return _as_json(result)
+    if fmt == "table":
+        return _as_table(result)
+    raise AsrlensError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+
+
+def _explain(exc: duckdb.Error, db_path: Path) -> str:
+    text = _first_line(str(exc))
+    if "read-only" in text.lower():
+        return (
+            f"the database is opened read-only by `asrlens sql`; it cannot change data "
+            f"({text}). Use the asrlens commands to change {db_path}, or another DuckDB client "
+            "on a copy"
+        )
+    if isinstance(exc, duckdb.ParserException):
+        line = next((ln.strip() for ln in str(exc).splitlines() if ln.startswith("LINE ")), "")
+        return f"{text} ({line})" if line else text
+    return text
+
+
+def _first_line(text: str) -> str:
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    return lines[0] if lines else "unknown DuckDB error"
+
+
+def _as_table(result: QueryResult) -> str:
+    if not result.columns:
+        return "(statement ran; no rows returned)"
+    cells = [[_table_cell(v) for v in row] for row in result.rows]
+    numeric = [_is_numeric(row[i] for row in result.rows) for i in range(len(result.columns))]
+    widths = [max([len(c)] + [len(row[i]) for row in cells])
+              for i, c in enumerate(result.columns)]
+
+    def line(values: list[str]) -> str:
+        parts = [v.rjust(w) if num else v.ljust(w)
+                 for v, w, num in zip(values, widths, numeric, strict=True)]
+        return "  ".join(parts).rstrip()
+
+    out = [line(result.columns), "  ".join("-" * w for w in widths)]
+    out += [line(row) for row in cells]
+    count = len(result.rows)
+    out.append(f"({count} row{'s' if count != 1 else ''})")
+    return "\n".join(out)
+
+
+def _is_numeric(values) -> bool:
+    """True when a column holds numbers (and NULLs) only: right-aligned in the table."""
+    seen = False
+    for value in values:
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float | decimal.Decimal):
+            return False
+        seen = True
+    return seen
+
+
+def _table_cell(value: object) -> str:
+    if value is None:
+        return NULL_TEXT
+    if isinstance(value, float):
+        text = _short_float(value)
+    else:
+        text = str(value)
+    text = text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+    return text if len(text) <= TABLE_MAX_WIDTH else text[: TABLE_MAX_WIDTH - 1] + "…"
+
+
+def _short_float(value: float) -> str:
+    """TABLE_FLOAT_DIGITS significant digits, without an exponent for 1e-4 <= |x| < 1e15."""
+    if not math.isfinite(value) or value == 0:
+        return str(value)
+    magnitude = math.floor(math.log10(abs(value)))
+    if not -4 <= magnitude < 15:
+        return f"{value:.{TABLE_FLOAT_DIGITS}g}"
+    decimals = max(0, TABLE_FLOAT_DIGITS - 1 - magnitude)
+    text = f"{value:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _as_csv(result: QueryResult) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if result.columns:
+        writer.writerow(result.columns)
+    writer.writerows(["" if v is None else _plain(v) for v in row] for row in result.rows)
+    return buffer.getvalue().rstrip("\n")
+
+
+def _as_json(result: QueryResult) -> str:
+    records = [{c: _plain(v) for c, v in zip(result.columns, row, strict=True)}
+               for row in result.rows]
+    return json.dumps(records, indent=2, ensure_ascii=False, allow_nan=False)
+
+
+def _plain(value: object) -> object:
+    """A JSON-safe Python value: dates as ISO text, NaN/inf as None, decimals as floats."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dt.date | dt.time | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, uuid.UUID | bytes):
+        return value.hex() if isinstance(value, bytes) else str(value)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
