@@ -67,6 +67,77 @@ def cli():
 # --- ingest (asrlens/ingest) ---------------------------------------------------------------
 
 
+@cli.command("ingest")
+@click.argument("dataset", type=click.Path(path_type=Path))
+@click.option("--name", help="Dataset name in the database [default: folder name or zip stem].")
+@click.option("--labels", "labels", metavar="FILE",
+              help="Labels file: a path, or a name inside the dataset [default: the first of "
+                   "labels.csv, metadata.csv, labels.tsv, metadata.tsv, labels.txt at its root].")
+@click.option("--workers", type=click.IntRange(min=1), metavar="N",
+              help="Processes reading audio [default: all cores].")
+@click.option("--progress/--no-progress", default=True, show_default=True,
+              help="Show a progress bar while reading audio.")
+@db_option
+def ingest_command(dataset, name, labels, workers, progress, db_path):
+    """Load DATASET (a folder or a .zip of one) into the database.
+
+    \b
+    DATASET holds wavs/ and a labels file: LJSpeech `id|transcript|normalized`
+    (no header, quotes are text) or a CSV/TSV whose header names an id or path
+    column (id, utt_id, path, file, wav_filename, ...) and a text column
+    (transcript, text, sentence, ...). Each label's audio is wavs/<id>.wav
+    (or .flac/.ogg/.mp3). Every audio file is read once, in parallel: format,
+    rate, channels, duration, sha256, peak/RMS level, clipping and silence.
+    A .zip is extracted next to the database, in .asrlens/datasets/<name>/.
+
+    \b
+    Running it again is cheap and safe: unchanged files are not re-read,
+    changed ones are updated, nothing is duplicated. Problems (labels without
+    audio, bad lines, corrupt audio, ...) are kept in the ingest_issues table;
+    the command fails only when nothing usable is found.
+
+    \b
+    Examples:
+      asrlens ingest ../shared/data/ljspeech-sample
+      asrlens ingest speechdata.zip --db speech.duckdb
+      asrlens ingest corpus/ --labels corpus/train.tsv --name corpus-train
+      asrlens sql "select kind, count(*) from ingest_issues group by kind"
+    """
+    from asrlens.db import connect
+    from asrlens.ingest import ingest
+
+    engine = connect(db_path)
+    try:
+        summary = ingest(engine, dataset, name=name, labels=labels, workers=workers,
+                         progress=progress)
+    finally:
+        engine.dispose()
+    for line in _ingest_summary_lines(summary, db_path):
+        click.echo(line)
+
+
+def _ingest_summary_lines(summary, db_path: Path) -> list[str]:
+    """The end-of-ingest summary: utterances, with audio, hours, issues by kind."""
+    issues = ", ".join(f"{kind} {n}" for kind, n in summary.issues_by_kind.items()) or "none"
+    lines = [
+        f"Dataset {summary.dataset} (root {summary.root})",
+        f"  utterances: {summary.utterances} ({summary.with_audio} with audio, "
+        f"{summary.labels_without_audio} without)",
+        f"  audio files: {summary.audio_files} ({summary.audio_without_labels} without a label)",
+        f"  hours: {summary.hours:.3f} labelled audio ({summary.audio_hours:.3f} in all files)",
+        f"  issues: {issues}",
+        f"  files read: {summary.files_read}, unchanged and skipped: {summary.files_skipped}, "
+        f"new: {summary.files_new}, updated: {summary.files_updated}, "
+        f"removed: {summary.files_removed} ({summary.seconds:.1f} s)",
+    ]
+    if summary.changed:
+        lines.append(f"Stored in {db_path}. See: asrlens sql \"select kind, path, line, "
+                     f"message from ingest_issues where dataset = '{summary.dataset}'\"")
+    else:
+        lines.append(f"{db_path} already held exactly this: nothing changed.")
+    return lines
+
+
 # --- explore (asrlens/explore.py) ----------------------------------------------------------
 
 
@@ -132,6 +203,36 @@ def explore_command(dataset, seed, utt_id, out_dir, wav2vec2, model, checkpoint,
 
 
 # --- sql -----------------------------------------------------------------------------------
+
+
+@cli.command("sql")
+@click.argument("query_text", metavar="QUERY")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True, help="table: aligned text; csv: with a header row; "
+                                      "json: a list of objects.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="Value for a $NAME placeholder in QUERY (repeatable).")
+@db_option
+def sql_command(query_text, fmt, params, db_path):
+    """Run QUERY (SQL; `-` reads it from stdin) on the database, read-only.
+
+    Nothing can be changed by mistake: DROP, DELETE, INSERT, ... fail with a
+    message. Tables are described in the README (Schema); list them with
+    "show tables", describe one with "describe utterances".
+
+    \b
+    Examples:
+      asrlens sql "select kind, count(*) n from ingest_issues group by kind"
+      asrlens sql "select * from run_summary" --format json
+      asrlens sql 'select utt_id, wer from utterance_errors where run_id = $run
+                   order by wer desc limit 10' --param run=sphinx
+      asrlens sql - --format csv < query.sql > result.csv
+    """
+    from asrlens.sql import format_result, parse_params, run_query
+
+    text = sys.stdin.read() if query_text == "-" else query_text
+    result = run_query(db_path, text, params=parse_params(params))
+    click.echo(format_result(result, fmt))
 
 
 # --- infer / export (asrlens/infer) --------------------------------------------------------
