@@ -1,0 +1,73 @@
+"""Section 7, Comparison: with several runs given (`--run A --run B`), their corpus figures side
+by side and, for each run after the first, the files whose WER changed most from the first.
+
+Files are matched by utt_id, so only runs of the same dataset are compared file by file.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from asrlens.report.render import ReportContext, run_query
+
+TITLE = "Run comparison"
+TEMPLATE = "_compare.html"
+ROWS = (
+    # (label, run_summary column, filter used to show it)
+    ("engine", "engine", "text"),
+    ("model", "model", "text"),
+    ("normalizer", "normalizer", "text"),
+    ("device", "device", "text"),
+    ("precision", "precision", "text"),
+    ("status", "status", "text"),
+    ("files scored", "files_scored", "int"),
+    ("files failed", "files_failed", "int"),
+    ("reference words", "ref_words", "int"),
+    ("WER", "wer", "pct"),
+    ("MER", "mer", "pct"),
+    ("WIL", "wil", "pct"),
+    ("CER", "cer", "pct"),
+    ("substitutions", "substitutions", "int"),
+    ("deletions", "deletions", "int"),
+    ("insertions", "insertions", "int"),
+    ("hours of audio", "audio_hours", "num"),
+    ("real-time factor (compute s / audio s)", "real_time_factor", "rtf"),
+)
+"""The comparison table's rows, top to bottom."""
+
+
+def build(engine: sa.Engine, ctx: ReportContext) -> dict | None:
+    """Side-by-side run_summary rows and, per later run, the most changed files; None with
+    fewer than two runs."""
+    if len(ctx.run_ids) < 2:
+        return None
+    summaries = [run_query(engine, "compare_summary", run_id=r)[0] for r in ctx.run_ids]
+    baseline = ctx.run_ids[0]
+    comparisons = [
+        compare_pair(engine, run_a=baseline, run_b=other, ctx=ctx) for other in ctx.run_ids[1:]
+    ]
+    return {
+        "run_ids": list(ctx.run_ids),
+        "baseline": baseline,
+        "summaries": summaries,
+        "rows": [
+            {"label": label, "key": key, "fmt": fmt, "cells": [s[key] for s in summaries]}
+            for label, key, fmt in ROWS
+        ],
+        "comparisons": comparisons,
+        "top_n": ctx.top_n,
+    }
+
+
+def compare_pair(engine: sa.Engine, *, run_a: str, run_b: str, ctx: ReportContext) -> dict:
+    """Overview counts and the ctx.top_n files with the largest |WER_b - WER_a|."""
+    dataset_a = ctx.runs.get(run_a, {}).get("dataset")
+    dataset_b = ctx.runs.get(run_b, {}).get("dataset")
+    same_dataset = dataset_a == dataset_b
+    if not same_dataset:
+        return {"run_a": run_a, "run_b": run_b, "same_dataset": False,
+                "dataset_a": dataset_a, "dataset_b": dataset_b, "overview": None, "changes": []}
+    overview = run_query(engine, "compare_overview", run_a=run_a, run_b=run_b)[0]
+    changes = run_query(engine, "compare_changes", run_a=run_a, run_b=run_b, top_n=ctx.top_n)
+    return {"run_a": run_a, "run_b": run_b, "same_dataset": True, "dataset_a": dataset_a,
+            "dataset_b": dataset_b, "overview": overview, "changes": changes}
