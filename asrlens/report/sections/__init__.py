@@ -8,6 +8,6 @@ To add a section: write a module here with
 with a one-line edit. Its HTML id is the module name.
 """
 
-from asrlens.report.sections import dataset, explore, run
+from asrlens.report.sections import compare, dataset, distribution, explore, patterns, run, worst
 
-SECTIONS = [dataset, explore, run]
+SECTIONS = [dataset, explore, run, distribution, worst, patterns, compare]
