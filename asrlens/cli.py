@@ -281,3 +281,121 @@ def analyze(run_id, db_path):
 
 
 # --- report / run (asrlens/report) ---------------------------------------------------------
+
+
+AUDIO_CHOICES = ("embed", "link", "none")
+
+
+def report_options(fn):
+    """--out, --audio, --top, --seed: shared by `report` and `run`."""
+    for option in reversed([
+        click.option("--out", "out_dir", default="asrlens-report", show_default=True,
+                     type=click.Path(file_okay=False, path_type=Path),
+                     help="Folder to write index.html to (created if missing)."),
+        click.option("--audio", type=click.Choice(AUDIO_CHOICES), default="embed",
+                     show_default=True,
+                     help="Worst files' audio: embed (short Ogg/Vorbis clips inside the page), "
+                          "link (file:// links to the dataset) or none."),
+        click.option("--top", "top_n", type=click.IntRange(min=1), default=20, show_default=True,
+                     help="How many worst files to list."),
+        click.option("--seed", type=int, default=0, show_default=True,
+                     help="Seeds the sampled file and the bootstrap intervals."),
+    ]):
+        fn = option(fn)
+    return fn
+
+
+@cli.command("report")
+@click.option("--run", "run_ids", multiple=True, metavar="NAME",
+              help="Run to report; repeat to compare runs (the first is the primary) "
+                   "[default: the most recent finished run].")
+@click.option("--dataset", metavar="NAME",
+              help="Dataset to report on when no run is given [default: the run's, or the "
+                   "most recently ingested].")
+@report_options
+@db_option
+def report_command(run_ids, dataset, out_dir, audio, top_n, seed, db_path):
+    """Write a shareable HTML report: OUT/index.html, one self-contained file.
+
+    \b
+    Sections: the dataset (sizes, formats, levels, ingest issues), one file
+    explored, the run (engine, corpus WER/MER/WIL/CER with 95% bootstrap
+    intervals, speed), then per-file WER distribution, worst files with aligned
+    transcripts, error patterns, why it fails and, with several --run, a
+    comparison. CSS, plots and audio are inside the file: no network is needed
+    to open it, so it can be mailed or attached to a ticket. With no run in the
+    database yet, the report covers the dataset only.
+
+    \b
+    Examples:
+      asrlens report                                   # latest finished run
+      asrlens report --run sphinx --out report/ --audio link
+      asrlens report --run w2v --run sphinx            # compare two runs
+      asrlens report --audio none --top 50
+    """
+    from asrlens.db import connect
+    from asrlens.report import render_report
+
+    engine = connect(db_path, read_only=True)
+    try:
+        path = render_report(engine, run_ids=run_ids, dataset=dataset, out_dir=out_dir,
+                             audio=audio, top_n=top_n, seed=seed)
+    finally:
+        engine.dispose()
+    click.echo(path)
+
+
+@cli.command("run")
+@click.argument("dataset", type=click.Path(path_type=Path))
+@click.option("--engine", "engine_name", default="wav2vec2", show_default=True,
+              help="Recognizer: wav2vec2 (torchaudio; needs its weights) or pocketsphinx "
+                   "(offline, bundled English model).")
+@click.option("--model", help="Model of the engine [default: the engine's default].")
+@click.option("--checkpoint", type=click.Path(dir_okay=False, exists=True),
+              help="wav2vec2 weights file to use instead of the torch hub cache.")
+@click.option("--device", default="auto", show_default=True,
+              help="auto (a GPU when there is one), cpu, cuda or cuda:N.")
+@click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32",
+              show_default=True, help="Numeric precision of the model (GPU only for bf16/fp16).")
+@click.option("--limit", type=click.IntRange(min=1), metavar="N",
+              help="Transcribe only the first N files (a quick look).")
+@click.option("--run", "run_id", metavar="NAME",
+              help="Name of the run [default: derived from dataset, engine and model]; "
+                   "an interrupted run of that name is resumed.")
+@click.option("--name", metavar="NAME", help="Dataset name [default: folder name or zip stem].")
+@report_options
+@click.option("--progress/--no-progress", default=True, show_default=True,
+              help="Show progress bars.")
+@db_option
+def run_command(dataset, engine_name, model, checkpoint, device, precision, limit, run_id,
+                name, out_dir, audio, top_n, seed, progress, db_path):
+    """Ingest DATASET, transcribe and score it, analyse the errors, write the report.
+
+    \b
+    The same as `asrlens ingest`, `infer`, `analyze` and `report` in a row, on
+    one database; prints the report's path. The default engine is wav2vec2: if
+    its weights are not in the torch hub cache and cannot be downloaded, it
+    stops and says how to supply them (it never switches engine on its own).
+    pocketsphinx needs no download.
+
+    \b
+    Examples:
+      asrlens run ../shared/data/ljspeech-sample --engine pocketsphinx
+      asrlens run speechdata.zip                         # wav2vec2, GPU if present
+      asrlens run speechdata.zip --checkpoint w2v.pth --out report/
+      asrlens run corpus/ --engine pocketsphinx --limit 20 --audio none
+    """
+    from asrlens.db import connect
+    from asrlens.pipeline import run_pipeline
+
+    engine = connect(db_path)
+    try:
+        result = run_pipeline(
+            engine, dataset, engine_name=engine_name, model=model, checkpoint=checkpoint,
+            device=device, precision=precision, limit=limit, run_id=run_id, name=name,
+            out_dir=out_dir, audio=audio, top_n=top_n, seed=seed, progress=progress,
+            on_step=lambda line: click.echo(line, err=True),
+        )
+    finally:
+        engine.dispose()
+    click.echo(result.report_path)
