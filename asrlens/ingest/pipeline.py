@@ -313,7 +313,8 @@ def _nothing_usable(src: Source, labels_file: Path | None, parsed: ParsedLabels,
     if labels_file is None:
         labels_part = f"no labels file ({', '.join(LABEL_FILE_NAMES)})"
     else:
-        labels_part = f"no usable line in {labels_file} ({len(parsed.issues)} problems)"
+        n = len(parsed.issues)
+        labels_part = f"no usable line in {labels_file} ({n} problem{'s' * (n != 1)})"
     audio_part = (f"none of the {len(audio)} audio files could be decoded" if audio
                   else f"no audio files ({', '.join(AUDIO_SUFFIXES)})")
     return f"nothing usable in {src.source}: {labels_part} and {audio_part}"
