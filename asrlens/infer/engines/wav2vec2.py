@@ -253,19 +253,9 @@ class Wav2Vec2Engine(Engine):
         self.model = model or DEFAULT_MODEL
         torch_device = resolve_device(device)
         self._dtype = resolve_dtype(precision, torch_device)
-        net, bundle = load_bundle_model(self.model, checkpoint=checkpoint, device=torch_device)
-        if isinstance(net, bundle_utils._Wav2Vec2Model):
-            net = net.model  # the waveform normalisation is applied per file below
-        self._net = net.to(dtype=self._dtype)
-        self._normalize = bool(bundle._normalize_waveform)
-        self.labels = bundle.get_labels()
+        bundle = get_bundle(self.model)
         self.geometry = frame_geometry(bundle)
         self.sample_rate = self.geometry.sample_rate
-        self.device = str(torch_device)
-        self.precision = precision
-        path = weights_file(bundle, checkpoint)
-        self.checkpoint = str(path)
-        self.checkpoint_sha256 = file_sha256(path)
         hop = self.geometry.hop
         self._chunk = max(round(chunk_s * self.sample_rate / hop), 1) * hop
         self._overlap = round(overlap_s * self.sample_rate / hop) * hop
@@ -274,6 +264,17 @@ class Wav2Vec2Engine(Engine):
                 f"chunk length {chunk_s} s / overlap {overlap_s} s: need a chunk of at least "
                 f"{MIN_CHUNK_S} s and an overlap of less than half a chunk"
             )
+        net, bundle = load_bundle_model(self.model, checkpoint=checkpoint, device=torch_device)
+        if isinstance(net, bundle_utils._Wav2Vec2Model):
+            net = net.model  # the waveform normalisation is applied per file below
+        self._net = net.to(dtype=self._dtype)
+        self._normalize = bool(bundle._normalize_waveform)
+        self.labels = bundle.get_labels()
+        self.device = str(torch_device)
+        self.precision = precision
+        path = weights_file(bundle, checkpoint)
+        self.checkpoint = str(path)
+        self.checkpoint_sha256 = file_sha256(path)
 
     def options(self) -> dict:
         return {
