@@ -25,7 +25,7 @@ import torchaudio
 from torchaudio.pipelines._wav2vec2 import utils as bundle_utils
 
 from asrlens.errors import AsrlensError
-from asrlens.infer.ctc import greedy_decode
+from asrlens.infer import ctc  # module import: ctc imports engines.base, which loads us
 from asrlens.infer.engines.base import Engine, Hypothesis
 
 DEFAULT_MODEL = "WAV2VEC2_ASR_BASE_960H"
@@ -288,7 +288,7 @@ class Wav2Vec2Engine(Engine):
 
     def transcribe(self, samples: np.ndarray) -> Hypothesis:
         """Greedy CTC transcript of one file (mono float32 at self.sample_rate)."""
-        return greedy_decode(
+        return ctc.greedy_decode(
             self.emissions(samples), self.labels, blank=0, word_sep="|",
             frame_s=self.geometry.frame_s,
         )
