@@ -7,6 +7,7 @@ import re
 from datetime import datetime
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 
 from asrlens.analysis import analyze, text
@@ -334,3 +335,59 @@ def test_sphinx_feature_effects_add_up_to_the_run(sphinx):
     assert rows[0]["files"] == total["files_scored"]
     assert rows[0]["errors"] == total["errors"]
     assert rows[0]["ref_words"] == total["ref_words"]
+
+
+# --- the report section "Why it fails" -------------------------------------------------------
+
+
+def render_why(engine, run_id, tmp_path) -> str:
+    """The page with only the "Why it fails" section, as the report renders it."""
+    from asrlens.report.render import build_sections, render_page, resolve_context
+    from asrlens.report.sections import why
+
+    ctx = resolve_context(engine, run_ids=[run_id], dataset=None, out_dir=tmp_path,
+                          audio="none", top_n=20, seed=0)
+    return render_page(ctx, build_sections(engine, ctx, [why]))
+
+
+def test_why_section_is_registered_between_patterns_and_compare():
+    from asrlens.report.sections import SECTIONS, why
+
+    names = [s.__name__.rsplit(".", 1)[-1] for s in SECTIONS]
+    assert why in SECTIONS
+    assert names.index("why") == names.index("patterns") + 1
+
+
+def test_why_section_says_how_to_analyse_a_run_not_analysed(crafted, tmp_path):
+    html = render_why(crafted, "r", tmp_path)
+    assert "has not been analysed yet: run `asrlens analyze --run r`" in html
+
+
+def test_why_section_escapes_transcripts(crafted, tmp_path):
+    crafted.dispose()
+    with crafted.begin() as conn:
+        conn.execute(sa.text("update alignment_ops set hyp_word = '<script>alert(1)</script>' "
+                             "where utt_id = 'u1' and op = 'substitute'"))
+    analyze(crafted, run_id="r")
+    html = render_why(crafted, "r", tmp_path)
+    assert "<script>alert(1)" not in html
+    assert "&lt;script&gt;alert(1)" in html
+
+
+def test_why_section_on_the_sphinx_run(sphinx, tmp_path):
+    from htmlcheck import assert_well_formed
+
+    html = render_why(sphinx, "sphinx", tmp_path)
+    assert_well_formed(html)
+    section = html[html.index('id="why"'):]
+    for sentence in _summary(sphinx, "overall") + _summary(sphinx, "worst_files"):
+        assert sentence in section
+    for row in _sql(sphinx, "tag_shares", run_id="sphinx"):
+        if row["tag"]:
+            assert f'<tr data-tag="{row["tag"]}">' in section
+            assert f'<td class="num">{row["ops"]}</td>' in section
+    features = query(sphinx, "select count(*) as n from feature_correlations "
+                             "where run_id = 'sphinx'")[0]["n"]
+    assert section.count("<tr data-feature=") == features
+    assert section.count('<table class="align why-example">') >= 3
+    assert section.count("<figure") == section.count("<figcaption>") >= 2

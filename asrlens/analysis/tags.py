@@ -172,6 +172,17 @@ RULES: dict[str, Rule] = {
 }
 """Tag name -> rule, in the order tags are listed."""
 
+DESCRIPTIONS: dict[str, str] = {
+    "normalization": "the reference word was a number or abbreviation in the raw transcript",
+    "proper_noun": "the reference word is capitalised mid-sentence in the raw transcript",
+    "rare_word": "the reference word occurs at most twice in the dataset's labels",
+    "compound": "a split or merge: the letters match once spaces are removed",
+    "near_homophone": "a spelling variant or similar-sounding word (small edit distance)",
+    "function_word": "a function word (the, of, and, ...) was dropped, added or replaced",
+    "edge": "the error touches the first or last word of the utterance",
+}
+"""Tag name -> one-line definition, for the report and the CLI."""
+
 
 def tag_op(ops: Sequence[Op], i: int, ctx: Context) -> list[str]:
     """The tags of op i (an error op); [] for an 'equal' op."""
