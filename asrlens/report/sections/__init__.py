@@ -8,6 +8,15 @@ To add a section: write a module here with
 with a one-line edit. Its HTML id is the module name.
 """
 
-from asrlens.report.sections import compare, dataset, distribution, explore, patterns, run, worst
+from asrlens.report.sections import (
+    compare,
+    dataset,
+    distribution,
+    explore,
+    patterns,
+    run,
+    why,
+    worst,
+)
 
-SECTIONS = [dataset, explore, run, distribution, worst, patterns, compare]
+SECTIONS = [dataset, explore, run, distribution, worst, patterns, why, compare]
