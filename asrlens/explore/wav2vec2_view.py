@@ -14,17 +14,18 @@ from pathlib import Path
 import numpy as np
 
 from asrlens.errors import AsrlensError
-from asrlens.infer.ctc import greedy_decode
-
-DEFAULT_MODEL = "WAV2VEC2_ASR_BASE_960H"
-MODELS = (
-    "WAV2VEC2_ASR_BASE_960H",
-    "WAV2VEC2_ASR_LARGE_960H",
-    "WAV2VEC2_ASR_LARGE_LV60K_960H",
-    "HUBERT_ASR_LARGE",
-    "HUBERT_ASR_XLARGE",
+from asrlens.infer.engines.wav2vec2 import (
+    DEFAULT_MODEL,
+    MODELS,
+    frame_geometry,
+    get_bundle,
+    load_bundle_model,
+    resolve_device,
 )
-"""torchaudio pipeline bundles `--model` accepts (English, character CTC)."""
+
+__all__ = ["DEFAULT_MODEL", "MODELS", "Wav2Vec2View", "WeightsUnavailable", "load_model",
+           "wav2vec2_view"]
+
 MAX_MODEL_S = 30.0
 """Only the first this-many seconds of a file go through the model (memory stays bounded)."""
 FRAME_STRIDE = 320
@@ -72,7 +73,7 @@ def parse_layers(text: str | None) -> tuple[int, ...] | None:
 
 def num_layers(model_name: str) -> int:
     """Transformer layers of a bundle's model (12 for BASE, 24 for LARGE, 48 for XLARGE)."""
-    return int(_bundle(model_name)._params["encoder_num_layers"])
+    return int(get_bundle(model_name)._params["encoder_num_layers"])
 
 
 def choose_layers(requested: tuple[int, ...] | None, total: int) -> tuple[int, ...]:
@@ -90,63 +91,32 @@ def choose_layers(requested: tuple[int, ...] | None, total: int) -> tuple[int, .
 
 
 def pick_device(requested: str | None = None) -> str:
-    """The torch device to use: `requested` ('cpu', 'cuda', 'cuda:1'), or None for auto:
-    'cuda' when a GPU is present, else 'cpu'. Raises AsrlensError for CUDA without a GPU."""
-    import torch
-
-    if requested is None or requested == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if requested.startswith("cuda") and not torch.cuda.is_available():
-        raise AsrlensError(f"--device {requested}: no CUDA GPU is available here; use cpu")
-    return requested
+    """The torch device to use: `requested` ('cpu', 'cuda', 'cuda:1'), or None / 'auto':
+    the first GPU when there is one, else 'cpu'. AsrlensError for CUDA without a GPU."""
+    return str(resolve_device(requested or "auto"))
 
 
 def load_model(model_name: str = DEFAULT_MODEL, *, checkpoint: str | Path | None = None,
                device: str | None = None):
     """(model, labels, sample_rate) for a torchaudio ASR bundle, in eval mode on `device`.
 
-    Weights come from `checkpoint` (a file of the bundle's state dict, as torch hub stores
-    it) or through `bundle.get_model()` (torch hub cache `$TORCH_HOME/hub/checkpoints/`,
-    downloaded where there is network). Raises WeightsUnavailable when the weights are not
-    cached and cannot be downloaded, AsrlensError when `checkpoint` is missing or does not
-    fit the model.
+    Loads through the infer engine's `load_bundle_model` (the one place weights are loaded):
+    from `checkpoint`, or through `bundle.get_model()` (torch hub cache
+    `$TORCH_HOME/hub/checkpoints/`, downloaded where there is network). Raises
+    WeightsUnavailable when, without `checkpoint`, the weights cannot be had; AsrlensError
+    when `checkpoint` is missing or does not fit the model.
     """
-    import torch
-
-    bundle = _bundle(model_name)
-    device = pick_device(device)
-    file_name = Path(bundle._path).name
-    if checkpoint is not None:
-        checkpoint = Path(checkpoint)
-        if not checkpoint.is_file():
-            raise AsrlensError(f"checkpoint {checkpoint} does not exist")
-        # The same loading path as the hub cache, pointed at the user's file.
-        dl_kwargs = {"model_dir": str(checkpoint.parent.resolve()), "file_name": checkpoint.name,
-                     "map_location": "cpu"}
-        try:
-            model = bundle.get_model(dl_kwargs=dl_kwargs)
-        except Exception as exc:  # torch.load / load_state_dict: many error types
-            raise AsrlensError(
-                f"checkpoint {checkpoint} does not hold {model_name} weights: "
-                f"{_first_line(exc)}"
-            ) from exc
-    else:
-        cache_dir = Path(torch.hub.get_dir()) / "checkpoints"
-        cached = cache_dir / file_name
-        try:
-            model = bundle.get_model(dl_kwargs={"map_location": "cpu"})
-        except (OSError, RuntimeError, ValueError) as exc:
-            if cached.exists():
-                raise AsrlensError(
-                    f"cached weights {cached} do not load as {model_name}: {_first_line(exc)}; "
-                    f"delete the file or pass --checkpoint FILE"
-                ) from exc
-            raise WeightsUnavailable(
-                f"no {model_name} weights in the torch hub cache and the download failed "
-                f"({_first_line(exc)}); pass --checkpoint FILE or place {file_name} in "
-                f"{cache_dir} ($TORCH_HOME/hub/checkpoints/)"
-            ) from exc
-    return model.to(device).eval(), tuple(bundle.get_labels()), int(bundle.sample_rate)
+    bundle = get_bundle(model_name)
+    if frame_geometry(bundle).hop != FRAME_STRIDE:
+        raise AsrlensError(f"{model_name}: unexpected frame stride (not {FRAME_STRIDE} samples)")
+    try:
+        model, bundle = load_bundle_model(model_name, checkpoint=checkpoint,
+                                          device=pick_device(device))
+    except AsrlensError as exc:
+        if checkpoint is not None:
+            raise  # the user named a file: a bad one is an error, not a skip
+        raise WeightsUnavailable(str(exc)) from exc
+    return model.eval(), tuple(bundle.get_labels()), int(bundle.sample_rate)
 
 
 def wav2vec2_view(
@@ -156,8 +126,12 @@ def wav2vec2_view(
     """Run the model over mono `samples` (float32, at the model's `sample_rate` Hz).
 
     Only the first MAX_MODEL_S seconds are used. `layers` are 1-based transformer layers.
+    One pass through the model gives both the features and the emissions.
     """
     import torch
+
+    # Imported here: importing asrlens.infer.ctc before the engines package is circular.
+    from asrlens.infer.ctc import greedy_decode
 
     limit = int(MAX_MODEL_S * sample_rate)
     truncated = len(samples) > limit
@@ -165,8 +139,7 @@ def wav2vec2_view(
     device = next(model.parameters()).device
     waveform = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))[None].to(device)
     with torch.inference_mode():
-        features, _ = model.extract_features(waveform, num_layers=max(layers))
-        logits, _ = model(waveform)
+        features, logits = _features_and_logits(model, waveform)
         emission = torch.log_softmax(logits[0].float(), dim=-1).cpu().numpy()
     chosen = [features[layer - 1][0].float().cpu().numpy() for layer in layers]
     frame_s = FRAME_STRIDE / sample_rate
@@ -183,14 +156,22 @@ def wav2vec2_view(
     )
 
 
-def _bundle(model_name: str):
-    import torchaudio.pipelines
+def _features_and_logits(model, waveform):
+    """(every transformer layer's output, CTC logits) from one pass through the model.
 
-    if model_name not in MODELS:
-        raise AsrlensError(f"unknown model {model_name!r}: choose one of {', '.join(MODELS)}")
-    return getattr(torchaudio.pipelines, model_name)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    `model(waveform)` is aux(transformer output), where the transformer output is the last
+    layer's, layer-normalised when the model normalises after its layers (BASE) rather than
+    before them (LARGE-LV60K, HuBERT). Reading the logits off the last layer's features
+    halves the work; a model that does not have this structure gets a second, plain pass.
+    """
+    features, _ = model.extract_features(waveform)
+    inner = getattr(model, "model", model)  # the bundles' waveform-normalising wrapper
+    transformer = getattr(getattr(inner, "encoder", None), "transformer", None)
+    aux = getattr(inner, "aux", None)
+    if transformer is None or aux is None or getattr(model, "apply_log_softmax", False):
+        logits, _ = model(waveform)
+        return features, logits
+    last = features[-1]
+    if not transformer.layer_norm_first:
+        last = transformer.layer_norm(last)
+    return features, aux(last)
