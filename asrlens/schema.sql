@@ -26,10 +26,10 @@ CREATE TABLE IF NOT EXISTS datasets (
     source        VARCHAR NOT NULL,   -- what the user passed: absolute path of the folder or .zip
     root          VARCHAR NOT NULL,   -- absolute folder the audio paths are relative to (a zip is extracted here)
     labels_path   VARCHAR,            -- labels file, relative to root (NULL: none found)
-    labels_format VARCHAR,            -- 'ljspeech' (no header, '|'-separated) or 'csv' / 'tsv' with a header
+    labels_format VARCHAR,            -- 'ljspeech' (no header, '|'-separated) or 'csv' / 'tsv' / 'psv' ('|') with a header
     n_labels      INTEGER,            -- label lines parsed into utterances
     n_audio       INTEGER,            -- audio files found under root
-    ingested_at   TIMESTAMP NOT NULL
+    ingested_at   TIMESTAMP NOT NULL  -- UTC; kept when a re-ingest finds nothing changed
 );
 
 -- One row per labelled utterance (key: dataset, utt_id).
