@@ -226,3 +226,20 @@ def test_cli_missing_labels_option_is_a_clear_error(sample_dir, db_path):
                                       "--labels", "nope.csv"])
     assert result.exit_code == 1
     assert result.output.startswith("Error: labels file nope.csv not found")
+
+
+def test_an_extracted_file_deleted_by_hand_is_restored_from_the_unchanged_zip(
+    sample_dir, tmp_path
+):
+    archive = zip_folder(sample_dir, tmp_path / "speechdata.zip")
+    db_path = tmp_path / "test.duckdb"
+    ingest_into(db_path, archive)
+    before = contents(db_path)
+    root = tmp_path / ".asrlens" / "datasets" / "speechdata"
+    (root / "wavs" / "LJ001-0005.wav").unlink()
+    again = ingest_into(db_path, archive)
+    assert again.zip_entries_extracted == 1
+    assert (again.files_read, again.with_audio) == (1, 32)
+    after = contents(db_path)
+    assert after["utterances"] == before["utterances"]
+    assert after["ingest_issues"] == before["ingest_issues"]

@@ -338,3 +338,21 @@ def test_a_failure_while_writing_leaves_the_earlier_rows_intact(tmp_path, monkey
         run_ingest(db_path, folder)
     assert calls == ["datasets", "utterances", "audio_files"]  # deletes and inserts had begun
     assert snapshot(db_path) == good
+
+
+def _dying_reader(task):
+    os._exit(3)  # a worker killed by a crash in libsndfile, or by the OOM killer
+
+
+def test_a_reader_process_that_dies_is_an_error_and_changes_nothing(
+    tmp_path, db_with_good, monkeypatch
+):
+    import asrlens.ingest.audio_stats as audio_stats
+
+    db_path, good = db_with_good
+    monkeypatch.setattr(audio_stats, "POOL_MIN_FILES", 1)
+    monkeypatch.setattr(audio_stats, "_read_chunk", _dying_reader)
+    with pytest.raises(AsrlensError, match="retry with --workers 1"):
+        run_ingest(db_path, make_dataset(tmp_path / "other"), workers=2)
+    assert snapshot(db_path) == good
+    assert rows(db_path, "select name from datasets") == [{"name": GOOD}]

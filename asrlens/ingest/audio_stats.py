@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from asrlens.errors import AsrlensError
+
 CLIP_LEVEL = 0.999
 """|sample| at or above this (fraction of full scale) counts as clipped."""
 
@@ -129,10 +131,19 @@ def read_many(
         chunks = [list(relatives[i:i + CHUNK_FILES])
                   for i in range(0, len(relatives), CHUNK_FILES)]
         results = []
-        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
-            for chunk_result in pool.map(_read_chunk, [(os.fspath(root), c) for c in chunks]):
-                results.extend(chunk_result)
-                bar.update(len(chunk_result))
+        try:
+            with cf.ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
+                tasks = [(os.fspath(root), chunk) for chunk in chunks]
+                for chunk_result in pool.map(_read_chunk, tasks):
+                    results.extend(chunk_result)
+                    bar.update(len(chunk_result))
+        except cf.process.BrokenProcessPool as exc:
+            done = len(results)
+            raise AsrlensError(
+                f"a process reading audio died (out of memory, or a crash in libsndfile) "
+                f"after {done} of {len(relatives)} files, near {relatives[done]}: "
+                "retry with --workers 1 to find the file"
+            ) from exc
         return results
     finally:
         bar.close()

@@ -97,7 +97,9 @@ def _extract(archive: Path, target: Path) -> tuple[int, list[SourceIssue]]:
     stamp = {"source": os.fspath(archive), "bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
     marker = target / MARKER
     previous = _read_marker(marker)
-    if previous and all(previous.get(k) == v for k, v in stamp.items()):
+    if previous and all(previous.get(k) == v for k, v in stamp.items()) and _intact(
+        archive, target
+    ):
         return 0, [SourceIssue(**issue) for issue in previous.get("issues", [])]
     try:
         target.mkdir(parents=True, exist_ok=True)
@@ -141,6 +143,24 @@ def _extract_entries(archive: Path, target: Path) -> tuple[int, set[Path], list[
                                           f"{archive.name}: entry {entry!r} cannot be "
                                           f"extracted: {exc}"))
     return written, kept, issues
+
+
+def _intact(archive: Path, target: Path) -> bool:
+    """True when every safe entry of `archive` is present in `target` with its size."""
+    try:
+        target = target.resolve()
+        with zipfile.ZipFile(archive) as zf:
+            for info in zf.infolist():
+                if info.is_dir() or info.filename.startswith(SKIPPED_ZIP_PREFIXES):
+                    continue
+                if _unsafe_entry(info, target):
+                    continue
+                dest = target / info.filename
+                if not dest.is_file() or dest.stat().st_size != info.file_size:
+                    return False
+    except (OSError, zipfile.BadZipFile):
+        return False
+    return True
 
 
 def _unsafe_entry(info: zipfile.ZipInfo, target: Path) -> str | None:
