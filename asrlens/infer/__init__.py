@@ -2,8 +2,27 @@
 
     from asrlens.infer import infer
     result = infer(asrlens.db.connect(), engine_name="pocketsphinx")
+
+The names below are imported on first use, so `asrlens.infer.normalize` can be imported
+(by the CLI, for its option choices) without loading torch.
 """
 
-from asrlens.infer.run import RunInterrupted, RunResult, default_run_id, infer
+from __future__ import annotations
 
-__all__ = ["RunInterrupted", "RunResult", "default_run_id", "infer"]
+import importlib
+
+_EXPORTS = {
+    "infer": "asrlens.infer.run",
+    "default_run_id": "asrlens.infer.run",
+    "RunResult": "asrlens.infer.run",
+    "RunInterrupted": "asrlens.infer.run",
+    "export_run": "asrlens.infer.export",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'asrlens.infer' has no attribute {name!r}")

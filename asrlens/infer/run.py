@@ -40,6 +40,7 @@ from asrlens.infer.engines.base import Hypothesis
 from asrlens.infer.normalize import DEFAULT_NORMALIZER, Normalizer, get_normalizer
 from asrlens.infer.score import score_texts
 
+DEFAULT_ENGINE = "wav2vec2"
 BATCH_FILES = 8  # commit after this many files ...
 BATCH_SECONDS = 10.0  # ... or after this many wall-clock seconds, whichever comes first
 PREFETCH_FILES = 4  # files read and resampled ahead of the recognizer
@@ -124,14 +125,14 @@ def infer(
     engine: sa.Engine,
     *,
     dataset: str | None = None,
-    engine_name: str = "wav2vec2",
+    engine_name: str | None = None,
     model: str | None = None,
     checkpoint: str | None = None,
     device: str = "auto",
-    precision: str = "fp32",
+    precision: str | None = None,
     limit: int | None = None,
     run_id: str | None = None,
-    normalizer: str = DEFAULT_NORMALIZER,
+    normalizer: str | None = None,
     progress: bool = True,
     recognizer: Recognizer | None = None,
     batch_files: int = BATCH_FILES,
@@ -140,28 +141,47 @@ def infer(
 ) -> RunResult:
     """Transcribe and score every file with audio of `dataset` (the first `limit` by utt_id).
 
-    `engine` is the database (asrlens.db.connect). The recognizer is built with
-    `asrlens.infer.engines.get_engine(engine_name, model=..., checkpoint=..., device=...,
-    precision=..., **engine_options)` only when there is work to do; pass `recognizer` to use
-    an already built one instead. Resuming a run with another engine, model, checkpoint,
-    precision or normalizer than it was started with raises AsrlensError. With progress=True
-    a tqdm bar (files, audio hours, real-time factor) and a few lines go to stderr.
+    `engine` is the database (asrlens.db.connect). For a new run, settings left as None take
+    their defaults (engine 'wav2vec2', the engine's default model, precision 'fp32',
+    normalizer 'ljspeech', all files); when `run_id` names a stored run they are taken from
+    it, so `infer(engine, run_id="r")` resumes run r as it was started. Settings given that
+    differ from the stored run's (engine, model, precision, normalizer, checkpoint, dataset)
+    raise AsrlensError. A larger `limit` extends a run.
+
+    The recognizer is built with `asrlens.infer.engines.get_engine(engine_name, model=...,
+    checkpoint=..., device=..., precision=..., **engine_options)` only when there is work to
+    do; pass `recognizer` to use an already built one instead. With progress=True a tqdm bar
+    (files, audio hours, real-time factor) and a few lines go to stderr.
     Raises RunInterrupted (a KeyboardInterrupt) on Ctrl-C after marking the run interrupted.
     """
     started = time.perf_counter()
-    norm = get_normalizer(normalizer)
     if limit is not None and limit < 1:
         raise AsrlensError(f"--limit must be at least 1, got {limit}")
     if recognizer is not None:
         engine_name = recognizer.name
         model = model or recognizer.model
         precision = recognizer.precision
+    stored = _load_run(engine, run_id) if run_id else None
+    if stored is not None:
+        stored_options = _json(stored["options"])
+        engine_name = engine_name or stored["engine"]
+        model = model or stored["model"]
+        precision = precision or stored["precision"]
+        normalizer = normalizer or stored["normalizer"]
+        dataset = dataset or stored["dataset"]
+        checkpoint = checkpoint or stored_options.get("checkpoint_arg")
+        limit = limit or stored_options.get("limit")
+        engine_options = engine_options or stored_options.get("engine_options") or {}
+    engine_name = engine_name or DEFAULT_ENGINE
+    precision = precision or "fp32"
+    norm = get_normalizer(normalizer or DEFAULT_NORMALIZER)
     dataset = _resolve_dataset(engine, dataset)
-    run_id = run_id or default_run_id(
-        dataset=dataset, engine_name=engine_name, model=model, precision=precision,
-        normalizer=norm.name,
-    )
-    stored = _load_run(engine, run_id)
+    if stored is None:
+        run_id = run_id or default_run_id(
+            dataset=dataset, engine_name=engine_name, model=model, precision=precision,
+            normalizer=norm.name,
+        )
+        stored = _load_run(engine, run_id)
     if stored is not None:
         _check_same_run(stored, dataset=dataset, engine_name=engine_name, model=model,
                         precision=precision, normalizer=norm)
@@ -196,7 +216,9 @@ def infer(
         recognizer = get_engine(engine_name, model=model, checkpoint=checkpoint, device=device,
                                 precision=precision, **engine_options)
     options = {**recognizer.options(), "batch_files": batch_files,
-               "batch_seconds": batch_seconds, "prefetch_files": PREFETCH_FILES, "limit": limit}
+               "batch_seconds": batch_seconds, "prefetch_files": PREFETCH_FILES, "limit": limit,
+               "checkpoint_arg": checkpoint and str(Path(checkpoint).resolve()),
+               "engine_options": engine_options}
     if stored is None:
         _create_run(engine, run_id=run_id, dataset=dataset, recognizer=recognizer,
                     normalizer=norm, options=options, files_total=len(utterances))
@@ -518,6 +540,13 @@ def library_versions() -> dict[str, str | None]:
         except metadata.PackageNotFoundError:
             versions[package] = None
     return versions
+
+
+def _json(value) -> dict:
+    """A JSON column as a dict (duckdb-engine may hand it over as text)."""
+    if value is None:
+        return {}
+    return value if isinstance(value, dict) else json.loads(value)
 
 
 def _float(value) -> float | None:
