@@ -194,8 +194,6 @@ def explore_command(dataset, seed, utt_id, out_dir, wav2vec2, model, checkpoint,
         )
     finally:
         engine.dispose()
-    for path in result.files:
-        click.echo(f"wrote {path}")
     if result.wav2vec2_transcript is not None:
         click.echo(f"{result.model} greedy transcript: {result.wav2vec2_transcript}")
     if result.skipped:

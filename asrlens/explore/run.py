@@ -97,7 +97,7 @@ def explore(
 
     out.mkdir(parents=True, exist_ok=True)
     for name, fig in _audio_figures(samples, rate, result):
-        result.files.append(_save(fig, out / name))
+        result.files.append(_save(fig, out / name, say))
     if not wav2vec2:
         return result
 
@@ -106,6 +106,7 @@ def explore(
     except w2v.WeightsUnavailable as exc:
         result.skipped = str(exc)
         return result
+    say(f"running {model} on {device} over the first {w2v.MAX_MODEL_S:.0f} s at most")
     mono = samples.mean(axis=1)[: int(w2v.MAX_MODEL_S * rate) + 1]
     if rate != model_rate:
         mono = resample(mono, rate, model_rate)
@@ -119,14 +120,14 @@ def explore(
             view.features, view.layers, frame_s=view.frame_s,
             title=f"{name}: {model} transformer features{part}",
         ),
-        out / WAV2VEC2_FILES[0],
+        out / WAV2VEC2_FILES[0], say,
     ))
     result.files.append(_save(
         figures.emissions_figure(
             view.emission, view.labels, frame_s=view.frame_s, transcript=view.transcript,
             title=f"{name}: {model} emissions (CTC class per frame){part}",
         ),
-        out / WAV2VEC2_FILES[1],
+        out / WAV2VEC2_FILES[1], say,
     ))
     return result
 
@@ -150,6 +151,7 @@ def _audio_figures(samples: np.ndarray, rate: int, result: ExploreResult):
     )
 
 
-def _save(fig, path: Path) -> Path:
+def _save(fig, path: Path, say: Callable[[str], None]) -> Path:
     figures.save_figure(fig, path)
+    say(f"wrote {path}")
     return path
