@@ -236,6 +236,161 @@ def sql_command(query_text, fmt, params, db_path):
 # --- infer / export (asrlens/infer) --------------------------------------------------------
 
 
+def _normalizer_names() -> list[str]:
+    from asrlens.infer.normalize import NORMALIZERS
+
+    return list(NORMALIZERS)
+
+
+@cli.command("infer")
+@click.option("--dataset", help="Dataset to transcribe [default: the only one in the database].")
+@click.option("--engine", "engine_name", metavar="NAME",
+              help="Recognizer: wav2vec2 or pocketsphinx [default: wav2vec2; a resumed run "
+                   "keeps its own].")
+@click.option("--model", metavar="NAME",
+              help="Model of the engine, e.g. WAV2VEC2_ASR_LARGE_960H [default: the engine's].")
+@click.option("--checkpoint", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+              help="Weights file to load instead of the torch hub cache (offline machines).")
+@click.option("--device", default="auto", show_default=True, metavar="auto|cpu|cuda[:N]",
+              help="Where the model runs; auto takes a GPU when there is one.")
+@click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]),
+              help="Compute precision [default: fp32]. bf16 is faster on CPU; fp16 needs a GPU.")
+@click.option("--limit", type=click.IntRange(min=1), metavar="N",
+              help="Only the first N files with audio, by utterance id.")
+@click.option("--run", "run_id", metavar="NAME",
+              help="Run name [default: DATASET:ENGINE[:MODEL]]. An existing run is resumed.")
+@click.option("--normalizer", type=click.Choice(_normalizer_names()),
+              help="Text normalization before scoring [default: ljspeech].")
+@click.option("--batch-files", type=click.IntRange(min=1), default=8, show_default=True,
+              help="Commit results every N files (or every 10 s).")
+@click.option("--progress/--no-progress", default=True, show_default=True,
+              help="Show a progress bar (files, audio hours, real-time factor).")
+@db_option
+def infer_command(dataset, engine_name, model, checkpoint, device, precision, limit, run_id,
+                  normalizer, batch_files, progress, db_path):
+    """Transcribe every file of a dataset, score it against its labels, store it.
+
+    \b
+    Each file gets one row in `transcripts` (raw and normalized text of both
+    sides), its error counts in `utterance_errors` (from jiwer), its word
+    alignment in `alignment_ops` and its words with times in `hyp_words`.
+    Corpus figures (WER = total errors / total reference words) are in the
+    run_summary view. A file that cannot be read or recognized is recorded
+    with its error and the run goes on.
+
+    \b
+    Results are committed every few files. After Ctrl-C or a crash, the same
+    command (or `asrlens infer --run NAME`) resumes: only missing and failed
+    files are transcribed; a finished run is not redone.
+
+    \b
+    Examples:
+      asrlens infer --engine pocketsphinx              # offline, CPU
+      asrlens infer --limit 20 --run w2v-try           # wav2vec2 BASE on 20 files
+      asrlens infer --model WAV2VEC2_ASR_LARGE_960H --device cuda
+      asrlens infer --checkpoint wav2vec2_fairseq_base_ls960_asr_ls960.pth
+      asrlens infer --run w2v-try                      # resume it
+      asrlens sql "select * from run_summary"
+    """
+    from asrlens.db import connect
+    from asrlens.infer import RunInterrupted, infer
+
+    engine = connect(db_path)
+    try:
+        result = infer(engine, dataset=dataset, engine_name=engine_name, model=model,
+                       checkpoint=checkpoint, device=device, precision=precision, limit=limit,
+                       run_id=run_id, normalizer=normalizer, progress=progress,
+                       batch_files=batch_files)
+    except RunInterrupted as stop:
+        for line in _infer_summary_lines(stop.result):
+            click.echo(line)
+        click.echo(f"Interrupted: whole files are saved. Resume with: "
+                   f"{_resume_command(stop.result.run_id, db_path)}")
+        sys.exit(130)
+    finally:
+        engine.dispose()
+    for line in _infer_summary_lines(result):
+        click.echo(line)
+
+
+def _resume_command(run_id: str, db_path: Path) -> str:
+    import shlex
+
+    command = f"asrlens infer --run {shlex.quote(run_id)}"
+    if str(db_path) != DEFAULT_DB:
+        command += f" --db {shlex.quote(str(db_path))}"
+    return command
+
+
+def _infer_summary_lines(result, *, max_failed: int = 10) -> list[str]:
+    """Run status, corpus rates, and the files that failed."""
+
+    def pct(value):
+        return "-" if value is None else f"{100 * value:.1f}%"
+
+    if result.already_finished:
+        head = f"run {result.run_id} is already finished: nothing redone"
+    else:
+        head = (f"run {result.run_id}: {result.status} ({result.files_done} files transcribed "
+                f"now, {result.files_failed} failed, {result.files_skipped} done before)")
+    rtf = "-" if result.real_time_factor is None else f"{result.real_time_factor:.3f}"
+    lines = [
+        head,
+        f"  {result.files_scored} of {result.files_total} files scored, "
+        f"{result.audio_s / 3600:.3f} h of audio in {result.wall_s:.1f} s (real-time factor "
+        f"{rtf})",
+        f"  WER {pct(result.wer)}  MER {pct(result.mer)}  WIL {pct(result.wil)}  "
+        f"CER {pct(result.cer)}",
+    ]
+    if result.failed:
+        lines.append(f"  {len(result.failed)} failed files (retried when the run is resumed):")
+        lines += [f"    {utt_id}: {error}" for utt_id, error in result.failed[:max_failed]]
+        if len(result.failed) > max_failed:
+            lines.append(f"    ... see: asrlens sql \"select utt_id, error from transcripts "
+                         f"where run_id = '{result.run_id}' and error is not null\"")
+    return lines
+
+
+@cli.command("export")
+@click.option("--run", "run_id", required=True, metavar="NAME", help="The run to export.")
+@click.option("--format", "fmt", type=click.Choice(["trn", "csv", "jsonl"]), default="csv",
+              show_default=True, help="trn: sclite ref.trn + hyp.trn; csv / jsonl: per-file rows.")
+@click.option("--out", type=click.Path(path_type=Path), metavar="PATH",
+              help="trn: a folder [default: ./RUN-trn]; csv / jsonl: a file [default: stdout].")
+@db_option
+def export_command(run_id, fmt, out, db_path):
+    """Write a run's per-file results for other tools.
+
+    \b
+    trn    NIST sclite format, `TEXT (utt_id)` per line: the normalized
+           reference and hypothesis of every scored file, in ref.trn and
+           hyp.trn inside the --out folder. Failed files are left out.
+    csv    one row per file: texts (raw and normalized), audio_s, error,
+    jsonl  word and character counts (hits, substitutions, deletions,
+           insertions), wer, mer, wil, wip, cer.
+
+    \b
+    Examples:
+      asrlens export --run sphinx --format trn --out sphinx-trn
+      sctk sclite -r sphinx-trn/ref.trn trn -h sphinx-trn/hyp.trn trn -i rm -o rsum stdout
+      asrlens export --run sphinx --format csv --out sphinx.csv
+      asrlens export --run sphinx --format jsonl | head -3
+    """
+    from asrlens.db import connect
+    from asrlens.infer.export import export_run
+
+    engine = connect(db_path, read_only=True)
+    try:
+        result = export_run(engine, run_id=run_id, fmt=fmt, out=out,
+                            stream=None if out else click.get_text_stream("stdout"))
+    finally:
+        engine.dispose()
+    if result.paths:
+        files = ", ".join(str(p) for p in result.paths)
+        click.echo(f"wrote {result.rows} files of run {run_id} to {files}", err=True)
+
+
+
 # --- analyze (asrlens/analysis) ------------------------------------------------------------
 
 
