@@ -110,6 +110,8 @@ def main() -> None:
         best = None
         for attempt in range(args.repeat):
             db_path = work / f"bench-{attempt}.duckdb"
+            for stale in (db_path, db_path.with_name(db_path.name + ".wal")):
+                stale.unlink(missing_ok=True)
             engine = connect(db_path)
             try:
                 started = time.perf_counter()

@@ -46,6 +46,8 @@ POOL_MIN_FILES = 64
 CHUNK_FILES = 16
 """Files per task sent to a worker process (amortises inter-process overhead)."""
 
+_CLIP_SQ = float(np.float32(CLIP_LEVEL) * np.float32(CLIP_LEVEL))  # |x| >= CLIP_LEVEL, squared
+
 _DATA_LOG = re.compile(r"^data\s*:\s*(\d+)\s*\(should be (\d+)\)")
 
 
@@ -196,41 +198,50 @@ def _blocks(f: sf.SoundFile, block: int) -> Iterator[np.ndarray]:
 
 
 def _level_stats(f: sf.SoundFile) -> tuple[dict, int]:
-    """Level statistics of an open file, read in blocks; (stats dict, frames actually read)."""
+    """Level statistics of an open file, read in blocks; (stats dict, frames actually read).
+
+    Vectorised for speed (this is most of ingest's time): each block is squared in place,
+    the per-frame sums of squares come from one matrix-vector product, and the peak is the
+    largest square.
+    """
     frame_len = max(1, round(SILENCE_FRAME_S * f.samplerate))
+    per_frame = frame_len * f.channels  # samples in one whole frame, all channels
+    ones = np.ones(per_frame, dtype=np.float32)
     block = max(frame_len, (BLOCK_FRAMES // frame_len) * frame_len)  # whole frames per block
-    peak = 0.0
-    sum_squares = 0.0
+    peak_sq = 0.0
     clipped = 0
     frames_read = 0
-    frame_energy: list[np.ndarray] = []  # per-frame mean of squares over its samples
+    sums: list[np.ndarray] = []  # sum of squares of each 25 ms frame
+    sizes: list[np.ndarray] = []  # samples in each frame (the last one may be shorter)
     for data in _blocks(f, block):
-        n, channels = data.shape
+        n = data.shape[0]
         frames_read += n
-        flat = data.reshape(-1)
-        block_peak = float(max(flat.max(), -flat.min()))
-        peak = max(peak, block_peak)
-        squares = flat * flat
-        sum_squares += float(squares.sum(dtype=np.float64))
-        if block_peak >= CLIP_LEVEL:
-            clipped += int(np.count_nonzero(np.abs(flat) >= CLIP_LEVEL))
-        per_frame = frame_len * channels  # samples in a whole 25 ms frame, all channels
+        squares = data.reshape(-1)
+        np.multiply(squares, squares, out=squares)  # the block is ours: square in place
+        block_peak_sq = float(squares.max())
+        peak_sq = max(peak_sq, block_peak_sq)
+        if block_peak_sq >= _CLIP_SQ:
+            clipped += int(np.count_nonzero(squares >= _CLIP_SQ))
         whole = n // frame_len
-        frame_energy.append(squares[: whole * per_frame].reshape(whole, per_frame).mean(axis=1))
-        if whole * frame_len < n:  # the last, shorter frame
-            frame_energy.append(squares[whole * per_frame:].mean(keepdims=True))
+        sums.append(squares[: whole * per_frame].reshape(whole, per_frame) @ ones)
+        sizes.append(np.full(whole, per_frame))
+        if whole * frame_len < n:
+            tail = squares[whole * per_frame:]
+            sums.append(np.array([tail.sum(dtype=np.float64)]))
+            sizes.append(np.array([tail.size]))
     total = frames_read * f.channels
     if total == 0:
         return {}, 0
-    if peak == 0.0:
+    if peak_sq == 0.0:
         return dict(peak_dbfs=None, rms_dbfs=None, clipped_fraction=0.0,
                     silence_fraction=1.0), frames_read
-    mean_square = np.concatenate(frame_energy)
-    threshold = (peak * 10 ** (-SILENCE_BELOW_PEAK_DB / 20)) ** 2
-    rms = sum_squares / total
+    frame_sums = np.concatenate(sums).astype(np.float64)
+    mean_square = frame_sums / np.concatenate(sizes)
+    rms_sq = float(frame_sums.sum()) / total
+    threshold = peak_sq * 10 ** (-SILENCE_BELOW_PEAK_DB / 10)
     return dict(
-        peak_dbfs=20 * math.log10(peak),
-        rms_dbfs=10 * math.log10(rms) if rms > 0 else None,
+        peak_dbfs=10 * math.log10(peak_sq),
+        rms_dbfs=10 * math.log10(rms_sq) if rms_sq > 0 else None,
         clipped_fraction=clipped / total,
         silence_fraction=float(np.count_nonzero(mean_square < threshold)) / len(mean_square),
     ), frames_read

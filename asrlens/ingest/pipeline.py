@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,9 +41,8 @@ EXTRACT_DIR = Path(".asrlens") / "datasets"
 AUDIO_FOLDER = "wavs"
 """Folder searched first for a label's audio: `wavs/<id>.wav`."""
 
-STAT_COLUMNS = ("format", "subtype", "sample_rate", "channels", "frames", "duration_s",
-                "peak_dbfs", "rms_dbfs", "clipped_fraction", "silence_fraction")
-"""audio_files columns filled from the decoded audio (NULL when it cannot be decoded)."""
+FACT_COLUMNS = tuple(f.name for f in fields(AudioFacts) if f.name not in ("problem", "message"))
+"""audio_files columns that come from reading the file (the rest: dataset, utt_id)."""
 
 
 @dataclass
@@ -179,18 +178,22 @@ def _list_audio(root: Path) -> tuple[list[str], list[str]]:
     """
     found: list[str] = []
     unsafe: list[str] = []
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__MACOSX"]
-        base = Path(folder)
-        for file_name in files:
-            if file_name.startswith("._") or not file_name.lower().endswith(AUDIO_SUFFIXES):
-                continue
-            path = base / file_name
-            relative = path.relative_to(root).as_posix()
-            if path.is_symlink() and not path.resolve().is_relative_to(root):
-                unsafe.append(relative)
-                continue
-            found.append(relative)
+    pending = [(root, "")]
+    while pending:
+        folder, prefix = pending.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                name = entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if not name.startswith(".") and name != "__MACOSX":
+                        pending.append((Path(entry.path), f"{prefix}{name}/"))
+                    continue
+                if name.startswith("._") or not name.lower().endswith(AUDIO_SUFFIXES):
+                    continue
+                if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(root):
+                    unsafe.append(prefix + name)
+                    continue
+                found.append(prefix + name)
     return sorted(found), sorted(unsafe)
 
 
@@ -246,9 +249,7 @@ def _audio_rows(
     dataset: str, reuse: list[dict], facts: list[AudioFacts], claimed: dict[str, str]
 ) -> list[dict]:
     rows = [dict(row) for row in reuse]
-    for f in facts:
-        row = {k: v for k, v in asdict(f).items() if k not in ("problem", "message")}
-        rows.append(row)
+    rows += [{column: getattr(f, column) for column in FACT_COLUMNS} for f in facts]
     for row in rows:
         row["dataset"] = dataset
         row["utt_id"] = claimed.get(row["path"])
