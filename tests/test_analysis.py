@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from asrlens.analysis import analyze, text
 from asrlens.analysis.effects import FEATURES, bucket_effects, rank, spearman
 from asrlens.analysis.features import RARE_MAX_COUNT, text_features, word_frequencies
+from asrlens.analysis.summary import bucket_phrase
 from asrlens.analysis.tags import RULES
 from asrlens.cli import cli
 from asrlens.db import connect, insert_rows, query, read_sql
@@ -324,7 +325,8 @@ def test_sphinx_summary_feature_sentences_come_from_feature_tables(sphinx):
     strongest = _sql(sphinx, "strongest_features", run_id="sphinx", limit=1)[0]
     assert f"{strongest['spearman']:+.2f} over {strongest['files']} files" in sentences[0]
     assert f"WER {strongest['bucket_wer']:.3f}" in sentences[0]
-    assert FEATURES[strongest["feature"]] in sentences[0]
+    assert f"files {bucket_phrase(strongest)} have" in sentences[0]
+    assert strongest["feature"] in FEATURES
 
 
 def test_sphinx_feature_effects_add_up_to_the_run(sphinx):
@@ -391,3 +393,12 @@ def test_why_section_on_the_sphinx_run(sphinx, tmp_path):
     assert section.count("<tr data-feature=") == features
     assert section.count('<table class="align why-example">') >= 3
     assert section.count("<figure") == section.count("<figcaption>") >= 2
+
+
+def test_summary_describes_buckets_in_words():
+    assert bucket_phrase({"feature": "n_proper_nouns", "lo": 2.0, "hi": 4.0}) == (
+        "with 2 to 4 proper nouns")
+    assert bucket_phrase({"feature": "duration_s", "lo": 1.834, "hi": 3.2}) == (
+        "with duration (s) between 1.83 and 3.20")
+    assert bucket_phrase({"feature": "norm_differs", "lo": 1.0, "hi": 1.0}) == (
+        "whose raw and normalized transcripts differ")

@@ -20,6 +20,9 @@ TOP_FEATURES = 2
 """Features named in the summary, by strength of rank correlation."""
 TOP_CONFUSIONS = 3
 """Confusions named in the summary."""
+COUNT_FEATURES = frozenset({"ref_words", "n_digits", "n_abbreviations", "n_proper_nouns",
+                            "n_rare_words", "n_hyphenated"})
+"""Features that count things: the summary writes 'with 2 proper nouns'."""
 MIN_FEATURE_FILES = 8
 """A feature is named only when it is known for at least this many files."""
 
@@ -73,23 +76,46 @@ def tags_sentence(conn: sa.Connection, *, run_id: str) -> str | None:
 
 
 def feature_sentences(conn: sa.Connection, *, run_id: str) -> list[str]:
+    """Up to TOP_FEATURES sentences: the features with the strongest rank correlation with
+    per-file WER and their worst bucket. A feature whose worst bucket holds the same files'
+    figures as one already named (digits and norm_differs often do) is skipped."""
     overall = _sql(conn, "summary_overall", run_id=run_id)
     if not overall or overall[0]["wer"] is None:
         return []
-    rows = [r for r in _sql(conn, "strongest_features", run_id=run_id, limit=len(FEATURES))
-            if r["files"] >= MIN_FEATURE_FILES][:TOP_FEATURES]
-    sentences = []
+    rows = _sql(conn, "strongest_features", run_id=run_id, limit=len(FEATURES))
+    sentences, seen = [], set()
     for r in rows:
-        label = FEATURES.get(r["feature"], r["feature"])
-        span = (f"= {number(r['lo'])}" if r["lo"] == r["hi"]
-                else f"between {number(r['lo'])} and {number(r['hi'])}")
+        evidence = (r["bucket_files"], r["bucket_wer"])
+        if r["files"] < MIN_FEATURE_FILES or evidence in seen:
+            continue
+        seen.add(evidence)
+        lead = ("The feature most associated with per-file WER is" if not sentences
+                else "Next comes")
         sentences.append(
-            f"{label[0].upper()}{label[1:]} goes with WER (Spearman rank correlation "
-            f"{r['spearman']:+.2f} over {r['files']} files): files with {label} {span} have WER "
+            f"{lead} {FEATURES.get(r['feature'], r['feature'])} (Spearman rank correlation "
+            f"{r['spearman']:+.2f} over {r['files']} files): files {bucket_phrase(r)} have WER "
             f"{r['bucket_wer']:.3f} against {overall[0]['wer']:.3f} overall "
             f"(n={r['bucket_files']})."
         )
+        if len(sentences) == TOP_FEATURES:
+            break
     return sentences
+
+
+def bucket_phrase(row: dict) -> str:
+    """Which files a bucket holds, in words: 'with duration (s) between 1.83 and 3.20',
+    'with 2 to 4 proper nouns'."""
+    if row["feature"] == "norm_differs" and row["lo"] == row["hi"]:
+        return ("whose raw and normalized transcripts differ" if row["lo"]
+                else "whose raw and normalized transcripts agree")
+    label = FEATURES.get(row["feature"], row["feature"])
+    if row["feature"] in COUNT_FEATURES:
+        if row["lo"] == row["hi"]:
+            return f"with {number(row['lo'])} {label}"
+        return f"with {number(row['lo'])} to {number(row['hi'])} {label}"
+    if row["lo"] == row["hi"]:
+        return f"with {label} = {number(row['lo'])}"
+    return f"with {label} between {number(row['lo'])} and {number(row['hi'])}"
 
 
 def confusions_sentence(conn: sa.Connection, *, run_id: str) -> str | None:
