@@ -203,12 +203,16 @@ def test_distribution_figures_are_titled_and_captioned(synth, tmp_path, monkeypa
 
 
 def test_binned_wer_pools_errors_over_reference_words():
-    x = np.array([1.0, 2.0, 3.0, 4.0])
-    errors = np.array([1.0, 0.0, 3.0, 1.0])
-    ref_words = np.array([1.0, 9.0, 3.0, 7.0])
+    x = np.arange(10.0, 0.0, -1.0)  # 10 files, given in descending x
+    errors = np.array([0, 0, 0, 0, 5, 1, 1, 0, 0, 0], dtype=float)
+    ref_words = np.array([5, 5, 5, 5, 5, 1, 1, 1, 1, 6], dtype=float)
     centers, rates = distribution.binned_wer(x, errors, ref_words, bins=2)
-    assert centers.tolist() == [1.5, 3.5]
-    assert rates.tolist() == [pytest.approx(1 / 10), pytest.approx(4 / 10)]
+    assert centers.tolist() == [3.0, 8.0]
+    # pooled: (1 + 1) / (1 + 1 + 1 + 1 + 6) and 5 / 25, not means of per-file rates
+    assert rates.tolist() == [pytest.approx(2 / 10), pytest.approx(5 / 25)]
+    # small runs get fewer, fuller groups
+    few, _ = distribution.binned_wer(x, errors, ref_words, bins=10)
+    assert few.size == 10 // distribution.TREND_MIN_FILES
 
 
 def test_distribution_is_left_out_without_a_run(synth, tmp_path):

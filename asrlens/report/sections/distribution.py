@@ -25,7 +25,9 @@ WER_AXIS_MAX = 2.0
 SVG_MAX_POINTS = 1500
 """Scatters with more points than this are drawn as PNG instead of SVG."""
 TREND_BINS = 10
-"""The trend line is the WER of each of this many equal-count bins of files sorted by x."""
+"""The trend line is the WER of each of this many equal-count bins of files sorted by x..."""
+TREND_MIN_FILES = 5
+"""...with at least this many files in a bin (fewer bins for small runs)."""
 SCATTER_POINT_SIZE = 9.0
 """Marker area in points^2."""
 
@@ -36,6 +38,7 @@ class Explanatory:
 
     column: str         # column of distribution_files.sql
     corr_column: str    # its correlation with WER in distribution_summary.sql
+    name: str           # what it is, in a few words
     title: str
     xlabel: str         # with units
     caption: str
@@ -43,17 +46,17 @@ class Explanatory:
 
 EXPLANATORY = (
     Explanatory(
-        "duration_s", "corr_duration", "WER against duration", "duration (s)",
+        "duration_s", "corr_duration", "duration", "WER against duration", "duration (s)",
         "Look for a slope: very short files often have high WER (one wrong word out of two), "
         "very long ones may overflow the model's context.",
     ),
     Explanatory(
-        "words_per_s", "corr_words_per_s", "WER against speaking rate",
+        "words_per_s", "corr_words_per_s", "speaking rate", "WER against speaking rate",
         "speaking rate (reference words/s)",
         "Look at the right-hand side: fast speech usually costs deletions and substitutions.",
     ),
     Explanatory(
-        "rms_dbfs", "corr_rms_dbfs", "WER against level", "RMS level (dBFS)",
+        "rms_dbfs", "corr_rms_dbfs", "level", "WER against level", "RMS level (dBFS)",
         "Look at the left-hand side: quiet recordings (low RMS level) are harder to recognize.",
     ),
 )
@@ -77,8 +80,8 @@ def build(engine: sa.Engine, ctx: ReportContext) -> dict | None:
         figures.append(
             scatter_against_wer(
                 _column(files, item.column), wer, errors=_column(files, "errors"),
-                ref_words=_column(files, "ref_words"), title=item.title, xlabel=item.xlabel,
-                caption=caption,
+                ref_words=_column(files, "ref_words"), name=item.name, title=item.title,
+                xlabel=item.xlabel, caption=caption,
             )
         )
     return {"summary": summary, "plots": figures}
@@ -115,12 +118,13 @@ def scatter_against_wer(
     *,
     errors: np.ndarray,
     ref_words: np.ndarray,
+    name: str,
     title: str,
     xlabel: str,
     caption: str,
 ) -> plots.Plot:
-    """Per-file WER (%) against x, with the WER of each tenth of the files sorted by x
-    (errors over reference words of the files in it, as the corpus WER is computed)."""
+    """Per-file WER (%) against x (`name`), with the WER of each tenth of the files sorted by
+    x (errors over reference words of the files in it, as the corpus WER is computed)."""
     import matplotlib.pyplot as plt
 
     keep = np.isfinite(x) & np.isfinite(wer)
@@ -135,7 +139,7 @@ def scatter_against_wer(
             centers, rates = binned_wer(x, errors, ref_words, bins=TREND_BINS)
             if centers.size > 1:
                 ax.plot(centers, 100 * rates, color=plots.ACCENT_COLOR, linewidth=2,
-                        marker="o", markersize=3, label="WER of each tenth of the files")
+                        marker="o", markersize=3, label=f"WER of files grouped by {name}")
             ax.legend(frameon=False, loc="upper right")
         else:
             ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
@@ -150,8 +154,7 @@ def binned_wer(
 
     A group's WER is its errors over its reference words (not a mean of per-file rates).
     """
-    if x.size < 2 * bins:
-        bins = max(x.size // 2, 1)
+    bins = max(min(bins, x.size // TREND_MIN_FILES), 1)
     order = np.argsort(x, kind="stable")
     groups = [g for g in np.array_split(order, bins) if g.size and ref_words[g].sum() > 0]
     centers = np.array([np.median(x[g]) for g in groups])
