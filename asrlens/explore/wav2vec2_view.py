@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from asrlens.errors import AsrlensError
+from asrlens.infer.ctc import greedy_decode
 from asrlens.infer.engines.wav2vec2 import (
     DEFAULT_MODEL,
     MODELS,
@@ -129,9 +130,6 @@ def wav2vec2_view(
     One pass through the model gives both the features and the emissions.
     """
     import torch
-
-    # Imported here: importing asrlens.infer.ctc before the engines package is circular.
-    from asrlens.infer.ctc import greedy_decode
 
     limit = int(MAX_MODEL_S * sample_rate)
     truncated = len(samples) > limit
