@@ -382,7 +382,7 @@ def export_command(run_id, fmt, out, db_path):
     engine = connect(db_path, read_only=True)
     try:
         result = export_run(engine, run_id=run_id, fmt=fmt, out=out,
-                            stream=None if out else click.get_text_stream("stdout"))
+                            stream=None if out else sys.stdout)
     finally:
         engine.dispose()
     if result.paths:

@@ -95,6 +95,10 @@ def make_db(db: Path, root: Path, labels: list[tuple], *, name: str = DATASET) -
 @pytest.fixture
 def toy_db(tmp_path) -> Path:
     """7 synthetic files (0.5 s each) with labels, plus 2 labels without audio."""
+    return make_toy_db(tmp_path)
+
+
+def make_toy_db(tmp_path: Path) -> Path:
     root = tmp_path / "toy"
     (root / "wavs").mkdir(parents=True)
     labels = []
@@ -419,33 +423,13 @@ def test_cli_infer_unknown_dataset_is_an_error_line(toy_db):
 # --- real recognizers on the shared LJSpeech sample ----------------------------------------
 
 
-def sample_labels(sample_dir: Path) -> list[tuple]:
-    labels = []
-    for line in (sample_dir / "labels.csv").read_text(encoding="utf-8").splitlines():
-        utt_id, transcript, normalized = line.split("|")
-        audio = f"wavs/{utt_id}.wav"
-        labels.append((utt_id, transcript, normalized,
-                       audio if (sample_dir / audio).exists() else None))
-    return labels
-
-
-@pytest.fixture(scope="module")
-def sphinx_run(tmp_path_factory, sample_dir) -> Path:
-    """The sample with a finished pocketsphinx run 'sphinx' (about 40 s on 2 cores)."""
-    db = make_db(tmp_path_factory.mktemp("sphinx") / "sphinx.duckdb", sample_dir,
-                 sample_labels(sample_dir), name="ljspeech-sample")
-    engine = connect(db)
-    try:
-        infer(engine, engine_name="pocketsphinx", run_id="sphinx", progress=False)
-    finally:
-        engine.dispose()
-    return db
+# sphinx_db (conftest): the ingested sample with a finished pocketsphinx run 'sphinx'.
 
 
 @pytest.mark.slow
-def test_pocketsphinx_transcribes_every_sample_file_once(sphinx_run, sample_dir):
+def test_pocketsphinx_transcribes_every_sample_file_once(sphinx_db, sample_dir):
     n_audio = len(list((sample_dir / "wavs").glob("*.wav")))
-    counts = rows(sphinx_run, """
+    counts = rows(sphinx_db, """
         select count(*) as transcripts, count(e.utt_id) as error_rows,
                count(distinct t.utt_id) as files, count(t.error) as failed
         from transcripts t left join utterance_errors e using (run_id, utt_id)""")[0]
@@ -454,8 +438,8 @@ def test_pocketsphinx_transcribes_every_sample_file_once(sphinx_run, sample_dir)
 
 
 @pytest.mark.slow
-def test_pocketsphinx_counts_equal_jiwers_on_the_stored_texts(sphinx_run):
-    for row in rows(sphinx_run, "select * from transcripts join utterance_errors "
+def test_pocketsphinx_counts_equal_jiwers_on_the_stored_texts(sphinx_db):
+    for row in rows(sphinx_db, "select * from transcripts join utterance_errors "
                                 "using (run_id, utt_id)"):
         assert row["ref_norm"] == LJSPEECH(row["ref_raw"])
         assert row["hyp_norm"] == LJSPEECH(row["hyp_raw"])
@@ -468,21 +452,22 @@ def test_pocketsphinx_counts_equal_jiwers_on_the_stored_texts(sphinx_run):
 
 
 @pytest.mark.slow
-def test_pocketsphinx_corpus_wer_is_total_errors_over_reference_words_and_below_035(sphinx_run):
+def test_pocketsphinx_corpus_wer_is_total_errors_over_reference_words_and_below_035(sphinx_db):
     errors = ref_words = 0
-    for t in rows(sphinx_run, "select ref_norm, hyp_norm from transcripts"):
+    for t in rows(sphinx_db, "select ref_norm, hyp_norm from transcripts"):
         w = jiwer.process_words(t["ref_norm"], t["hyp_norm"])
         errors += w.substitutions + w.deletions + w.insertions
         ref_words += len(t["ref_norm"].split())
-    summary = rows(sphinx_run, "select * from run_summary where run_id = 'sphinx'")[0]
+    summary = rows(sphinx_db, "select * from run_summary where run_id = 'sphinx'")[0]
     assert summary["wer"] == pytest.approx(errors / ref_words)
     assert summary["wer"] < 0.35
     assert summary["status"] == "finished" and summary["files_scored"] == 32
+    assert summary["files_failed"] == 0 and summary["files_total"] == 32
 
 
 @pytest.mark.slow
-def test_pocketsphinx_words_carry_times_within_the_file(sphinx_run):
-    bad = rows(sphinx_run, """
+def test_pocketsphinx_words_carry_times_within_the_file(sphinx_db):
+    bad = rows(sphinx_db, """
         select w.* from hyp_words w join transcripts t using (run_id, utt_id)
         where not (w.start_s >= 0 and w.end_s >= w.start_s and w.end_s <= t.audio_s + 0.05)""")
     assert bad == []
@@ -491,12 +476,11 @@ def test_pocketsphinx_words_carry_times_within_the_file(sphinx_run):
 @pytest.mark.slow
 @pytest.mark.parametrize("use_checkpoint", [False, True], ids=["hub-cache", "checkpoint"])
 def test_wav2vec2_placeholder_weights_store_transcripts_and_words(
-    tmp_path, sample_dir, placeholder_torch_home, placeholder_checkpoint, use_checkpoint
+    ingested_db, copy_db, placeholder_torch_home, placeholder_checkpoint, use_checkpoint
 ):
     """Random weights: the transcripts are noise; assert storage and shapes only."""
     n_files = 1 if use_checkpoint else 2  # LJ001-0001 (9.7 s), LJ001-0002 (1.9 s)
-    db = make_db(tmp_path / "w2v.duckdb", sample_dir, sample_labels(sample_dir),
-                 name="ljspeech-sample")
+    db = copy_db(ingested_db)
     engine = connect(db)
     try:
         result = infer(engine, engine_name="wav2vec2", limit=n_files, progress=False,
