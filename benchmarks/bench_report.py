@@ -4,10 +4,11 @@
     .venv/bin/python benchmarks/bench_report.py --utts 2000 --runs 1
 
 Generates the database with tests/synthetic.py (real LJSpeech transcripts, generated
-recognizer output; no audio, so the report runs with --audio none), then renders the
-report the way `asrlens report` does and prints the seconds spent in each section, in
-rendering the page, and in all. Target (issue 4): under 30 s on 2 cores. With two runs the
-comparison section is included. Figures go in BENCHMARKS.md, "Report rendering".
+recognizer output; no audio, so the report runs with --audio none), runs `asrlens analyze`
+on each run (so the "why it fails" section has its tables; timed apart, it is not rendering),
+then renders the report the way `asrlens report` does and prints the seconds spent in each
+section, in rendering the page, and in all. Target (issue 4): under 30 s on 2 cores. With two
+runs the comparison section is included. Figures go in BENCHMARKS.md, "Report rendering".
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=2, help="runs to generate and report")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None, help="keep the report here")
+    parser.add_argument("--no-analyze", action="store_true",
+                        help="skip asrlens analyze (the 'why' section is then left out)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
@@ -58,8 +61,20 @@ def main() -> int:
         db = make_synthetic_db(tmp / "bench.duckdb", n_utts=args.utts, n_runs=args.runs,
                                seed=args.seed, missing_audio_share=0.0)
         generate_s = time.perf_counter() - started
-        out = args.out or tmp / "report"
         run_ids = [f"run{i}" for i in range(args.runs)]
+        analyze_s = 0.0
+        if not args.no_analyze:
+            from asrlens.analysis import analyze
+
+            engine = connect(db)
+            try:
+                started = time.perf_counter()
+                for run_id in run_ids:
+                    analyze(engine, run_id=run_id)
+                analyze_s = time.perf_counter() - started
+            finally:
+                engine.dispose()
+        out = args.out or tmp / "report"
 
         engine = connect(db, read_only=True)
         try:
@@ -89,7 +104,8 @@ def main() -> int:
     files = args.utts
     print(f"machine: {os.cpu_count()} cores ({len(os.sched_getaffinity(0))} usable), "
           f"{cpu_model()}, Python {platform.python_version()}")
-    print(f"data: {files:,} utterances, {args.runs} run(s); generated in {generate_s:.1f} s")
+    print(f"data: {files:,} utterances, {args.runs} run(s); generated in {generate_s:.1f} s, "
+          + (f"analyzed in {analyze_s:.1f} s" if not args.no_analyze else "not analyzed"))
     for name, seconds in timings:
         print(f"  {name:24s} {seconds:6.2f} s")
     print(f"render total: {total_s:.2f} s; render_report(): {public_s:.2f} s; "
