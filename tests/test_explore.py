@@ -169,6 +169,20 @@ def test_a_dataset_without_any_readable_audio_is_an_error(db_path, tmp_path):
            "not be read" in by_id.output
 
 
+def test_audio_deleted_since_ingest_is_an_error_naming_the_file(db_path, tmp_path):
+    folder = tmp_path / "gone"
+    (folder / "wavs").mkdir(parents=True)
+    sf.write(folder / "wavs" / "g1.wav", np.zeros(1600, dtype=np.float32), 16000)
+    (folder / "labels.csv").write_text("g1|Quiet.|Quiet.\n", encoding="utf-8")
+    _ingest(db_path, folder)
+    (folder / "wavs" / "g1.wav").unlink()
+
+    result = run_explore(db_path, tmp_path / "out", "--utt", "g1")
+
+    assert result.exit_code == 1
+    assert f"{folder / 'wavs' / 'g1.wav'}, is gone since it was ingested" in result.output
+
+
 def test_a_missing_database_says_to_ingest_first(tmp_path):
     result = run_explore(tmp_path / "absent.duckdb", tmp_path / "out")
 

@@ -35,8 +35,10 @@ MAX_WAVEFORM_POINTS = 4000
 FIGURE_WIDTH_IN = 10.0
 """Figure width, inches (at DPI below: 1000 pixels)."""
 DPI = 100
-TRANSCRIPT_CHARS = 260
-"""The emissions figure prints at most this many characters of the transcript, on 2 lines."""
+FEATURE_PANEL_IN = 2.2
+"""Height of one layer's panel in the features figure, inches (halved above 6 layers)."""
+TRANSCRIPT_LINE_CHARS = 100
+"""The emissions figure prints the transcript on at most 2 lines of this many characters."""
 
 
 def stft_params(sample_rate: int) -> dict:
@@ -149,7 +151,8 @@ def features_figure(
     """
     if len(features) != len(layers) or not features:
         raise ValueError("features_figure needs one feature matrix per layer")
-    fig = _figure(height=1.0 + 2.2 * len(layers))
+    panel_in = FEATURE_PANEL_IN if len(layers) <= 6 else FEATURE_PANEL_IN / 2
+    fig = _figure(height=1.0 + panel_in * len(layers))
     axes = fig.subplots(len(layers), 1, sharex=True, squeeze=False)[:, 0]
     for ax, layer, feats in zip(axes, layers, features, strict=True):
         frames, dims = feats.shape
@@ -209,9 +212,9 @@ def emissions_figure(
     ax.set_ylabel("class (character)")
     ax.legend(loc="upper right", fontsize=8)
     fig.colorbar(image, ax=ax, label="log-probability")
-    shown = textwrap.shorten(f'greedy decoding: "{transcript}"', width=TRANSCRIPT_CHARS,
-                             placeholder=' ..."')
-    ax.set_title("\n".join(textwrap.wrap(shown, width=TRANSCRIPT_CHARS // 2)), fontsize=9)
+    lines = textwrap.wrap(f'greedy decoding: "{transcript}"', width=TRANSCRIPT_LINE_CHARS,
+                          max_lines=2, placeholder=' ..."')
+    ax.set_title("\n".join(lines), fontsize=9)
     fig.suptitle(title)
     return fig
 

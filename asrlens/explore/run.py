@@ -77,6 +77,11 @@ def explore(
     path = Path(row["root"]) / row["audio_path"]
     if row["seed"] is not None:
         say(f"seed {row['seed']} (repeat this choice with --seed {row['seed']})")
+    if not path.is_file():
+        raise AsrlensError(
+            f"the audio of utterance {row['utt_id']!r}, {path}, is gone since it was ingested: "
+            f"ingest the dataset again (`asrlens ingest SOURCE`)"
+        )
     samples, rate = load_audio(path, mono=False)
     frames, channels = samples.shape
     result = ExploreResult(
