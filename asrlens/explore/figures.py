@@ -11,7 +11,6 @@ AmplitudeToDB, MFCC) over 25 ms windows every 10 ms.
 
 from __future__ import annotations
 
-import io
 import os
 import textwrap
 from collections.abc import Sequence
@@ -224,15 +223,6 @@ def save_figure(fig: Figure, path: str | os.PathLike) -> None:
     FigureCanvasAgg(fig)
     fig.savefig(path, format="png", dpi=DPI, metadata={"Software": None})
     fig.clear()
-
-
-def figure_svg(fig: Figure) -> str:
-    """`fig` as an SVG document (text), for inlining into HTML; releases its memory."""
-    FigureCanvasAgg(fig)
-    buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", metadata={"Date": None})
-    fig.clear()
-    return buffer.getvalue()
 
 
 def _figure(*, height: float) -> Figure:
