@@ -55,14 +55,18 @@ def text_features(
     }
 
 
-def utterance_features(rows: list[Mapping], *, dataset: str) -> list[dict]:
+def utterance_features(
+    rows: list[Mapping], *, dataset: str, frequencies: Mapping[str, int] | None = None
+) -> list[dict]:
     """One `utterance_features` row per label row.
 
     Each row holds utt_id, transcript, normalized_transcript and the audio statistics
     duration_s (seconds), rms_dbfs, silence_fraction, clipped_fraction (None without audio).
     Rates are per second of audio: words_per_s, chars_per_s (None without a duration).
+    `frequencies` (word_frequencies of the same rows) is computed when not given.
     """
-    frequencies = word_frequencies(rows)
+    if frequencies is None:
+        frequencies = word_frequencies(rows)
     out = []
     for row in rows:
         feats = text_features(

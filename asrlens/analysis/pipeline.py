@@ -8,6 +8,7 @@ feature_correlations and analysis_summary (for the run). Re-running replaces tho
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -77,15 +78,18 @@ def _contexts(labels: list[dict]) -> dict[str, dict]:
 
 
 def tag_run(
-    op_rows: list[dict], *, run_id: str, contexts: dict[str, dict], frequencies
+    op_rows: Sequence[tuple], *, run_id: str, contexts: dict[str, dict], frequencies
 ) -> tuple[list[dict], list[dict]]:
-    """Rows of `op_tags` and `reference_words` for a run's alignment (ordered by utterance)."""
+    """Rows of `op_tags` and `reference_words` for a run's alignment.
+
+    op_rows: tuples (utt_id, op_index, op, ref_word, hyp_word, ref_pos, hyp_pos) ordered by
+    utterance and op_index, as run_ops.sql returns them (tuples: 200,000 rows fetch fast).
+    """
     tag_rows, word_rows = [], []
     empty = {"proper_nouns": frozenset(), "normalized": frozenset(), "hyphenated": frozenset()}
-    for utt_id, group in itertools.groupby(op_rows, key=lambda r: r["utt_id"]):
+    for utt_id, group in itertools.groupby(op_rows, key=lambda r: r[0]):
         rows = list(group)
-        ops = [tagging.Op(r["op"], r["ref_word"], r["hyp_word"], r["ref_pos"], r["hyp_pos"])
-               for r in rows]
+        ops = [tagging.Op(*r[2:7]) for r in rows]
         sets = contexts.get(utt_id, empty)
         ref_keys = [text.key(o.ref_word) for o in ops if o.ref_word is not None]
         ctx = tagging.Context(
@@ -96,7 +100,7 @@ def tag_run(
         for i, op in enumerate(ops):
             for tag in tagging.tag_op(ops, i, ctx):
                 tag_rows.append({"run_id": run_id, "utt_id": utt_id,
-                                 "op_index": rows[i]["op_index"], "tag": tag})
+                                 "op_index": rows[i][1], "tag": tag})
             if op.ref_word is not None and op.ref_pos is not None:
                 k = text.key(op.ref_word)
                 word_rows.append({
@@ -121,9 +125,11 @@ def analyze(engine: sa.Engine, *, run_id: str) -> AnalysisResult:
         dataset = run["dataset"]
         labels = _sql(conn, "labels", dataset=dataset)
         frequencies = feats.word_frequencies(labels)
-        feature_rows = feats.utterance_features(labels, dataset=dataset)
+        feature_rows = feats.utterance_features(labels, dataset=dataset, frequencies=frequencies)
+        op_rows = conn.execute(sa.text(read_sql("analysis/queries/run_ops.sql")),
+                               {"run_id": run_id}).all()
         tag_rows, word_rows = tag_run(
-            _sql(conn, "run_ops", run_id=run_id), run_id=run_id,
+            op_rows, run_id=run_id,
             contexts=_contexts(labels), frequencies=frequencies,
         )
         conn.execute(sa.text("delete from utterance_features where dataset = :d"), {"d": dataset})

@@ -12,6 +12,7 @@ normalization of transcripts (upper- or lower-case does not matter to it).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 
@@ -32,24 +33,24 @@ _ABBREVIATION_TOKEN_RE = re.compile(
     r"(?:" + "|".join(re.escape(a) for a in ABBREVIATIONS) + r")\."
 )
 _DASHES_RE = re.compile(r"[-/\u2010-\u2015\u2212]+")
+_NOT_KEY_RE = re.compile(r"[^\w']|_")
 _HYPHENATED_RE = re.compile(r"[^\W\d_]-[^\W\d_]")
 _OPENING = "\"'([{\u201c\u2018"
 _CLOSING = "\"')]}\u201d\u2019,;:"
 _SENTENCE_END = ".!?"
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def key(word: str) -> str:
     """The comparison key of one word: lower-case letters, digits and in-word apostrophes."""
-    kept = "".join(ch for ch in word.lower() if ch.isalnum() or ch in "'\u2019")
-    return kept.replace("\u2019", "'").strip("'")
+    return _NOT_KEY_RE.sub("", word.lower().replace("\u2019", "'")).strip("'")
 
 
 def word_keys(text: str | None) -> list[str]:
     """The words of `text` as keys, in order; hyphens and dashes separate words."""
     if not text:
         return []
-    keys = (key(part) for part in _DASHES_RE.sub(" ", text).split())
-    return [k for k in keys if k]
+    return [k for k in map(key, _DASHES_RE.sub(" ", text).split()) if k]
 
 
 def core(token: str) -> str:
