@@ -450,6 +450,9 @@ def test_comparison_picks_the_largest_wer_changes(synth, tmp_path):
         hyps = query(synth, "select run_id, hyp_norm from transcripts where utt_id = :u "
                      "order by run_id", u=f["utt_id"])
         assert [f["hyp_a"], f["hyp_b"]] == [h["hyp_norm"] for h in hyps]
+    plot = pair["plot"]
+    assert plot.title == "Per-file WER: run1 against run0" and plot.caption
+    assert plot.svg.count("<path") > 0  # 300 files: small enough for SVG
     o = pair["overview"]
     assert o["files_shared"] == len(shared)
     assert o["files_better"] == sum(b[u] < a[u] for u in shared)

@@ -6,8 +6,10 @@ Files are matched by utt_id, so only runs of the same dataset are compared file 
 
 from __future__ import annotations
 
+import numpy as np
 import sqlalchemy as sa
 
+from asrlens.report import plots
 from asrlens.report.render import ReportContext, run_query
 
 TITLE = "Run comparison"
@@ -34,6 +36,10 @@ ROWS = (
     ("real-time factor (compute s / audio s)", "real_time_factor", "rtf"),
 )
 """The comparison table's rows, top to bottom."""
+SVG_MAX_POINTS = 1500
+"""Scatters with more points than this are drawn as PNG instead of SVG."""
+WER_AXIS_MAX = 2.0
+"""Largest per-file WER drawn (a fraction); files above it are drawn at it."""
 
 
 def build(engine: sa.Engine, ctx: ReportContext) -> dict | None:
@@ -69,5 +75,33 @@ def compare_pair(engine: sa.Engine, *, run_a: str, run_b: str, ctx: ReportContex
                 "dataset_a": dataset_a, "dataset_b": dataset_b, "overview": None, "changes": []}
     overview = run_query(engine, "compare_overview", run_a=run_a, run_b=run_b)[0]
     changes = run_query(engine, "compare_changes", run_a=run_a, run_b=run_b, top_n=ctx.top_n)
+    files = run_query(engine, "compare_files", run_a=run_a, run_b=run_b)
     return {"run_a": run_a, "run_b": run_b, "same_dataset": True, "dataset_a": dataset_a,
-            "dataset_b": dataset_b, "overview": overview, "changes": changes}
+            "dataset_b": dataset_b, "overview": overview, "changes": changes,
+            "plot": wer_scatter(files, run_a=run_a, run_b=run_b) if files else None}
+
+
+def wer_scatter(files: list[dict], *, run_a: str, run_b: str) -> plots.Plot:
+    """Per-file WER (%) in run_b against run_a, with the diagonal of no change."""
+    import matplotlib.pyplot as plt
+
+    wer = np.array([(f["wer_a"], f["wer_b"]) for f in files], dtype=float)
+    wer = 100 * np.minimum(wer[np.isfinite(wer).all(axis=1)], WER_AXIS_MAX)
+    many = len(wer) > SVG_MAX_POINTS
+    with plots.plotting():
+        fig, ax = plt.subplots(figsize=(plots.FIG_WIDTH_IN * 0.7, plots.FIG_WIDTH_IN * 0.7))
+        top = max(float(wer.max()) if wer.size else 0.0, 1.0) * 1.05
+        ax.plot([0, top], [0, top], color=plots.ACCENT_COLOR, linewidth=1, label="no change")
+        ax.scatter(wer[:, 0], wer[:, 1], s=9.0, alpha=0.25 if many else 0.6,
+                   color=plots.HIST_COLOR, linewidths=0, label="file")
+        ax.set_xlim(0, top)
+        ax.set_ylim(0, top)
+        ax.legend(frameon=False, loc="upper left")
+        plots.style_axes(ax, title=f"Per-file WER: {run_b} against {run_a}",
+                         xlabel=f"WER in {run_a} (%)", ylabel=f"WER in {run_b} (%)")
+        return plots.to_plot(
+            fig,
+            caption=f"Each point is a file both runs scored. Points above the line got worse "
+            f"in {run_b}, below it better; points far from the line are listed in the table.",
+            fmt="png" if many else "svg",
+        )
