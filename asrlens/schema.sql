@@ -98,18 +98,18 @@ CREATE TABLE IF NOT EXISTS runs (
     model             VARCHAR NOT NULL,     -- e.g. 'WAV2VEC2_ASR_BASE_960H', 'en-us'
     checkpoint        VARCHAR,              -- weights file used (absolute path), NULL when bundled
     checkpoint_sha256 VARCHAR,
-    normalizer        VARCHAR NOT NULL,     -- name of the text normalization (see README)
-    reference_column  VARCHAR NOT NULL,     -- 'normalized_transcript' or 'transcript'
+    normalizer        VARCHAR NOT NULL,     -- normalization id, name and version: 'ljspeech-v1' (see README)
+    reference_column  VARCHAR NOT NULL,     -- 'normalized_transcript' (falls back to 'transcript' per file when NULL) or 'transcript'
     device            VARCHAR NOT NULL,     -- 'cpu', 'cuda', 'cuda:0', ...
     precision         VARCHAR NOT NULL,     -- 'fp32', 'bf16', 'fp16'
-    options           JSON,                 -- engine options (chunk length, batch size, ...)
+    options           JSON,                 -- engine options (chunk length, ...) + loop settings: batch_files, limit, checkpoint_arg, ...
     versions          JSON,                 -- library versions: asrlens, torch, torchaudio, jiwer, ...
-    status            VARCHAR NOT NULL,     -- 'running', 'interrupted', 'failed', 'finished'
-    started_at        TIMESTAMP NOT NULL,
-    finished_at       TIMESTAMP,
-    files_total       INTEGER,              -- files with audio the run covers
-    audio_s           DOUBLE,               -- audio seconds transcribed so far
-    wall_s            DOUBLE                -- wall-clock seconds spent, summed over resumes
+    status            VARCHAR NOT NULL,     -- 'running', 'interrupted' (Ctrl-C), 'failed' (crashed), 'finished'
+    started_at        TIMESTAMP NOT NULL,   -- UTC, first invocation
+    finished_at       TIMESTAMP,            -- UTC; NULL until every file has been attempted
+    files_total       INTEGER,              -- files with audio the run covers (after --limit)
+    audio_s           DOUBLE,               -- audio seconds transcribed so far (files without error)
+    wall_s            DOUBLE                -- wall-clock seconds spent (model loading included), summed over resumes
 );
 
 -- One row per (run, utterance) processed. Texts of both sides, raw and normalized.
@@ -120,14 +120,18 @@ CREATE TABLE IF NOT EXISTS transcripts (
     ref_norm   VARCHAR,          -- reference after `runs.normalizer`
     hyp_raw    VARCHAR,          -- recognizer output as decoded; NULL when error is set
     hyp_norm   VARCHAR,          -- hypothesis after `runs.normalizer`
-    audio_s    DOUBLE,           -- duration of the audio transcribed
-    compute_s  DOUBLE,           -- seconds spent reading and recognizing this file
-    error      VARCHAR,          -- why the file could not be transcribed; NULL when it was
-    created_at TIMESTAMP NOT NULL,
+    audio_s    DOUBLE,           -- seconds of audio transcribed; NULL when it could not be read
+    compute_s  DOUBLE,           -- seconds spent reading, resampling and recognizing this file
+    error      VARCHAR,          -- why the file could not be transcribed; NULL when it was. Retried on resume
+    created_at TIMESTAMP NOT NULL,  -- UTC
     PRIMARY KEY (run_id, utt_id)
 );
 
--- Per-file error counts from jiwer on ref_norm / hyp_norm (key: run_id, utt_id).
+-- Per-file error counts from jiwer on ref_norm / hyp_norm (key: run_id, utt_id); one row per
+-- transcript without error. Words are split on spaces; character counts run on the same
+-- normalized strings and include the spaces between words (as jiwer's CER does). Counts are
+-- always stored; a rate whose denominator is zero is NULL (wer and cer for an empty reference;
+-- mer, wil, wip follow jiwer: both sides empty -> mer 0, wip 1, wil 0).
 CREATE TABLE IF NOT EXISTS utterance_errors (
     run_id        VARCHAR NOT NULL,
     utt_id        VARCHAR NOT NULL,
@@ -137,17 +141,17 @@ CREATE TABLE IF NOT EXISTS utterance_errors (
     substitutions INTEGER NOT NULL,
     deletions     INTEGER NOT NULL,
     insertions    INTEGER NOT NULL,
-    wer           DOUBLE,   -- (S+D+I)/ref_words
+    wer           DOUBLE,   -- (S+D+I)/ref_words; NULL when ref_words = 0
     mer           DOUBLE,   -- (S+D+I)/(H+S+D+I)
     wil           DOUBLE,   -- 1 - wip
     wip           DOUBLE,   -- (H/ref_words) * (H/hyp_words)
-    ref_chars     INTEGER NOT NULL,
+    ref_chars     INTEGER NOT NULL,  -- characters of ref_norm, spaces included
     hyp_chars     INTEGER NOT NULL,
     char_hits          INTEGER NOT NULL,
     char_substitutions INTEGER NOT NULL,
     char_deletions     INTEGER NOT NULL,
     char_insertions    INTEGER NOT NULL,
-    cer           DOUBLE,   -- (S+D+I)/ref_chars over characters
+    cer           DOUBLE,   -- (S+D+I)/ref_chars over characters; NULL when ref_chars = 0
     PRIMARY KEY (run_id, utt_id)
 );
 
