@@ -402,3 +402,15 @@ def test_summary_describes_buckets_in_words():
         "with duration (s) between 1.83 and 3.20")
     assert bucket_phrase({"feature": "norm_differs", "lo": 1.0, "hi": 1.0}) == (
         "whose raw and normalized transcripts differ")
+
+
+def test_analyze_a_run_with_nothing_scored(crafted):
+    with crafted.begin() as conn:
+        insert_rows(conn, "runs", [dict(run_id="empty", dataset="d", engine="pocketsphinx",
+                                        model="en-us", normalizer="ljspeech-v1",
+                                        reference_column="normalized_transcript", device="cpu",
+                                        precision="fp32", status="running",
+                                        started_at=datetime(2026, 1, 2))])
+    result = analyze(crafted, run_id="empty")
+    assert result.files_scored == 0 and result.errors == 0 and result.tag_counts == {}
+    assert result.summary == ["Run empty has no scored files: nothing to analyse."]
