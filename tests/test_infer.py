@@ -155,6 +155,15 @@ def test_every_file_with_audio_gets_one_transcript_and_one_error_row(toy_db):
     assert_consistent(toy_db, "r")
 
 
+def test_reading_in_the_calling_thread_gives_the_same_rows(toy_db):
+    run(toy_db, ScriptedEngine(), run_id="ahead")
+    run(toy_db, ScriptedEngine(), run_id="inline", prefetch_files=0)
+    columns = "utt_id, ref_norm, hyp_norm, audio_s, wer, cer"
+    sql = (f"select {columns} from transcripts join utterance_errors using (run_id, utt_id) "
+           "where run_id = :r order by utt_id")
+    assert rows(toy_db, sql, r="ahead") == rows(toy_db, sql, r="inline")
+
+
 def test_texts_are_stored_raw_and_normalized(toy_db):
     run(toy_db, ScriptedEngine(), run_id="r")
     row = rows(toy_db, "select * from transcripts where utt_id = 'U002'")[0]

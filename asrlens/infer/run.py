@@ -137,6 +137,7 @@ def infer(
     recognizer: Recognizer | None = None,
     batch_files: int = BATCH_FILES,
     batch_seconds: float = BATCH_SECONDS,
+    prefetch_files: int = PREFETCH_FILES,
     **engine_options,
 ) -> RunResult:
     """Transcribe and score every file with audio of `dataset` (the first `limit` by utt_id).
@@ -150,7 +151,9 @@ def infer(
 
     The recognizer is built with `asrlens.infer.engines.get_engine(engine_name, model=...,
     checkpoint=..., device=..., precision=..., **engine_options)` only when there is work to
-    do; pass `recognizer` to use an already built one instead. With progress=True a tqdm bar
+    do; pass `recognizer` to use an already built one instead. Results are committed every
+    `batch_files` files or `batch_seconds` seconds; `prefetch_files` files are read ahead in a
+    background thread (0: read in the calling thread, no overlap). With progress=True a tqdm bar
     (files, audio hours, real-time factor) and a few lines go to stderr.
     Raises RunInterrupted (a KeyboardInterrupt) on Ctrl-C after marking the run interrupted.
     """
@@ -216,7 +219,7 @@ def infer(
         recognizer = get_engine(engine_name, model=model, checkpoint=checkpoint, device=device,
                                 precision=precision, **engine_options)
     options = {**recognizer.options(), "batch_files": batch_files,
-               "batch_seconds": batch_seconds, "prefetch_files": PREFETCH_FILES, "limit": limit,
+               "batch_seconds": batch_seconds, "prefetch_files": prefetch_files, "limit": limit,
                "checkpoint_arg": checkpoint and str(Path(checkpoint).resolve()),
                "engine_options": engine_options}
     if stored is None:
@@ -233,7 +236,7 @@ def infer(
     wall_before = float(stored["wall_s"] or 0.0) if stored else 0.0
     loop = _Loop(engine, run_id=run_id, recognizer=recognizer, normalizer=norm,
                  batch_files=batch_files, batch_seconds=batch_seconds,
-                 wall_before=wall_before, started=started)
+                 prefetch_files=prefetch_files, wall_before=wall_before, started=started)
     try:
         loop.run(todo, progress=progress)
     except KeyboardInterrupt as exc:
@@ -256,13 +259,14 @@ class _Loop:
 
     def __init__(self, engine: sa.Engine, *, run_id: str, recognizer: Recognizer,
                  normalizer: Normalizer, batch_files: int, batch_seconds: float,
-                 wall_before: float, started: float):
+                 prefetch_files: int, wall_before: float, started: float):
         self.engine = engine
         self.run_id = run_id
         self.recognizer = recognizer
         self.normalizer = normalizer
         self.batch_files = max(1, batch_files)
         self.batch_seconds = batch_seconds
+        self.prefetch_files = prefetch_files
         self.wall_before = wall_before
         self.started = started
         self.pending: list[dict] = []
@@ -275,7 +279,7 @@ class _Loop:
         last_commit = time.perf_counter()
         with tqdm(total=len(todo), unit="file", desc=self.run_id, disable=not progress,
                   file=sys.stderr, dynamic_ncols=True) as bar, \
-                _Prefetcher(todo, lambda u: _load(u, rate)) as loaded:
+                _Prefetcher(todo, lambda u: _load(u, rate), depth=self.prefetch_files) as loaded:
             for item in loaded:
                 self.pending.append(self._process(item))
                 audio_s += self.pending[-1]["transcript"]["audio_s"] or 0.0
@@ -368,24 +372,28 @@ class _Loop:
 
 
 class _Prefetcher:
-    """Loads items in a background thread, PREFETCH_FILES ahead of the consumer."""
+    """Loads items in a background thread, `depth` ahead of the consumer (0: no thread)."""
 
     _DONE = object()
 
-    def __init__(self, items: Iterable[_Utterance], load: Callable[[_Utterance], _Loaded]):
+    def __init__(self, items: Iterable[_Utterance], load: Callable[[_Utterance], _Loaded], *,
+                 depth: int = PREFETCH_FILES):
         self._items = list(items)
         self._load = load
-        self._queue: queue.Queue = queue.Queue(maxsize=PREFETCH_FILES)
+        self._depth = depth
+        self._queue: queue.Queue = queue.Queue(maxsize=max(1, depth))
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._work, name="asrlens-prefetch", daemon=True)
 
     def __enter__(self) -> Iterator[_Loaded]:
+        if self._depth < 1:
+            return (self._load(item) for item in self._items)
         self._thread.start()
         return self._iterate()
 
     def __exit__(self, *exc_info) -> None:
         self._stop.set()
-        while self._thread.is_alive():
+        while self._thread.is_alive():  # False when never started (depth 0)
             try:  # unblock a producer waiting on a full queue
                 self._queue.get_nowait()
             except queue.Empty:
