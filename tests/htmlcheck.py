@@ -132,3 +132,24 @@ def assert_well_formed(text: str) -> None:
     """Raise AssertionError listing (up to 20) problems when `text` is not well formed."""
     problems = check_html(text)
     assert not problems, f"{len(problems)} HTML problems:\n" + "\n".join(problems[:20])
+
+
+class _IdCollector(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found: dict[str, dict[str, str | None]] = {}
+
+    def handle_starttag(self, tag, attrs):
+        values = dict(attrs)
+        if values.get("id"):
+            self.found[values["id"]] = {"tag": tag, **values}
+
+    handle_startendtag = handle_starttag
+
+
+def elements_by_id(text: str) -> dict[str, dict[str, str | None]]:
+    """id -> the element's attributes (plus 'tag'), for reading data-value etc. back."""
+    collector = _IdCollector()
+    collector.feed(text)
+    collector.close()
+    return collector.found

@@ -51,6 +51,13 @@ STYLE = {
 _figure_numbers = itertools.count(1)
 
 
+def new_page() -> None:
+    """Restart figure numbering (ids f1-..., f2-...): called once per report page, so the
+    same database and seed give the same page, byte for byte."""
+    global _figure_numbers
+    _figure_numbers = itertools.count(1)
+
+
 @dataclass(frozen=True)
 class Plot:
     """A rendered figure: exactly one of `svg` (markup we generated) or `png_uri` (a PNG or
@@ -99,9 +106,10 @@ def to_plot(fig, *, caption: str, fmt: str = "svg") -> Plot:
     try:
         buffer = io.BytesIO()
         if fmt == "svg":
-            with matplotlib.rc_context({"svg.hashsalt": f"asrlens-{next(_figure_numbers)}"}):
-                fig.savefig(buffer, format="svg")
-            svg = _inline_svg(buffer.getvalue().decode("utf-8"), prefix=f"f{next(_figure_numbers)}")
+            number = next(_figure_numbers)
+            with matplotlib.rc_context({"svg.hashsalt": f"asrlens-{number}"}):
+                fig.savefig(buffer, format="svg", metadata={"Date": None})
+            svg = _inline_svg(buffer.getvalue().decode("utf-8"), prefix=f"f{number}")
             return Plot(title=title, caption=caption, svg=svg)
         if fmt == "png":
             fig.savefig(buffer, format="png", dpi=PNG_DPI)
@@ -202,7 +210,7 @@ _ID_RE = re.compile(r'\bid="([^"]+)"')
 def _inline_svg(svg: str, *, prefix: str) -> str:
     """matplotlib's SVG document as an element to inline: no XML prolog, unique ids."""
     svg = svg[svg.index("<svg") :]
-    svg = re.sub(r"<!--.*?-->", "", svg, flags=re.S)  # matplotlib's metadata comments
+    svg = re.sub(r"<!--.*?-->|<metadata>.*?</metadata>", "", svg, flags=re.S)  # no timestamps
     ids = set(_ID_RE.findall(svg))
     if not ids:
         return svg

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from asrlens import __version__
 from asrlens.db import query, read_sql
 from asrlens.errors import AsrlensError
+from asrlens.report import plots
 
 DEFAULT_OUT_DIR = "asrlens-report"
 AUDIO_MODES = ("embed", "link", "none")
@@ -113,6 +114,7 @@ def render_report(
         engine, run_ids=run_ids, dataset=dataset, out_dir=out_dir, audio=audio, top_n=top_n,
         seed=seed,
     )
+    plots.new_page()
     sections = build_sections(engine, ctx, SECTIONS)
     html = render_page(ctx, sections)
     out_dir.mkdir(parents=True, exist_ok=True)
