@@ -482,14 +482,21 @@ def test_pocketsphinx_words_carry_times_within_the_file(sphinx_db):
     assert bad == []
 
 
+SHORT_CLIPS = ("LJ001-0002", "LJ001-0008", "LJ001-0013")  # 1.9, 1.8, 2.6 s: the shortest
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("use_checkpoint", [False, True], ids=["hub-cache", "checkpoint"])
 def test_wav2vec2_placeholder_weights_store_transcripts_and_words(
-    ingested_db, copy_db, placeholder_torch_home, placeholder_checkpoint, use_checkpoint
+    tmp_path, sample_dir, placeholder_torch_home, placeholder_checkpoint, use_checkpoint
 ):
     """Random weights: the transcripts are noise; assert storage and shapes only."""
-    n_files = 1 if use_checkpoint else 2  # LJ001-0001 (9.7 s), LJ001-0002 (1.9 s)
-    db = copy_db(ingested_db)
+    labels = [line.split("|") for line in
+              (sample_dir / "labels.csv").read_text(encoding="utf-8").splitlines()]
+    db = make_db(tmp_path / "w2v.duckdb", sample_dir, [
+        (utt_id, raw, norm, f"wavs/{utt_id}.wav") for utt_id, raw, norm in labels
+        if utt_id in SHORT_CLIPS], name="ljspeech-sample")
+    n_files = 2 if use_checkpoint else 3
     engine = connect(db)
     try:
         result = infer(engine, engine_name="wav2vec2", limit=n_files, progress=False,
@@ -500,16 +507,20 @@ def test_wav2vec2_placeholder_weights_store_transcripts_and_words(
     assert (result.status, result.files_done, result.files_failed) == ("finished", n_files, 0)
     run_row = rows(db, "select * from runs")[0]
     assert (run_row["engine"], run_row["model"]) == ("wav2vec2", "WAV2VEC2_ASR_BASE_960H")
+    assert run_row["run_id"] == "ljspeech-sample:wav2vec2"
     if use_checkpoint:
         digest = hashlib.sha256(placeholder_checkpoint.read_bytes()).hexdigest()
         assert run_row["checkpoint"] == str(placeholder_checkpoint.resolve())
         assert run_row["checkpoint_sha256"] == digest
     transcripts = rows(db, "select * from transcripts order by utt_id")
-    assert [t["utt_id"] for t in transcripts] == ["LJ001-0001", "LJ001-0002"][:n_files]
+    assert [t["utt_id"] for t in transcripts] == sorted(SHORT_CLIPS)[:n_files]
     for t in transcripts:
+        assert t["audio_s"] == pytest.approx(
+            sf.info(sample_dir / "wavs" / f"{t['utt_id']}.wav").duration, abs=1e-3)
         words = rows(db, "select * from hyp_words where utt_id = :u order by word_index",
                      u=t["utt_id"])
         assert [w["word"] for w in words] == t["hyp_raw"].split()
         assert all(0 <= w["start_s"] <= w["end_s"] <= t["audio_s"] + 0.05 for w in words)
         assert all(0 <= w["confidence"] <= 1 for w in words)
+        assert t["hyp_norm"] == LJSPEECH(t["hyp_raw"])
     assert len(rows(db, "select * from utterance_errors")) == n_files
