@@ -200,12 +200,8 @@ def infer(
         run_id=run_id)}
     todo = [u for u in utterances if u.utt_id not in done]
     skipped = len(utterances) - len(todo)
-    _say(progress, f"run {run_id}: {len(todo)} of {len(utterances)} files to transcribe"
-                   + (f" ({skipped} already done)" if skipped else ""))
-
     if not todo:
         if stored is not None and stored["status"] == "finished":
-            _say(progress, f"run {run_id} is finished; nothing to redo")
             return _result(engine, run_id, dataset, files_done=0, files_failed=0,
                            files_skipped=skipped, already_finished=True)
         _update_run(engine, run_id, status="finished", finished=True,
@@ -213,6 +209,8 @@ def infer(
         return _result(engine, run_id, dataset, files_done=0, files_failed=0,
                        files_skipped=skipped, already_finished=False)
 
+    _say(progress, f"run {run_id}: {len(todo)} of {len(utterances)} files to transcribe"
+                   + (f" ({skipped} already done)" if skipped else ""))
     if recognizer is None:
         from asrlens.infer.engines import get_engine
 
