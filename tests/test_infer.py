@@ -362,6 +362,29 @@ def test_resuming_with_another_normalizer_or_model_is_refused(toy_db):
         run(toy_db, OtherModel(), run_id="r")
 
 
+def test_resuming_with_another_engine_is_refused(toy_db):
+    run(toy_db, ScriptedEngine(), run_id="r", limit=2)
+
+    class OtherEngine(ScriptedEngine):
+        name = "other"
+
+    with pytest.raises(AsrlensError, match="engine 'scripted', not 'other'.*--run NEW_NAME"):
+        run(toy_db, OtherEngine(), run_id="r")
+
+
+def test_resuming_by_run_name_reuses_the_stored_settings(toy_db, scripted_get_engine):
+    with pytest.raises(RunInterrupted):
+        run(toy_db, ScriptedEngine(interrupt_at=3), run_id="r", limit=5, normalizer="ljspeech")
+    engine = connect(toy_db)
+    try:
+        result = infer(engine, run_id="r", progress=False)
+    finally:
+        engine.dispose()
+    assert scripted_get_engine["name"] == "scripted"
+    assert scripted_get_engine["model"] == "script-v1"
+    assert (result.status, result.files_total, result.files_scored) == ("finished", 5, 5)
+
+
 def test_dataset_must_exist_and_be_chosen_among_several(toy_db, tmp_path):
     with pytest.raises(AsrlensError, match="no dataset 'nope'.*toy"):
         run(toy_db, ScriptedEngine(), dataset="nope")
@@ -384,7 +407,7 @@ def scripted_get_engine(monkeypatch):
 
     def get_engine(name, **kwargs):
         built.update(name=name, **kwargs)
-        return ScriptedEngine(**built.pop("test_options", {}))
+        return ScriptedEngine()
 
     monkeypatch.setattr(engines, "get_engine", get_engine)
     return built
