@@ -243,3 +243,21 @@ def test_an_extracted_file_deleted_by_hand_is_restored_from_the_unchanged_zip(
     after = contents(db_path)
     assert after["utterances"] == before["utterances"]
     assert after["ingest_issues"] == before["ingest_issues"]
+
+
+def test_labels_named_inside_the_dataset_are_found_from_any_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "corpus"
+    (folder / "wavs").mkdir(parents=True)
+    sf.write(folder / "wavs" / "a.wav", [0.1, -0.1] * 800, 16_000)
+    (folder / "train.tsv").write_text("utt_id\ttext\na\thello\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path / "corpus" / "wavs")
+    summary = ingest_into(tmp_path / "t.duckdb", folder, labels="train.tsv")
+    assert (summary.labels_path, summary.labels_format) == ("train.tsv", "tsv")
+    assert (summary.utterances, summary.with_audio) == (1, 1)
+
+
+def test_labels_without_any_audio_are_usable(metadata_csv, db_path):
+    summary = ingest_into(db_path, metadata_csv.parent)
+    assert summary.dataset == "ljspeech-metadata"
+    assert (summary.utterances, summary.with_audio, summary.audio_files) == (13_100, 0, 0)
+    assert summary.issues_by_kind == {"missing_audio": 13_100}
