@@ -84,7 +84,7 @@ def run_query(
                 return QueryResult(columns, cursor.fetchall())
             except duckdb.Error as exc:
                 raise AsrlensError(_explain(exc, Path(db_path))) from exc
-    except sa.exc.DBAPIError as exc:  # pragma: no cover - duckdb errors are caught above
+    except sa.exc.DBAPIError as exc:  # e.g. the file got locked by a writer meanwhile
         raise AsrlensError(_first_line(str(exc))) from exc
     finally:
         engine.dispose()
