@@ -382,3 +382,42 @@ def test_run_defaults_to_wav2vec2_and_never_switches_engine(sample_dir, tmp_path
         assert query(engine, "select engine from runs where engine <> 'wav2vec2'") == []
     finally:
         engine.dispose()
+
+
+# --- wav2vec2 views in the exploration section ----------------------------------------------
+
+
+@pytest.fixture
+def wav2vec2_run_db(tmp_path, sample_dir):
+    """32 generated utterances with the sample's ids (audio: the real sample); run1 is a
+    wav2vec2 run (WAV2VEC2_ASR_BASE_960H, weights from the torch hub cache)."""
+    db = make_synthetic_db(tmp_path / "w2v.duckdb", n_utts=32, n_runs=2, seed=2)
+    engine = connect(db)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("update datasets set root = ?", (str(sample_dir),))
+    engine.dispose()
+    return db
+
+
+@pytest.mark.slow
+def test_a_wav2vec2_run_shows_layer_features_and_emissions(wav2vec2_run_db, tmp_path,
+                                                           placeholder_torch_home):
+    # Placeholder (random) weights: this checks that the views are drawn, not what they say.
+    html = render(wav2vec2_run_db, tmp_path, run_ids=["run1"], audio="none", top_n=2)
+    explore = html[html.index('<section id="explore"'):html.index('<section id="run"')]
+    assert "transformer features" in explore and "CTC emissions" in explore
+    assert explore.count('<img src="data:image/') == 4  # spectrogram, MFCC, features, emissions
+    assert "Greedy decoding:" in explore
+    assert_well_formed(html)
+
+
+def test_a_wav2vec2_run_without_weights_says_so_in_one_line(wav2vec2_run_db, tmp_path,
+                                                            monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty_torch_home"))
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    html = render(wav2vec2_run_db, tmp_path, run_ids=["run1"], audio="none", top_n=2)
+    note = re.search(r'<p class="note">wav2vec2 views not drawn: ([^<]+)</p>', html)
+    assert note and "\n" not in note.group(1)
+    assert "--checkpoint" in note.group(1)
+    assert "transformer features" not in html
