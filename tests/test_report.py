@@ -50,13 +50,16 @@ def sphinx_report(tmp_path_factory, sphinx_db):
 
 
 def render(db, tmp_path, **options) -> str:
+    """Render the report of `db` and return the page, checked to be well-formed HTML."""
     engine = connect(db, read_only=True)
     try:
         path = render_report(engine, out_dir=tmp_path / "report", **options)
     finally:
         engine.dispose()
     assert path == tmp_path / "report" / "index.html"
-    return path.read_text(encoding="utf-8")
+    html = path.read_text(encoding="utf-8")
+    assert_well_formed(html)
+    return html
 
 
 def section_ids(html: str) -> list[str]:
