@@ -234,6 +234,19 @@ def test_report_on_an_empty_database_says_to_ingest_first(db_path, tmp_path):
     assert "run `asrlens ingest DATASET` first" in result.output
 
 
+def test_out_that_is_a_file_is_a_clear_error(synth_db, tmp_path):
+    taken = tmp_path / "taken"
+    taken.write_text("not a folder")
+    engine = connect(synth_db, read_only=True)
+    try:
+        with pytest.raises(AsrlensError, match=f"--out {taken} is a file"):
+            render_report(engine, out_dir=taken)
+    finally:
+        engine.dispose()
+    result = CliRunner().invoke(cli, ["report", "--db", str(synth_db), "--out", str(taken)])
+    assert result.exit_code == 2 and "is a file" in result.output  # click checks it first
+
+
 def test_report_command_prints_the_path_of_the_page(synth_db, tmp_path):
     out = tmp_path / "shared"
     result = CliRunner().invoke(cli, ["report", "--db", str(synth_db), "--out", str(out),

@@ -110,6 +110,8 @@ def render_report(
     if top_n < 1:
         raise AsrlensError(f"--top must be at least 1, not {top_n}")
     out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise AsrlensError(f"--out {out_dir} is a file: give a folder for index.html")
     ctx = resolve_context(
         engine, run_ids=run_ids, dataset=dataset, out_dir=out_dir, audio=audio, top_n=top_n,
         seed=seed,
@@ -117,9 +119,12 @@ def render_report(
     plots.new_page()
     sections = build_sections(engine, ctx, SECTIONS)
     html = render_page(ctx, sections)
-    out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / INDEX_NAME
-    path.write_text(html, encoding="utf-8")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        raise AsrlensError(f"cannot write the report to {path}: {exc.strerror or exc}") from exc
     return path
 
 
