@@ -6,9 +6,10 @@ times (distinct utterance ids, the same files), then runs `asrlens.infer.infer` 
      reading + resampling 22.05 -> 16 kHz, normalizing, scoring with jiwer, batched commits;
   2. with pocketsphinx, files read in a background thread (prefetch 4, the default) and in
      the calling thread (prefetch 0): wall seconds, files per second and real-time factor.
-Prints markdown rows for BENCHMARKS.md ("Inference").
+Prints markdown rows for BENCHMARKS.md ("Inference"); with --repeats the cases are run in
+turn that many times, so a load change on a shared machine shows instead of biasing one case.
 
-    .venv/bin/python benchmarks/bench_infer.py --copies 4
+    .venv/bin/python benchmarks/bench_infer.py --copies 1 --repeats 2
 """
 
 from __future__ import annotations
@@ -82,6 +83,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--copies", type=int, default=4)
     parser.add_argument("--skip-sphinx", action="store_true")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="run every case this many times, interleaved (machine noise)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -98,7 +101,8 @@ def main() -> None:
             cases += [("pocketsphinx, prefetch 4", {"engine_name": "pocketsphinx"}),
                       ("pocketsphinx, prefetch 0", {"engine_name": "pocketsphinx",
                                                     "prefetch_files": 0})]
-        for i, (label, kwargs) in enumerate(cases):
+        interleaved = [case for _ in range(args.repeats) for case in cases]
+        for i, (label, kwargs) in enumerate(interleaved):
             r = timed_run(db, run_id=f"run{i}", **kwargs)
             print(f"| {label} | {r['files']} | {r['audio_s']:.0f} | {r['wall_s']:.1f} | "
                   f"{r['files'] / r['wall_s']:.1f} | {r['wall_s'] / r['audio_s']:.3f} | "

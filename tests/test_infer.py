@@ -164,6 +164,28 @@ def test_reading_in_the_calling_thread_gives_the_same_rows(toy_db):
     assert rows(toy_db, sql, r="ahead") == rows(toy_db, sql, r="inline")
 
 
+def test_reading_ahead_leaves_the_recognizers_torch_threads_alone(toy_db):
+    import threading
+
+    import torch
+
+    class ThreadCounting(ScriptedEngine):
+        def transcribe(self, samples):
+            self.threads = [*getattr(self, "threads", []), torch.get_num_threads()]
+            return super().transcribe(samples)
+
+    before = torch.get_num_threads()
+    recognizer = ThreadCounting()
+    run(toy_db, recognizer, run_id="r")
+    assert recognizer.threads == [before] * len(SCRIPT)
+    assert torch.get_num_threads() == before
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
+    thread.start()
+    thread.join()
+    assert seen == [before]  # the default for new threads is restored too
+
+
 def test_texts_are_stored_raw_and_normalized(toy_db):
     run(toy_db, ScriptedEngine(), run_id="r")
     row = rows(toy_db, "select * from transcripts where utt_id = 'U002'")[0]

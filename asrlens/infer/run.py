@@ -44,6 +44,7 @@ DEFAULT_ENGINE = "wav2vec2"
 BATCH_FILES = 8  # commit after this many files ...
 BATCH_SECONDS = 10.0  # ... or after this many wall-clock seconds, whichever comes first
 PREFETCH_FILES = 4  # files read and resampled ahead of the recognizer
+PREFETCH_TORCH_THREADS = 1  # torch threads of the reading thread (resampling); see BENCHMARKS.md
 VERSION_PACKAGES = ("asrlens", "torch", "torchaudio", "jiwer", "pocketsphinx", "duckdb", "numpy")
 RESULT_TABLES = ("transcripts", "utterance_errors", "alignment_ops", "hyp_words")
 
@@ -386,6 +387,9 @@ class _Prefetcher:
     def __enter__(self) -> Iterator[_Loaded]:
         if self._depth < 1:
             return (self._load(item) for item in self._items)
+        import torch
+
+        self._caller_threads = torch.get_num_threads()  # fixes this thread's count first
         self._thread.start()
         return self._iterate()
 
@@ -405,6 +409,19 @@ class _Prefetcher:
             yield item
 
     def _work(self) -> None:
+        import torch
+
+        # Resampling here uses one core and leaves the others to the recognizer; with torch's
+        # default (all cores) it was 30x slower on a busy 2-core machine (BENCHMARKS.md).
+        # torch's thread count is per thread once a thread has used torch (__enter__ makes sure
+        # the calling thread has); the process-wide default for new threads is restored after.
+        torch.set_num_threads(PREFETCH_TORCH_THREADS)
+        try:
+            self._produce()
+        finally:
+            torch.set_num_threads(self._caller_threads)
+
+    def _produce(self) -> None:
         for utt in self._items:
             if self._stop.is_set():
                 return
