@@ -3,9 +3,10 @@
     result = run_query("asrlens.duckdb", "select kind, count(*) from ingest_issues group by 1")
     print(format_result(result, "table"))
 
-Parameters are DuckDB's named `$name` placeholders: run_query(..., params={"d": "ljs"}) for
-`where dataset = $d`. The database is opened read-only: any statement that writes fails
-with a message saying so.
+Parameters are named placeholders, DuckDB's `$name` or SQLAlchemy's `:name` (the style of the
+report's query files, so any of them runs as is): run_query(..., params={"d": "ljs"}) for
+`where dataset = $d` or `where dataset = :d`. The database is opened read-only: any statement
+that writes fails with a message saying so.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def run_query(
         with engine.connect() as conn:
             cursor = conn.connection.driver_connection  # duckdb: $name params, many statements
             try:
-                cursor.execute(sql, params or None)
+                cursor.execute(_dollar_placeholders(sql, params or {}), params or None)
                 if cursor.description is None:
                     return QueryResult([], [])
                 columns = [d[0] for d in cursor.description]
@@ -88,6 +89,13 @@ def run_query(
         raise AsrlensError(_first_line(str(exc))) from exc
     finally:
         engine.dispose()
+
+
+def _dollar_placeholders(sql: str, params: dict[str, object]) -> str:
+    """Rewrite `:name` placeholders of the given names as DuckDB's `$name` (`::` casts stay)."""
+    for name in params:
+        sql = re.sub(rf"(?<![:\w]):{re.escape(name)}\b", f"${name}", sql)
+    return sql
 
 
 def format_result(result: QueryResult, fmt: str) -> str:

@@ -68,6 +68,24 @@ def test_named_parameters(ingested_db):
     assert result.output.splitlines() == ["n", "68"]
 
 
+def test_report_query_files_run_as_is_with_their_colon_parameters(ingested_db):
+    from asrlens.db import read_sql
+
+    text = read_sql("report/queries/dataset_issues.sql")
+    assert ":dataset" in text
+    result = sql(ingested_db, "-", "--param", "dataset=ljspeech-sample", "--param", "examples=2",
+                 "--format", "json", stdin=text)
+    assert result.exit_code == 0, result.output
+    kinds = {row["kind"] for row in json.loads(result.output)}
+    assert "missing_audio" in kinds
+
+
+def test_colon_placeholders_leave_casts_alone(ingested_db):
+    result = sql(ingested_db, "select :n::INTEGER + 1 as m", "--param", "n=41", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == ["m", "42"]
+
+
 @pytest.mark.parametrize("statement", [
     "drop table utterances",
     "delete from utterances",
