@@ -57,8 +57,12 @@ def cli():
       asrlens ingest speechdata.zip          # labels + audio facts -> asrlens.duckdb
       asrlens explore --seed 0               # look at one file
       asrlens infer --engine pocketsphinx    # transcribe and score every file
+      asrlens analyze                        # tag errors, relate WER to file features
       asrlens report --out report/           # a shareable HTML report
       asrlens sql "select * from run_summary"
+
+    Or all of ingest, infer, analyze and report in one go:
+      asrlens run speechdata.zip --engine pocketsphinx
 
     Every command takes --db PATH (default ./asrlens.duckdb, env ASRLENS_DB).
     """
@@ -291,6 +295,9 @@ def infer_command(dataset, engine_name, model, checkpoint, device, precision, li
       asrlens infer --checkpoint wav2vec2_fairseq_base_ls960_asr_ls960.pth
       asrlens infer --run w2v-try                      # resume it
       asrlens sql "select * from run_summary"
+
+    Or all of ingest, infer, analyze and report in one go:
+      asrlens run speechdata.zip --engine pocketsphinx
     """
     from asrlens.db import connect
     from asrlens.infer import RunInterrupted, infer
