@@ -61,6 +61,7 @@ def cli():
       asrlens report --out report/           # a shareable HTML report
       asrlens sql "select * from run_summary"
 
+    \b
     Or all of ingest, infer, analyze and report in one go:
       asrlens run speechdata.zip --engine pocketsphinx
 
@@ -269,9 +270,11 @@ def _normalizer_names() -> list[str]:
               help="Commit results every N files (or every 10 s).")
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="Show a progress bar (files, audio hours, real-time factor).")
+@click.option("--analyze/--no-analyze", "then_analyze", default=True, show_default=True,
+              help="Then run `asrlens analyze` on the run (error tags, features, summary).")
 @db_option
 def infer_command(dataset, engine_name, model, checkpoint, device, precision, limit, run_id,
-                  normalizer, batch_files, progress, db_path):
+                  normalizer, batch_files, progress, then_analyze, db_path):
     """Transcribe every file of a dataset, score it against its labels, store it.
 
     \b
@@ -296,8 +299,7 @@ def infer_command(dataset, engine_name, model, checkpoint, device, precision, li
       asrlens infer --run w2v-try                      # resume it
       asrlens sql "select * from run_summary"
 
-    Or all of ingest, infer, analyze and report in one go:
-      asrlens run speechdata.zip --engine pocketsphinx
+    Unless --no-analyze, the run is then analysed as by `asrlens analyze`.
     """
     from asrlens.db import connect
     from asrlens.infer import RunInterrupted, infer
@@ -308,6 +310,14 @@ def infer_command(dataset, engine_name, model, checkpoint, device, precision, li
                        checkpoint=checkpoint, device=device, precision=precision, limit=limit,
                        run_id=run_id, normalizer=normalizer, progress=progress,
                        batch_files=batch_files)
+        for line in _infer_summary_lines(result):
+            click.echo(line)
+        if then_analyze and result.files_scored:
+            from asrlens.analysis import analyze as run_analysis
+
+            analysis = run_analysis(engine, run_id=result.run_id)
+            click.echo(f"analysed: {sum(analysis.tag_counts.values())} error tags; "
+                       f"the summary: asrlens analyze --run {result.run_id}")
     except RunInterrupted as stop:
         for line in _infer_summary_lines(stop.result):
             click.echo(line)
@@ -316,8 +326,6 @@ def infer_command(dataset, engine_name, model, checkpoint, device, precision, li
         sys.exit(130)
     finally:
         engine.dispose()
-    for line in _infer_summary_lines(result):
-        click.echo(line)
 
 
 def _resume_command(run_id: str, db_path: Path) -> str:
