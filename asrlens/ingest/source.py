@@ -57,7 +57,7 @@ class Source:
 
 def open_source(path: Path, *, extract_base: Path, name: str | None = None) -> Source:
     """Resolve a folder or a .zip to a Source; raises AsrlensError when it is unusable."""
-    source = path.expanduser().absolute()
+    source = Path(os.path.abspath(path.expanduser()))  # absolute, ".." folded, links kept
     if not source.exists():
         raise AsrlensError(f"dataset {path} does not exist: give a folder or a .zip")
     if source.is_dir():
