@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from machine import cpu_model  # benchmarks/machine.py
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_WAVS = REPO.parent / "shared" / "data" / "ljspeech-sample" / "wavs"
@@ -84,16 +85,6 @@ def cpu_seconds() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
+from machine import cpu_model  # noqa: E402  (benchmarks/machine.py)
 from synthetic import make_synthetic_db  # noqa: E402
 
 from asrlens.db import connect  # noqa: E402
@@ -33,16 +34,6 @@ from asrlens.report.sections import SECTIONS  # noqa: E402
 TARGET_S = 30.0
 """Seconds the whole render may take for 13,100 utterances (issue 4)."""
 
-
-def cpu_model() -> str:
-    """The CPU's model name from /proc/cpuinfo (or platform's guess)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> int:
