@@ -192,8 +192,11 @@ def _load_checkpoint(bundle, model_name: str, path: Path):
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - unreadable or not a torch file
+        text = " ".join(str(exc).split())
+        detail = text if 0 < len(text) <= 120 else type(exc).__name__
         raise AsrlensError(
-            f"checkpoint {path} is not a readable torch state dict: {_first_line(exc)}"
+            f"checkpoint {path} is not a readable torch state dict ({detail}); pass the .pth "
+            f"weights file of {model_name}"
         ) from exc
     for key in ("state_dict", "model"):
         if isinstance(state, dict) and isinstance(state.get(key), dict):
