@@ -268,13 +268,18 @@ def _normalizer_names() -> list[str]:
               help="Text normalization before scoring [default: ljspeech].")
 @click.option("--batch-files", type=click.IntRange(min=1), default=8, show_default=True,
               help="Commit results every N files (or every 10 s).")
+@click.option("--chunk-s", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="wav2vec2: files longer than this go through the model in overlapping "
+                   "chunks, so memory stays flat [default: 30].")
+@click.option("--overlap-s", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="wav2vec2: overlap between chunks [default: 2].")
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="Show a progress bar (files, audio hours, real-time factor).")
 @click.option("--analyze/--no-analyze", "then_analyze", default=True, show_default=True,
               help="Then run `asrlens analyze` on the run (error tags, features, summary).")
 @db_option
 def infer_command(dataset, engine_name, model, checkpoint, device, precision, limit, run_id,
-                  normalizer, batch_files, progress, then_analyze, db_path):
+                  normalizer, batch_files, chunk_s, overlap_s, progress, then_analyze, db_path):
     """Transcribe every file of a dataset, score it against its labels, store it.
 
     \b
@@ -304,12 +309,14 @@ def infer_command(dataset, engine_name, model, checkpoint, device, precision, li
     from asrlens.db import connect
     from asrlens.infer import RunInterrupted, infer
 
+    chunking = {key: value for key, value in (("chunk_s", chunk_s), ("overlap_s", overlap_s))
+                if value is not None}
     engine = connect(db_path)
     try:
         result = infer(engine, dataset=dataset, engine_name=engine_name, model=model,
                        checkpoint=checkpoint, device=device, precision=precision, limit=limit,
                        run_id=run_id, normalizer=normalizer, progress=progress,
-                       batch_files=batch_files)
+                       batch_files=batch_files, **chunking)
         for line in _infer_summary_lines(result):
             click.echo(line)
         if then_analyze and result.files_scored:

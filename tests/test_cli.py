@@ -44,3 +44,32 @@ def test_infer_analyses_the_run_unless_told_not_to(ingested_db, copy_db):
         assert scored == [{"n": 2}]
     finally:
         engine.dispose()
+
+
+def test_chunk_length_reaches_the_wav2vec2_engine_and_is_recorded(
+    ingested_db, copy_db, placeholder_torch_home
+):
+    db = copy_db(ingested_db)
+    result = CliRunner().invoke(cli, [
+        "infer", "--db", str(db), "--run", "chunked", "--no-progress", "--no-analyze",
+        "--limit", "1", "--chunk-s", "2", "--overlap-s", "0.5",
+    ])
+    assert result.exit_code == 0, result.output
+    engine = connect(db)
+    try:
+        rows = query(engine, "select options, engine from runs")
+        assert rows[0]["engine"] == "wav2vec2"
+        options = rows[0]["options"]
+        assert options["engine_options"] == {"chunk_s": 2.0, "overlap_s": 0.5}  # as asked
+        assert (options["chunk_s"], options["overlap_s"]) == (2.0, 0.5)  # as the engine used
+    finally:
+        engine.dispose()
+
+
+def test_chunk_length_for_an_engine_without_chunks_is_a_clear_error(ingested_db, copy_db):
+    db = copy_db(ingested_db)
+    result = CliRunner().invoke(cli, [
+        "infer", "--db", str(db), "--engine", "pocketsphinx", "--no-progress", "--chunk-s", "5",
+    ])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error:") and "chunk_s" in result.output
