@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from asrlens.db import one_line
 from asrlens.errors import AsrlensError
 
 CLIP_LEVEL = 0.999
@@ -101,7 +102,7 @@ def read_audio_facts(path: Path, *, relative: str | None = None) -> AudioFacts:
             stats, frames_read = _level_stats(f)
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
         return AudioFacts(**base, problem="corrupt_audio",
-                          message=f"{name}: cannot decode: {_one_line(exc)}")
+                          message=f"{name}: cannot decode: {one_line(exc)}")
     if frames_read < header["frames"]:
         return AudioFacts(**base, problem="corrupt_audio",
                           message=f"{name}: truncated: the header says {header['frames']} "
@@ -245,8 +246,3 @@ def _level_stats(f: sf.SoundFile) -> tuple[dict, int]:
         clipped_fraction=clipped / total,
         silence_fraction=float(np.count_nonzero(mean_square < threshold)) / len(mean_square),
     ), frames_read
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
