@@ -35,12 +35,12 @@ from tqdm import tqdm
 
 from asrlens.db import insert_rows, query, read_sql
 from asrlens.errors import AsrlensError
+from asrlens.infer.engines import DEFAULT_ENGINE
 from asrlens.infer.engines.base import Engine as Recognizer
 from asrlens.infer.engines.base import Hypothesis
 from asrlens.infer.normalize import DEFAULT_NORMALIZER, Normalizer, get_normalizer
 from asrlens.infer.score import score_texts
 
-DEFAULT_ENGINE = "wav2vec2"
 BATCH_FILES = 8  # commit after this many files ...
 BATCH_SECONDS = 10.0  # ... or after this many wall-clock seconds, whichever comes first
 PREFETCH_FILES = 4  # files read and resampled ahead of the recognizer
@@ -213,7 +213,7 @@ def infer(
     _say(progress, f"run {run_id}: {len(todo)} of {len(utterances)} files to transcribe"
                    + (f" ({skipped} already done)" if skipped else ""))
     if recognizer is None:
-        from asrlens.infer.engines import get_engine
+        from asrlens.infer.engines import get_engine  # looked up per call: tests replace it
 
         recognizer = get_engine(engine_name, model=model, checkpoint=checkpoint, device=device,
                                 precision=precision, **engine_options)
