@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from asrlens.errors import AsrlensError
-from asrlens.ingest.labels import LABEL_FILE_NAMES, unsafe_reason
+from asrlens.ingest.labels import find_labels_file, unsafe_reason
 
 MARKER = ".asrlens-extracted.json"
 """File in an extraction folder recording which zip (size, mtime) it holds, and its issues."""
@@ -80,15 +80,20 @@ def open_source(path: Path, *, extract_base: Path, name: str | None = None) -> S
 
 def _inner_root(folder: Path) -> Path:
     """`folder`, or its single subfolder when that is where the dataset is (a zipped folder)."""
-    if (folder / "wavs").is_dir() or any((folder / n).is_file() for n in LABEL_FILE_NAMES):
+    if _holds_dataset(folder):
         return folder
     entries = [e for e in folder.iterdir()
                if not e.name.startswith(".") and e.name != "__MACOSX"]
     if len(entries) == 1 and entries[0].is_dir() and not entries[0].is_symlink():
         inner = entries[0]
-        if (inner / "wavs").is_dir() or any((inner / n).is_file() for n in LABEL_FILE_NAMES):
+        if _holds_dataset(inner):
             return inner
     return folder
+
+
+def _holds_dataset(folder: Path) -> bool:
+    """True when `folder` has a wavs/ folder or a labels file at its top."""
+    return (folder / "wavs").is_dir() or find_labels_file(folder) is not None
 
 
 def _extract(archive: Path, target: Path) -> tuple[int, list[SourceIssue]]:
