@@ -423,21 +423,19 @@ class _Prefetcher:
 
     def _produce(self) -> None:
         for utt in self._items:
-            if self._stop.is_set():
+            if self._stop.is_set() or not self._put(self._load(utt)):
                 return
-            item = self._load(utt)
-            while not self._stop.is_set():
-                try:
-                    self._queue.put(item, timeout=0.1)
-                    break
-                except queue.Full:
-                    continue
+        self._put(self._DONE)
+
+    def _put(self, item) -> bool:
+        """Queue item, waiting for room; False when the consumer stopped first."""
         while not self._stop.is_set():
             try:
-                self._queue.put(self._DONE, timeout=0.1)
-                return
+                self._queue.put(item, timeout=0.1)
+                return True
             except queue.Full:
                 continue
+        return False
 
 
 def _load(utt: _Utterance, sample_rate: int) -> _Loaded:
