@@ -124,10 +124,8 @@ def _extract_entries(archive: Path, target: Path) -> tuple[int, set[Path], list[
     kept: set[Path] = set()
     issues: list[SourceIssue] = []
     with zipfile.ZipFile(archive) as zf:
-        for info in zf.infolist():
+        for info in _file_entries(zf):
             entry = info.filename
-            if info.is_dir() or entry.startswith(SKIPPED_ZIP_PREFIXES):
-                continue
             reason = _unsafe_entry(info, target)
             if reason:
                 issues.append(SourceIssue("unsafe_path", entry,
@@ -155,9 +153,7 @@ def _intact(archive: Path, target: Path) -> bool:
     try:
         target = target.resolve()
         with zipfile.ZipFile(archive) as zf:
-            for info in zf.infolist():
-                if info.is_dir() or info.filename.startswith(SKIPPED_ZIP_PREFIXES):
-                    continue
+            for info in _file_entries(zf):
                 if _unsafe_entry(info, target):
                     continue
                 dest = target / info.filename
@@ -166,6 +162,12 @@ def _intact(archive: Path, target: Path) -> bool:
     except (OSError, zipfile.BadZipFile):
         return False
     return True
+
+
+def _file_entries(zf: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    """The zip's file entries: folders and SKIPPED_ZIP_PREFIXES left out (without an issue)."""
+    return [info for info in zf.infolist()
+            if not info.is_dir() and not info.filename.startswith(SKIPPED_ZIP_PREFIXES)]
 
 
 def _unsafe_entry(info: zipfile.ZipInfo, target: Path) -> str | None:
