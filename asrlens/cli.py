@@ -12,8 +12,7 @@ from pathlib import Path
 
 import click
 
-from asrlens import __version__
-from asrlens.db import DEFAULT_DB, ENV_DB
+from asrlens import DEFAULT_DB, ENV_DB, __version__
 from asrlens.errors import AsrlensError
 
 

@@ -18,10 +18,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from asrlens import DEFAULT_DB, ENV_DB
 from asrlens.errors import AsrlensError
-
-DEFAULT_DB = "asrlens.duckdb"
-ENV_DB = "ASRLENS_DB"
 
 SCHEMA_VERSION = 1
 """Version of `schema.sql`. Bump it and add an entry to MIGRATIONS when a table changes."""
