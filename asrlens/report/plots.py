@@ -137,7 +137,7 @@ def histogram(
     """A histogram of `values` (missing values dropped) as a Plot."""
     import matplotlib.pyplot as plt
 
-    data = _finite(values)
+    data = finite(values)
     with plotting():
         fig, ax = plt.subplots(figsize=(FIG_WIDTH_IN, FIG_HEIGHT_IN))
         if data.size:
@@ -178,7 +178,8 @@ def scatter(
         return to_plot(fig, caption=caption, fmt=fmt or ("svg" if xs.size <= 2000 else "png"))
 
 
-def _finite(values) -> np.ndarray:
+def finite(values) -> np.ndarray:
+    """`values` as a float array without the missing (None) and non-finite ones."""
     data = np.asarray([v for v in values if v is not None], dtype=float)
     return data[np.isfinite(data)]
 

@@ -59,8 +59,8 @@ def audio_plots(audio: list[dict]) -> list[plots.Plot]:
             "recognizers and batching struggle.",
         )
     ]
-    rms = _finite([r["rms_dbfs"] for r in audio])
-    peak = _finite([r["peak_dbfs"] for r in audio])
+    rms = plots.finite([r["rms_dbfs"] for r in audio])
+    peak = plots.finite([r["peak_dbfs"] for r in audio])
     with plots.plotting():
         fig, ax = plt.subplots(figsize=(plots.FIG_WIDTH_IN, plots.FIG_HEIGHT_IN))
         if rms.size or peak.size:
@@ -87,8 +87,3 @@ def audio_plots(audio: list[dict]) -> list[plots.Plot]:
         )
     )
     return result
-
-
-def _finite(values) -> np.ndarray:
-    data = np.asarray([v for v in values if v is not None], dtype=float)
-    return data[np.isfinite(data)]
