@@ -99,44 +99,21 @@ def waveform_figure(samples: np.ndarray, sample_rate: int, *, title: str) -> Fig
 
 def spectrogram_figure(samples: np.ndarray, sample_rate: int, *, title: str) -> Figure:
     """Power spectrogram (dB) with time (s) across, frequency (Hz) up, and a colour bar."""
-    spec = spectrogram_db(samples, sample_rate)
-    hop_s = stft_params(sample_rate)["hop_length"] / sample_rate
-    fig = _figure(height=4.0)
-    ax = fig.subplots()
-    image = ax.imshow(
-        spec,
-        origin="lower",
-        aspect="auto",
-        cmap="magma",
-        extent=(0.0, spec.shape[1] * hop_s, 0.0, sample_rate / 2),
-        interpolation="nearest",
+    return _time_image(
+        spectrogram_db(samples, sample_rate), sample_rate, height=4.0, cmap="magma",
+        y_range=(0.0, sample_rate / 2), ylabel="frequency (Hz)", colorbar_label="power (dB)",
+        title=title,
     )
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel("frequency (Hz)")
-    fig.colorbar(image, ax=ax, label="power (dB)")
-    ax.set_title(title)
-    return fig
 
 
 def mfcc_figure(samples: np.ndarray, sample_rate: int, *, title: str) -> Figure:
     """MFCC coefficients against time (s), with a colour bar."""
     coeffs = mfcc(samples, sample_rate)
-    hop_s = stft_params(sample_rate)["hop_length"] / sample_rate
-    fig = _figure(height=3.5)
-    ax = fig.subplots()
-    image = ax.imshow(
-        coeffs,
-        origin="lower",
-        aspect="auto",
-        cmap="viridis",
-        extent=(0.0, coeffs.shape[1] * hop_s, -0.5, coeffs.shape[0] - 0.5),
-        interpolation="nearest",
+    return _time_image(
+        coeffs, sample_rate, height=3.5, cmap="viridis",
+        y_range=(-0.5, coeffs.shape[0] - 0.5), ylabel="MFCC coefficient (index)",
+        colorbar_label="coefficient (dB-scaled)", title=title,
     )
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel("MFCC coefficient (index)")
-    fig.colorbar(image, ax=ax, label="coefficient (dB-scaled)")
-    ax.set_title(title)
-    return fig
 
 
 def features_figure(
@@ -228,6 +205,29 @@ def save_figure(fig: Figure, path: str | os.PathLike) -> None:
 def _figure(*, height: float) -> Figure:
     fig = Figure(figsize=(FIGURE_WIDTH_IN, height), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
+    return fig
+
+
+def _time_image(
+    matrix: np.ndarray, sample_rate: int, *, height: float, cmap: str,
+    y_range: tuple[float, float], ylabel: str, colorbar_label: str, title: str,
+) -> Figure:
+    """`matrix` (rows, analysis frames every HOP_S) as an image: time (s) across, rows up."""
+    hop_s = stft_params(sample_rate)["hop_length"] / sample_rate
+    fig = _figure(height=height)
+    ax = fig.subplots()
+    image = ax.imshow(
+        matrix,
+        origin="lower",
+        aspect="auto",
+        cmap=cmap,
+        extent=(0.0, matrix.shape[1] * hop_s, *y_range),
+        interpolation="nearest",
+    )
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel(ylabel)
+    fig.colorbar(image, ax=ax, label=colorbar_label)
+    ax.set_title(title)
     return fig
 
 
