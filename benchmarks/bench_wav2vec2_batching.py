@@ -21,18 +21,15 @@ placeholder weights are noise: read "transcripts changed" as "greedy output chan
 from __future__ import annotations
 
 import argparse
-import atexit
 import copy
 import os
 import platform
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-import torchaudio
+from bench_engines import seed_placeholder  # benchmarks/bench_engines.py
 
 from asrlens.audio import load_audio
 from asrlens.infer.ctc import greedy_decode
@@ -40,7 +37,6 @@ from asrlens.infer.engines.wav2vec2 import DEFAULT_MODEL, load_bundle_model
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ljspeech-sample"
 SAMPLE_RATE = 16000  # Hz
-PLACEHOLDER_FILE = "wav2vec2_fairseq_base_ls960_asr_ls960.pth"
 
 
 def main() -> None:
@@ -55,13 +51,7 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.placeholder:
-        home = Path(tempfile.mkdtemp(prefix="bench_torch_home_"))
-        atexit.register(shutil.rmtree, home, ignore_errors=True)  # 378 MB of noise
-        (home / "hub" / "checkpoints").mkdir(parents=True)
-        torch.manual_seed(0)
-        torch.save(torchaudio.models.wav2vec2_base(aux_num_out=32).state_dict(),
-                   home / "hub" / "checkpoints" / PLACEHOLDER_FILE)
-        os.environ["TORCH_HOME"] = str(home)
+        os.environ["TORCH_HOME"] = seed_placeholder()
     model, bundle = load_bundle_model(DEFAULT_MODEL, checkpoint=args.checkpoint, device="cpu")
     labels = bundle.get_labels()
     paths = sorted((args.data / "wavs").glob("*.wav"))[: args.files]
