@@ -35,11 +35,11 @@ def pick_utterance(
     """
     if seed is not None and utt_id is not None:
         raise AsrlensError("give either --seed or --utt, not both")
-    counts = query(engine, read_sql("explore/queries/dataset_counts.sql"))
-    if not counts:
+    names = [row["name"] for row in query(engine, "select name from datasets order by name")]
+    if not names:
         raise AsrlensError("nothing is ingested in this database: run `asrlens ingest DATASET`")
-    if dataset is not None and dataset not in {row["dataset"] for row in counts}:
-        known = ", ".join(row["dataset"] for row in counts)
+    if dataset is not None and dataset not in names:
+        known = ", ".join(names)
         raise AsrlensError(f"no dataset named {dataset!r} in this database (ingested: {known})")
     if utt_id is not None:
         return _by_id(engine, utt_id=utt_id, dataset=dataset)
