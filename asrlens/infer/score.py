@@ -16,7 +16,7 @@ hypothesis and a non-empty reference: wer 1, mer 1, wip 0, wil 1, cer 1.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import jiwer
 
@@ -69,11 +69,8 @@ class Score:
         return {name: getattr(self, name) for name in COUNT_COLUMNS}
 
 
-COUNT_COLUMNS = (
-    "ref_words", "hyp_words", "hits", "substitutions", "deletions", "insertions",
-    "wer", "mer", "wil", "wip", "ref_chars", "hyp_chars", "char_hits",
-    "char_substitutions", "char_deletions", "char_insertions", "cer",
-)  # fmt: skip
+COUNT_COLUMNS = tuple(f.name for f in fields(Score) if f.name != "ops")
+"""The columns of utterance_errors: Score's fields in order, all but the alignment (ops)."""
 
 
 def score_texts(ref_norm: str, hyp_norm: str) -> Score:
