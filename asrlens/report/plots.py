@@ -150,34 +150,6 @@ def histogram(
         return to_plot(fig, caption=caption)
 
 
-def scatter(
-    x: Sequence[float] | np.ndarray,
-    y: Sequence[float] | np.ndarray,
-    *,
-    title: str,
-    xlabel: str,
-    ylabel: str,
-    caption: str,
-    fmt: str | None = None,
-) -> Plot:
-    """A scatter plot of paired values (pairs with a missing value dropped).
-
-    fmt None: SVG up to 2,000 points, PNG beyond (an SVG of 13,000 points is megabytes).
-    """
-    import matplotlib.pyplot as plt
-
-    xs = np.asarray(x, dtype=float)
-    ys = np.asarray(y, dtype=float)
-    keep = np.isfinite(xs) & np.isfinite(ys)
-    xs, ys = xs[keep], ys[keep]
-    with plotting():
-        fig, ax = plt.subplots(figsize=(FIG_WIDTH_IN, FIG_HEIGHT_IN))
-        alpha = 0.7 if xs.size < 500 else 0.3
-        ax.scatter(xs, ys, s=10, alpha=alpha, color=HIST_COLOR, linewidths=0)
-        style_axes(ax, title=title, xlabel=xlabel, ylabel=ylabel)
-        return to_plot(fig, caption=caption, fmt=fmt or ("svg" if xs.size <= 2000 else "png"))
-
-
 def finite(values) -> np.ndarray:
     """`values` as a float array without the missing (None) and non-finite ones."""
     data = np.asarray([v for v in values if v is not None], dtype=float)
