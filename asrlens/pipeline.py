@@ -16,7 +16,13 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from asrlens.report.render import DEFAULT_OUT_DIR, DEFAULT_SEED, DEFAULT_TOP_N
+from asrlens.report.render import (
+    DEFAULT_OUT_DIR,
+    DEFAULT_SEED,
+    DEFAULT_TOP_N,
+    fmt_pct,
+    render_report,
+)
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,6 @@ def run_pipeline(
     from asrlens.analysis import analyze
     from asrlens.infer import infer
     from asrlens.ingest import ingest
-    from asrlens.report.render import render_report
 
     say = on_step or (lambda line: None)
     ingested = ingest(engine, source, name=name, progress=progress)
@@ -65,8 +70,7 @@ def run_pipeline(
         checkpoint=checkpoint, device=device, precision=precision, limit=limit, run_id=run_id,
         progress=progress,
     )
-    wer = "–" if run.wer is None else f"{100 * run.wer:.1f}%"
-    say(f"run {run.run_id}: {run.files_scored} files scored, WER {wer}, "
+    say(f"run {run.run_id}: {run.files_scored} files scored, WER {fmt_pct(run.wer)}, "
         f"{len(run.failed)} failed")
     analysis = analyze(engine, run_id=run.run_id)
     say(f"analysed run {analysis.run_id}: {analysis.errors} errors tagged")
