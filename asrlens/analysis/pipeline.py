@@ -8,6 +8,7 @@ feature_correlations and analysis_summary (for the run). Re-running replaces tho
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -144,13 +145,9 @@ def analyze(engine: sa.Engine, *, run_id: str) -> AnalysisResult:
         insert_rows(conn, "feature_correlations", correlation_rows)
         summary_rows = summarize(conn, run_id=run_id)
         insert_rows(conn, "analysis_summary", summary_rows)
-        errors = query(conn, "select count(*) as n from alignment_ops "
-                             "where run_id = :r and op <> 'equal'", r=run_id)[0]["n"]
-    tag_counts: dict[str, int] = {}
-    for row in tag_rows:
-        tag_counts[row["tag"]] = tag_counts.get(row["tag"], 0) + 1
     return AnalysisResult(
         run_id=run_id, dataset=dataset, utterances=len(feature_rows), files_scored=len(files),
-        errors=errors, tag_counts=dict(sorted(tag_counts.items(), key=lambda kv: -kv[1])),
+        errors=sum(1 for r in op_rows if r[2] != "equal"),
+        tag_counts=dict(Counter(row["tag"] for row in tag_rows).most_common()),
         summary=[r["sentence"] for r in summary_rows],
     )
