@@ -7,22 +7,18 @@ on a generated database (tests/synthetic.py) and on the real pocketsphinx run of
 from __future__ import annotations
 
 import math
-import sys
 from collections import Counter, defaultdict
 from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
 import pytest
+from htmlcheck import assert_well_formed
+from synthetic import make_synthetic_db
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from htmlcheck import assert_well_formed  # noqa: E402
-from synthetic import make_synthetic_db  # noqa: E402
-
-from asrlens.db import connect, query  # noqa: E402
-from asrlens.report import render  # noqa: E402
-from asrlens.report.sections import compare, distribution, patterns, worst  # noqa: E402
+from asrlens.db import connect, query
+from asrlens.report import render
+from asrlens.report.sections import compare, distribution, patterns, worst
 
 N_UTTS = 300
 TOP_N = 40
