@@ -18,6 +18,7 @@ from asrlens.analysis.tags import RULES
 from asrlens.cli import cli
 from asrlens.db import connect, insert_rows, query, read_sql
 from asrlens.errors import AsrlensError
+from asrlens.infer.score import score_texts
 
 # --- text features ---------------------------------------------------------------------------
 
@@ -123,24 +124,6 @@ LABELS = [
 ]
 
 
-def _ops(ref: list[str], hyp: list[str]) -> list[tuple]:
-    """A word alignment from jiwer, as (op, ref_word, hyp_word, ref_pos, hyp_pos)."""
-    import jiwer
-
-    out = jiwer.process_words(" ".join(ref), " ".join(hyp))
-    rows = []
-    for chunk in out.alignments[0]:
-        kind = {"equal": "equal", "substitute": "substitute", "delete": "delete",
-                "insert": "insert"}[chunk.type]
-        n = max(chunk.ref_end_idx - chunk.ref_start_idx, chunk.hyp_end_idx - chunk.hyp_start_idx)
-        for k in range(n):
-            r = chunk.ref_start_idx + k if kind != "insert" else None
-            h = chunk.hyp_start_idx + k if kind != "delete" else None
-            rows.append((kind, ref[r] if r is not None else None,
-                         hyp[h] if h is not None else None, r, h))
-    return rows
-
-
 def make_crafted_db(path):
     """One dataset, one run 'r' over three files with audio (u4 has none)."""
     engine = connect(path)
@@ -155,22 +138,13 @@ def make_crafted_db(path):
         audio.append(dict(dataset="d", path=f"wavs/{utt_id}.wav", utt_id=utt_id,
                           duration_s=1.0 + i, rms_dbfs=-20.0 - i, silence_fraction=0.1,
                           clipped_fraction=0.0))
-        ref_words = [k.upper() for k in text.word_keys(normalized)]  # as infer normalizes
-        hyp_words = hyp.split()
-        file_ops = _ops(ref_words, hyp_words)
-        kinds = [o[0] for o in file_ops]
-        s, d, n_ins = kinds.count("substitute"), kinds.count("delete"), kinds.count("insert")
-        errors.append(dict(run_id="r", utt_id=utt_id, ref_words=len(ref_words),
-                           hyp_words=len(hyp_words), hits=kinds.count("equal"),
-                           substitutions=s, deletions=d, insertions=n_ins,
-                           wer=(s + d + n_ins) / len(ref_words), ref_chars=0, hyp_chars=0,
-                           char_hits=0, char_substitutions=0, char_deletions=0,
-                           char_insertions=0))
+        ref_norm = " ".join(k.upper() for k in text.word_keys(normalized))  # as infer does
+        score = score_texts(ref_norm, hyp)
+        errors.append(dict(run_id="r", utt_id=utt_id, **score.counts()))
         transcripts.append(dict(run_id="r", utt_id=utt_id, ref_raw=normalized,
-                                ref_norm=" ".join(ref_words), hyp_raw=hyp, hyp_norm=hyp,
-                                created_at=now))
-        ops += [dict(run_id="r", utt_id=utt_id, op_index=j, op=o[0], ref_word=o[1],
-                     hyp_word=o[2], ref_pos=o[3], hyp_pos=o[4]) for j, o in enumerate(file_ops)]
+                                ref_norm=ref_norm, hyp_raw=hyp, hyp_norm=hyp, created_at=now))
+        ops += [dict(run_id="r", utt_id=utt_id, op_index=j, **vars(o))
+                for j, o in enumerate(score.ops)]
     with engine.begin() as conn:
         insert_rows(conn, "datasets", [dict(name="d", source="/x", root="/x", ingested_at=now)])
         insert_rows(conn, "utterances", utts)
