@@ -24,14 +24,11 @@ ABBREVIATIONS = (
 """Abbreviations counted in raw transcripts, each written with a final period ('Mr.', 'i.e.').
 Case matters ('St.' counts, 'st.' does not); 'No.' is left out (it also ends sentences)."""
 
-ABBREVIATION_RE = re.compile(
-    r"(?<![\w.])(?:" + "|".join(re.escape(a) for a in ABBREVIATIONS) + r")\."
-)
+_ABBREVIATION = r"(?:" + "|".join(re.escape(a) for a in ABBREVIATIONS) + r")\."
+ABBREVIATION_RE = re.compile(r"(?<![\w.])" + _ABBREVIATION)
 """Finds the abbreviations of ABBREVIATIONS in running text."""
 
-_ABBREVIATION_TOKEN_RE = re.compile(
-    r"(?:" + "|".join(re.escape(a) for a in ABBREVIATIONS) + r")\."
-)
+_ABBREVIATION_TOKEN_RE = re.compile(_ABBREVIATION)
 _DASHES_RE = re.compile(r"[-/\u2010-\u2015\u2212]+")
 _NOT_KEY_RE = re.compile(r"[^\w']|_")
 _HYPHENATED_RE = re.compile(r"[^\W\d_]-[^\W\d_]")
