@@ -142,7 +142,7 @@ def _ingest_summary_lines(summary, db_path: Path) -> list[str]:
     return lines
 
 
-# --- explore (asrlens/explore.py) ----------------------------------------------------------
+# --- explore (asrlens/explore) -------------------------------------------------------------
 
 
 @cli.command("explore")
