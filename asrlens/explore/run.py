@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import sqlalchemy as sa
 
-from asrlens.audio import load_audio, resample
+from asrlens.audio import load_audio
 from asrlens.errors import AsrlensError
 from asrlens.explore import figures
 from asrlens.explore import wav2vec2_view as w2v
@@ -112,9 +112,7 @@ def explore(
         result.skipped = str(exc)
         return result
     say(f"running {model} on {device} over the first {w2v.MAX_MODEL_S:.0f} s at most")
-    mono = samples.mean(axis=1)[: int(w2v.MAX_MODEL_S * rate) + 1]
-    if rate != model_rate:
-        mono = resample(mono, rate, model_rate)
+    mono = w2v.model_input(samples.mean(axis=1), rate, model_rate)
     view = w2v.wav2vec2_view(net, labels, mono, sample_rate=model_rate, layers=chosen_layers)
     result.model = model
     result.wav2vec2_transcript = view.transcript

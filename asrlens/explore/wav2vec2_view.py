@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from asrlens.audio import resample
 from asrlens.errors import AsrlensError
 from asrlens.infer.ctc import greedy_decode
 from asrlens.infer.engines.wav2vec2 import (
@@ -118,6 +119,16 @@ def load_model(model_name: str = DEFAULT_MODEL, *, checkpoint: str | Path | None
             raise  # the user named a file: a bad one is an error, not a skip
         raise WeightsUnavailable(str(exc)) from exc
     return model.eval(), tuple(bundle.get_labels()), int(bundle.sample_rate)
+
+
+def model_input(mono: np.ndarray, rate: int, model_rate: int) -> np.ndarray:
+    """The part of a file the model looks at, at the model's rate.
+
+    The first MAX_MODEL_S seconds of `mono` (sampled at `rate` Hz), plus one sample so that
+    wav2vec2_view can tell a longer file was cut, resampled to `model_rate` Hz.
+    """
+    head = mono[: int(MAX_MODEL_S * rate) + 1]
+    return head if rate == model_rate else resample(head, rate, model_rate)
 
 
 def wav2vec2_view(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from asrlens.audio import load_audio, resample
+from asrlens.audio import load_audio
 from asrlens.errors import AsrlensError
 from asrlens.report import plots
 from asrlens.report.media import audio_source
@@ -105,9 +105,7 @@ def wav2vec2_plots(ctx: ReportContext, mono, rate: int, *, name: str) -> dict:
     except AsrlensError as exc:
         return {"plots": [], "transcript": None,
                 "note": f"wav2vec2 views not drawn: {str(exc).splitlines()[0]}"}
-    samples = mono[: int(w2v.MAX_MODEL_S * rate) + 1]
-    if rate != model_rate:
-        samples = resample(samples, rate, model_rate)
+    samples = w2v.model_input(mono, rate, model_rate)
     total = w2v.num_layers(run["model"])
     layers = w2v.choose_layers(None, total)
     view = w2v.wav2vec2_view(net, labels, samples, sample_rate=model_rate, layers=layers)
