@@ -521,16 +521,18 @@ def report_command(run_ids, dataset, out_dir, audio, top_n, seed, db_path):
 
 @cli.command("run")
 @click.argument("dataset", type=click.Path(path_type=Path))
-@click.option("--engine", "engine_name", default="wav2vec2", show_default=True,
+@click.option("--engine", "engine_name", metavar="NAME",
               help="Recognizer: wav2vec2 (torchaudio; needs its weights) or pocketsphinx "
-                   "(offline, bundled English model).")
+                   "(offline, bundled English model) [default: wav2vec2; a resumed run keeps "
+                   "its own].")
 @click.option("--model", help="Model of the engine [default: the engine's default].")
 @click.option("--checkpoint", type=click.Path(dir_okay=False, exists=True),
               help="wav2vec2 weights file to use instead of the torch hub cache.")
 @click.option("--device", default="auto", show_default=True,
               help="auto (a GPU when there is one), cpu, cuda or cuda:N.")
-@click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32",
-              show_default=True, help="Numeric precision of the model (GPU only for bf16/fp16).")
+@click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]),
+              help="Numeric precision of the model (fp16 needs a GPU) [default: fp32; a resumed "
+                   "run keeps its own].")
 @click.option("--limit", type=click.IntRange(min=1), metavar="N",
               help="Transcribe only the first N files (a quick look).")
 @click.option("--run", "run_id", metavar="NAME",

@@ -39,11 +39,11 @@ def run_pipeline(
     engine: sa.Engine,
     source: str | os.PathLike,
     *,
-    engine_name: str = "wav2vec2",
+    engine_name: str | None = None,
     model: str | None = None,
     checkpoint: str | None = None,
     device: str = "auto",
-    precision: str = "fp32",
+    precision: str | None = None,
     limit: int | None = None,
     run_id: str | None = None,
     name: str | None = None,
@@ -55,8 +55,10 @@ def run_pipeline(
     on_step: Callable[[str], None] | None = None,
 ) -> PipelineResult:
     """Ingest `source`, transcribe and score it with `engine_name`, analyse the run, render
-    the report. The engine is never switched: missing wav2vec2 weights raise the engine's
-    AsrlensError (saying how to supply them). `on_step` gets one line per finished stage."""
+    the report. engine_name and precision left None mean infer's defaults (wav2vec2, fp32) for
+    a new run and the stored ones for a run being resumed. The engine is never switched:
+    missing wav2vec2 weights raise the engine's AsrlensError (saying how to supply them).
+    `on_step` gets one line per finished stage."""
     from asrlens.analysis import analyze
     from asrlens.infer import infer
     from asrlens.ingest import ingest

@@ -73,3 +73,21 @@ def test_chunk_length_for_an_engine_without_chunks_is_a_clear_error(ingested_db,
     ])
     assert result.exit_code == 1
     assert result.output.startswith("Error:") and "chunk_s" in result.output
+
+
+def test_run_resumes_a_named_run_with_its_stored_engine(sample_dir, tmp_path):
+    db = tmp_path / "resume.duckdb"
+    runner = CliRunner()
+    common = ["run", str(sample_dir), "--db", str(db), "--run", "quick", "--limit", "1",
+              "--audio", "none", "--no-progress", "--out", str(tmp_path / "report")]
+    first = runner.invoke(cli, [*common, "--engine", "pocketsphinx"])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(cli, common)  # no --engine: the run keeps pocketsphinx
+    assert again.exit_code == 0, again.output
+    engine = connect(db)
+    try:
+        assert query(engine, "select engine, files_scored from run_summary") == [
+            {"engine": "pocketsphinx", "files_scored": 1}
+        ]
+    finally:
+        engine.dispose()
