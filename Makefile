@@ -1,21 +1,33 @@
 # Two entry points (see README.md):
-#   make demo   set up .venv if missing, then run the main job on DATASET
+#   make demo   set up .venv from uv.lock if missing, then run the main job on DATASET
 #               (make demo DATASET=speechdata.zip ENGINE=wav2vec2 CHECKPOINT=w.pth)
-#   make test   set up .venv if missing, then run the whole test suite
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+#   make test   set up .venv from uv.lock if missing, then run the whole test suite
+#   make lock   re-resolve uv.lock after a change to pyproject.toml (or to upgrade: see README)
+# Any CPython 3.11-3.13 (requires-python); make PYTHON=python3.12 picks another.
+PYTHON ?= python3
 VENV ?= .venv
+# The uv that installs the lock; pyproject.toml's dev extra pins the same version
+# (tests/test_install.py checks that the two agree).
+UV_VERSION = 0.13.9
+UV = $(VENV)/bin/uv
 DATASET ?= ../shared/data/ljspeech-sample
 ENGINE ?= pocketsphinx
 DB ?= asrlens.duckdb
 OUT ?= asrlens-report
 ASRLENS = $(VENV)/bin/asrlens
+# uv uses the venv's interpreter, never one it downloads, and installs exactly the lock.
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint lock clean
 
-$(VENV)/.installed: pyproject.toml
+$(UV):
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install -q --upgrade pip
-	$(VENV)/bin/python -m pip install -q -e '.[dev]'
+	$(VENV)/bin/python -m pip install -q uv==$(UV_VERSION)
+
+# --locked: refuse to install when uv.lock no longer matches pyproject.toml (run make lock).
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --extra dev
 	touch $@
 
 # ENGINE=wav2vec2 (the CLI's default) needs its weights in the torch hub cache or a
@@ -29,6 +41,11 @@ test: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
+
+# Re-resolve the lock from pyproject.toml, keeping every locked version that still fits.
+# To move one dependency: make lock UPGRADE='--upgrade-package jiwer'; all: UPGRADE=--upgrade.
+lock: | $(UV)
+	$(UV) lock $(UPGRADE)
 
 clean:
 	rm -rf $(OUT) $(DB) $(DB).wal
