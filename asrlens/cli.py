@@ -575,3 +575,59 @@ def run_command(dataset, engine_name, model, checkpoint, device, precision, limi
     finally:
         engine.dispose()
     click.echo(result.report_path)
+
+
+# --- compare (asrlens/compare) -------------------------------------------------------------
+
+
+def group_by_option(fn):
+    """--group-by RULE: how files are grouped (shared by compare, report and run)."""
+    return click.option(
+        "--group-by", "group_by", metavar="RULE", default=None,
+        help="Group files by regex:PATTERN over utt_id (first capture group, else the match), "
+             "label:COLUMN (an extra column of the labels file) or sql:EXPRESSION "
+             "[default: regex:^[^-]+, the LJSpeech chapter LJ001].")(fn)
+
+
+@cli.command("compare")
+@click.argument("run_a", metavar="RUN_A")
+@click.argument("run_b", metavar="RUN_B")
+@group_by_option
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seeds the bootstrap (the same seed gives the same figures).")
+@click.option("--replicates", type=click.IntRange(min=100), default=1000, show_default=True,
+              help="Bootstrap replicates (files resampled with replacement).")
+@db_option
+def compare_command(run_a, run_b, group_by, seed, replicates, db_path):
+    """Is RUN_B better than RUN_A? Paired significance over the files both scored.
+
+    \b
+    Prints each run's WER over the shared files (its own reference words),
+    the bootstrap probability that RUN_B is better with a 95% interval of
+    ΔWER = WER_B - WER_A, sc_stats's four tests (MAPSSWE, sign, Wilcoxon,
+    McNemar) with p-values and which run is better at 0.05, and per-group
+    WERs. Stores them in run_comparisons, comparison_tests and group_results.
+    README "Comparing runs" says which test answers which question.
+
+    \b
+    Examples:
+      asrlens compare sphinx w2v
+      asrlens compare sphinx w2v --group-by label:speaker
+      asrlens compare sphinx w2v --group-by "sql:case when duration_s < 4 then 'short' else 'long' end"
+      asrlens sql "select * from comparison_tests"
+    """
+    from asrlens.compare import compare_runs, parse_rule, store_comparison
+    from asrlens.compare.report_text import comparison_lines
+    from asrlens.db import connect
+
+    rule = parse_rule(group_by)
+    engine = connect(db_path)
+    try:
+        with engine.connect() as conn:
+            comparison = compare_runs(conn, run_a=run_a, run_b=run_b, rule=rule, seed=seed,
+                                      replicates=replicates)
+        store_comparison(engine, comparison)
+    finally:
+        engine.dispose()
+    for line in comparison_lines(comparison):
+        click.echo(line)

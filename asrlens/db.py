@@ -21,12 +21,16 @@ import sqlalchemy as sa
 from asrlens import DEFAULT_DB, ENV_DB
 from asrlens.errors import AsrlensError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 6
 """Version of `schema.sql`. Bump it and add an entry to MIGRATIONS when a table changes."""
 
 MIGRATIONS: dict[int, list[str]] = {
     # version -> statements that bring a file at version-1 to version, run before schema.sql.
     # Example: 2: ["ALTER TABLE runs ADD COLUMN IF NOT EXISTS seed INTEGER"],
+    # 6: new tables only (utterance_labels, run_comparisons, comparison_tests, group_results),
+    # created by schema.sql's CREATE TABLE IF NOT EXISTS. Re-ingest a dataset to fill
+    # utterance_labels from its labels file.
+    6: [],
 }
 
 

@@ -86,6 +86,18 @@ CREATE TABLE IF NOT EXISTS ingest_issues (
     message  VARCHAR NOT NULL
 );
 
+-- Extra columns of a labels file with a header (speaker, accent, gender, split, ...): every
+-- column that is not the id/path, transcript or normalized transcript, one row per utterance
+-- and column (key: dataset, utt_id, name). Replaced on each ingest, like utterances. Group
+-- files by one with `--group-by label:NAME` (README "Comparing runs").
+CREATE TABLE IF NOT EXISTS utterance_labels (
+    dataset  VARCHAR NOT NULL,  -- datasets.name
+    utt_id   VARCHAR NOT NULL,  -- utterances.utt_id
+    name     VARCHAR NOT NULL,  -- the column's header, lower-cased and trimmed, e.g. 'speaker'
+    value    VARCHAR,           -- the cell as written; NULL when empty
+    PRIMARY KEY (dataset, utt_id, name)
+);
+
 ------------------------------------------------------------------------------------------
 -- Inference and scoring
 ------------------------------------------------------------------------------------------
@@ -307,4 +319,74 @@ CREATE TABLE IF NOT EXISTS analysis_summary (
     topic    VARCHAR NOT NULL,  -- 'overall', 'worst_files', 'tags', 'features', 'confusions'
     sentence VARCHAR NOT NULL,
     PRIMARY KEY (run_id, position)
+);
+
+------------------------------------------------------------------------------------------
+-- Comparing runs and groups (asrlens/compare): written by `asrlens compare`
+------------------------------------------------------------------------------------------
+
+-- Run b against run a over the files both scored (key: run_a, run_b). Each run's WER is its
+-- errors over its own reference words on those files (runs may use different normalizers).
+CREATE TABLE IF NOT EXISTS run_comparisons (
+    run_a           VARCHAR NOT NULL,  -- the baseline run (runs.run_id)
+    run_b           VARCHAR NOT NULL,  -- the run compared with it
+    dataset         VARCHAR NOT NULL,
+    group_rule      VARCHAR NOT NULL,  -- groups of the sign and Wilcoxon tests: 'regex:^[^-]+', 'label:speaker', 'sql:...'
+    files_a         INTEGER NOT NULL,  -- files run a scored
+    files_b         INTEGER NOT NULL,
+    files_shared    INTEGER NOT NULL,  -- files both scored: the pairs every figure rests on
+    files_left_out  INTEGER NOT NULL,  -- files scored in one run only: files_a + files_b - 2 files_shared
+    ref_words_a     INTEGER NOT NULL,  -- reference words of the shared files under run a's normalizer
+    ref_words_b     INTEGER NOT NULL,
+    errors_a        INTEGER NOT NULL,  -- S + D + I of run a on the shared files
+    errors_b        INTEGER NOT NULL,
+    wer_a           DOUBLE,            -- errors_a / ref_words_a
+    wer_b           DOUBLE,
+    wer_difference  DOUBLE,            -- wer_b - wer_a: negative when b is better
+    difference_low  DOUBLE,            -- 95% bootstrap percentile interval of wer_difference
+    difference_high DOUBLE,
+    p_b_better      DOUBLE,            -- share of bootstrap replicates with wer_b < wer_a (ties half)
+    replicates      INTEGER NOT NULL,  -- bootstrap replicates (files resampled with replacement)
+    seed            INTEGER NOT NULL,
+    computed_at     TIMESTAMP NOT NULL,  -- UTC
+    PRIMARY KEY (run_a, run_b)
+);
+
+-- The four sc_stats significance tests of a comparison, one row per test (key: run_a, run_b,
+-- test). Two-tailed, null hypothesis: no difference. test is one of:
+--   mapsswe   matched-pairs sentence-segment word error: z over per-segment error differences
+--   sign      sign test on per-group WER (groups: run_comparisons.group_rule)
+--   wilcoxon  Wilcoxon signed-rank test on per-group WER (normal approximation)
+--   mcnemar   McNemar's test on sentence errors (files with any error), exact binomial
+CREATE TABLE IF NOT EXISTS comparison_tests (
+    run_a       VARCHAR NOT NULL,
+    run_b       VARCHAR NOT NULL,
+    test        VARCHAR NOT NULL,
+    statistic   DOUBLE NOT NULL,  -- z (mapsswe, wilcoxon); the smaller count (sign: groups, mcnemar: files)
+    p_value     DOUBLE NOT NULL,  -- as sc_stats computes it (README "Comparing runs")
+    significant BOOLEAN NOT NULL, -- at 0.05
+    better_run  VARCHAR,          -- run_a or run_b when significant, else NULL
+    n           INTEGER NOT NULL, -- segments (mapsswe), groups (sign, wilcoxon), discordant files (mcnemar)
+    detail      JSON,             -- the counts behind the statistic
+    PRIMARY KEY (run_a, run_b, test)
+);
+
+-- Per-group results of a run: its scored files grouped by a rule (key: run_id, group_rule,
+-- group_name). wer = errors / ref_words of the group's files (corpus-style).
+CREATE TABLE IF NOT EXISTS group_results (
+    run_id        VARCHAR NOT NULL,
+    group_rule    VARCHAR NOT NULL,  -- 'regex:PATTERN', 'label:COLUMN' or 'sql:EXPRESSION'
+    group_name    VARCHAR NOT NULL,  -- '(none)' for files the rule gives no group
+    files         INTEGER NOT NULL,
+    ref_words     INTEGER NOT NULL,
+    substitutions INTEGER NOT NULL,
+    deletions     INTEGER NOT NULL,
+    insertions    INTEGER NOT NULL,
+    errors        INTEGER NOT NULL,
+    wer           DOUBLE,            -- NULL when the group has no reference words
+    wer_low       DOUBLE,            -- 95% bootstrap percentile interval (the group's files resampled)
+    wer_high      DOUBLE,
+    seed          INTEGER NOT NULL,
+    computed_at   TIMESTAMP NOT NULL,
+    PRIMARY KEY (run_id, group_rule, group_name)
 );

@@ -57,6 +57,8 @@ class Label:
 
     `audio_hint` is the audio path the line names (CSV path columns such as `wavs/x.wav`),
     relative to the dataset root; None when the line gives only an id (LJSpeech).
+    `extra` holds the other columns of a file with a header, (name, value) in header order:
+    speaker, accent, split, ... (stored in utterance_labels); empty for LJSpeech.
     """
 
     utt_id: str
@@ -64,6 +66,7 @@ class Label:
     normalized_transcript: str | None
     line: int  # 1-based line number in the labels file
     audio_hint: str | None = None
+    extra: tuple[tuple[str, str | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,7 @@ def _parse_with_header(
     path_col = _first_index(columns, PATH_COLUMNS)
     text_col = _first_index(columns, TEXT_COLUMNS)
     norm_col = _first_index(columns, NORMALIZED_COLUMNS)
+    extra_cols = _extra_columns(columns, {path_col, text_col, norm_col})
     rows = _split_rows(lines[header_index + 1:], delimiter)
     seen: dict[str, int] = {}
     for number, cells in rows:
@@ -212,8 +216,9 @@ def _parse_with_header(
         value = cells[path_col].strip()
         utt_id, hint = _id_and_hint(value)
         normalized = cells[norm_col] if norm_col is not None and cells[norm_col].strip() else None
+        extra = tuple((columns[i], cells[i].strip() or None) for i in extra_cols)
         _add_label(parsed, seen, name, number, utt_id, cells[text_col], normalized, hint,
-                   raw_value=value)
+                   raw_value=value, extra=extra)
 
 
 def _split_rows(
@@ -243,6 +248,7 @@ def _id_and_hint(value: str) -> tuple[str, str | None]:
 def _add_label(
     parsed: ParsedLabels, seen: dict[str, int], name: str, number: int, utt_id: str,
     transcript: str, normalized: str | None, hint: str | None, *, raw_value: str | None = None,
+    extra: tuple[tuple[str, str | None], ...] = (),
 ) -> None:
     if not utt_id:
         parsed.issues.append(
@@ -273,7 +279,19 @@ def _add_label(
         )
         return
     seen[utt_id] = number
-    parsed.labels.append(Label(utt_id, transcript, normalized, number, hint))
+    parsed.labels.append(Label(utt_id, transcript, normalized, number, hint, extra))
+
+
+def _extra_columns(columns: list[str], used: set[int | None]) -> list[int]:
+    """Indexes of the header's other columns: named, and the first of any repeated name."""
+    seen: set[str] = set()
+    extra = []
+    for index, column in enumerate(columns):
+        if index in used or not column or column in seen:
+            continue
+        seen.add(column)
+        extra.append(index)
+    return extra
 
 
 def _first_index(columns: list[str], names: tuple[str, ...]) -> int | None:

@@ -114,6 +114,7 @@ def ingest(
         audio_files=audio_rows,
         ingest_issues=_issue_rows(src, labels_rel, parsed, missing, claimed, audio, facts,
                                   unsafe_links),
+        utterance_labels=_label_rows(src.name, parsed.labels),
     )
     changed = not old.same_content(new)
     if changed:
@@ -279,6 +280,12 @@ def _utterance_rows(
              audio_path=audio_of.get(label.utt_id), labels_line=label.line)
         for label in labels
     ]
+
+
+def _label_rows(dataset: str, labels: list[Label]) -> list[dict]:
+    """utterance_labels rows: the extra columns of each label (a file with a header)."""
+    return [dict(dataset=dataset, utt_id=label.utt_id, name=name, value=value)
+            for label in labels for name, value in label.extra]
 
 
 def _issue_rows(

@@ -1,0 +1,36 @@
+-- The row a `--group-by sql:EXPR` expression is evaluated on, one per utterance of :dataset:
+-- the utterances columns (utt_id, transcript, normalized_transcript, audio_path, labels_line),
+-- the audio facts of its file (duration_s, sample_rate, rms_dbfs, ...) and `labels`, a
+-- MAP of its extra labels-file columns (labels['speaker']).
+-- Parameters:
+--   :dataset  datasets.name
+with extra as (
+    select utt_id, map(list(name order by name), list(value order by name)) as labels
+    from utterance_labels
+    where dataset = :dataset
+    group by utt_id
+),
+
+final as (
+    select
+        u.utt_id,
+        u.transcript,
+        u.normalized_transcript,
+        u.audio_path,
+        u.labels_line,
+        a.format,
+        a.sample_rate,
+        a.channels,
+        a.duration_s,
+        a.peak_dbfs,
+        a.rms_dbfs,
+        a.clipped_fraction,
+        a.silence_fraction,
+        coalesce(x.labels, map([]::varchar[], []::varchar[])) as labels
+    from utterances as u
+    left join audio_files as a on a.dataset = u.dataset and a.path = u.audio_path
+    left join extra as x on x.utt_id = u.utt_id
+    where u.dataset = :dataset
+)
+
+select * from final
