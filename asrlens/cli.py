@@ -613,7 +613,7 @@ def compare_command(run_a, run_b, group_by, seed, replicates, db_path):
     Examples:
       asrlens compare sphinx w2v
       asrlens compare sphinx w2v --group-by label:speaker
-      asrlens compare sphinx w2v --group-by "sql:case when duration_s < 4 then 'short' else 'long' end"
+      asrlens compare sphinx w2v --group-by "sql:case when duration_s < 4 then 's' else 'l' end"
       asrlens sql "select * from comparison_tests"
     """
     from asrlens.compare import compare_runs, parse_rule, store_comparison
