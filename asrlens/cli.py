@@ -460,6 +460,15 @@ def analyze(run_id, db_path):
 AUDIO_CHOICES = ("embed", "link", "none")
 
 
+def group_by_option(fn):
+    """--group-by RULE: how files are grouped (shared by compare, report and run)."""
+    return click.option(
+        "--group-by", "group_by", metavar="RULE", default=None,
+        help="Group files by regex:PATTERN over utt_id (first capture group, else the match), "
+             "label:COLUMN (an extra column of the labels file) or sql:EXPRESSION "
+             "[default: regex:^[^-]+, the LJSpeech chapter LJ001].")(fn)
+
+
 def report_options(fn):
     """--out, --audio, --top, --seed: shared by `report` and `run`."""
     for option in reversed([
@@ -487,24 +496,27 @@ def report_options(fn):
               help="Dataset to report on when no run is given [default: the run's, or the "
                    "most recently ingested].")
 @report_options
+@group_by_option
 @db_option
-def report_command(run_ids, dataset, out_dir, audio, top_n, seed, db_path):
+def report_command(run_ids, dataset, out_dir, audio, top_n, seed, group_by, db_path):
     """Write a shareable HTML report: OUT/index.html, one self-contained file.
 
     \b
     Sections: the dataset (sizes, formats, levels, ingest issues), one file
     explored, the run (engine, corpus WER/MER/WIL/CER with 95% bootstrap
-    intervals, speed), then per-file WER distribution, worst files with aligned
-    transcripts, error patterns, why it fails and, with several --run, a
-    comparison. CSS, plots and audio are inside the file: no network is needed
-    to open it, so it can be mailed or attached to a ticket. With no run in the
-    database yet, the report covers the dataset only.
+    intervals, speed), then per-file WER distribution, results by group
+    (--group-by), worst files with aligned transcripts, error patterns, why it
+    fails and, with several --run, a comparison with significance tests.
+    CSS, plots and audio are inside the file: no network is needed to open it,
+    so it can be mailed or attached to a ticket. With no run in the database
+    yet, the report covers the dataset only.
 
     \b
     Examples:
       asrlens report                                   # latest finished run
       asrlens report --run sphinx --out report/ --audio link
       asrlens report --run w2v --run sphinx            # compare two runs
+      asrlens report --group-by label:speaker          # results per speaker
       asrlens report --audio none --top 50
     """
     from asrlens.db import connect
@@ -513,7 +525,7 @@ def report_command(run_ids, dataset, out_dir, audio, top_n, seed, db_path):
     engine = connect(db_path, read_only=True)
     try:
         path = render_report(engine, run_ids=run_ids, dataset=dataset, out_dir=out_dir,
-                             audio=audio, top_n=top_n, seed=seed)
+                             audio=audio, top_n=top_n, seed=seed, group_by=group_by)
     finally:
         engine.dispose()
     click.echo(path)
@@ -578,15 +590,6 @@ def run_command(dataset, engine_name, model, checkpoint, device, precision, limi
 
 
 # --- compare (asrlens/compare) -------------------------------------------------------------
-
-
-def group_by_option(fn):
-    """--group-by RULE: how files are grouped (shared by compare, report and run)."""
-    return click.option(
-        "--group-by", "group_by", metavar="RULE", default=None,
-        help="Group files by regex:PATTERN over utt_id (first capture group, else the match), "
-             "label:COLUMN (an extra column of the labels file) or sql:EXPRESSION "
-             "[default: regex:^[^-]+, the LJSpeech chapter LJ001].")(fn)
 
 
 @cli.command("compare")

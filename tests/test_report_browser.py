@@ -43,6 +43,14 @@ PAGE_FACTS_JS = """JSON.stringify({
                  .map(s => s.getBoundingClientRect().width),
   sections: Array.from(document.querySelectorAll("section.report-section")).map(s => s.id),
   height: document.documentElement.scrollHeight,
+  groupRows: Array.from(document.querySelectorAll("#groups-table tbody tr"))
+                  .map(r => r.dataset.group),
+  groupPlotHeight: (document.querySelector("#groups figure.plot svg") || {
+                      getBoundingClientRect: () => ({height: 0})}).getBoundingClientRect().height,
+  significance: Array.from(document.querySelectorAll("#compare-1-significance tbody tr"))
+                     .map(r => [r.dataset.test, r.cells[3].textContent.trim(),
+                                r.getBoundingClientRect().height > 0]),
+  pBetter: (document.getElementById("compare-1-p-better") || {textContent: ""}).textContent,
 })"""
 
 SORT_JS = """(() => {
@@ -223,7 +231,7 @@ def check_page(page: Path, tmp_path: Path, *, sections: list[str]):
     assert facts["svgs"] >= 3 and min(facts["svgSizes"]) > 100
     assert screenshot.stat().st_size > 50_000
     print(f"screenshot: {screenshot}")
-    return sort
+    return sort, facts
 
 
 def test_sample_report_opens_cleanly_in_chromium(sphinx_db, tmp_path):
@@ -232,9 +240,12 @@ def test_sample_report_opens_cleanly_in_chromium(sphinx_db, tmp_path):
         page = render_report(engine, out_dir=tmp_path / "report", audio="embed", top_n=5)
     finally:
         engine.dispose()
-    sort = check_page(page, tmp_path, sections=[
-        "dataset", "explore", "run", "distribution", "worst", "patterns", "why",
+    sort, facts = check_page(page, tmp_path, sections=[
+        "dataset", "explore", "run", "distribution", "groups", "worst", "patterns", "why",
     ])
+    # results by group: the 32 sample files are all of chapter LJ001, drawn and tabled
+    assert facts["groupRows"] == ["LJ001"] and facts["groupPlotHeight"] > 50
+    assert facts["significance"] == []  # one run: no significance table
     assert sort is not None, "a sortable table of files with a numeric column"
     assert sort["up"] == sorted(sort["up"]) and sort["down"] == sorted(sort["down"],
                                                                         reverse=True)
@@ -252,6 +263,14 @@ def test_comparison_report_opens_cleanly_in_chromium(tmp_path, sample_dir):
                              audio="link", top_n=5)
     finally:
         engine.dispose()
-    check_page(page, tmp_path, sections=[
-        "dataset", "explore", "run", "distribution", "worst", "patterns", "why", "compare",
+    _, facts = check_page(page, tmp_path, sections=[
+        "dataset", "explore", "run", "distribution", "groups", "worst", "patterns", "why",
+        "compare",
     ])
+    assert facts["groupRows"] == ["LJ001"] and facts["groupPlotHeight"] > 50
+    # the significance table of run1 against run0: the four tests, shown, with p-values
+    assert [t for t, _, _ in facts["significance"]] == ["mapsswe", "sign", "wilcoxon",
+                                                       "mcnemar"]
+    for _, p_text, shown in facts["significance"]:
+        assert shown and (p_text == "<0.001" or 0.0 <= float(p_text) <= 1.0)
+    assert 0.0 <= float(facts["pBetter"]) <= 1.0

@@ -49,6 +49,8 @@ class ReportContext:
     top_n: how many files the worst-files and changed-files tables list.
     seed: seeds every random choice (sampled file, bootstrap), so a report is reproducible.
     out_dir: folder index.html is written to.
+    group_by: how the groups section groups files (asrlens.compare.groups rule text; None:
+    the default, the utt_id's prefix before '-').
     """
 
     run_ids: tuple[str, ...]
@@ -60,6 +62,7 @@ class ReportContext:
     out_dir: Path = Path(DEFAULT_OUT_DIR)
     runs: dict[str, dict] = field(default_factory=dict)
     """run_id -> its `runs` row, for every run in run_ids."""
+    group_by: str | None = None
 
     @property
     def run_id(self) -> str | None:
@@ -96,6 +99,7 @@ def render_report(
     audio: str = "embed",
     top_n: int = DEFAULT_TOP_N,
     seed: int = DEFAULT_SEED,
+    group_by: str | None = None,
 ) -> Path:
     """Write `out_dir/index.html` and return its path.
 
@@ -114,7 +118,7 @@ def render_report(
         raise AsrlensError(f"--out {out_dir} is a file: give a folder for index.html")
     ctx = resolve_context(
         engine, run_ids=run_ids, dataset=dataset, out_dir=out_dir, audio=audio, top_n=top_n,
-        seed=seed,
+        seed=seed, group_by=group_by,
     )
     plots.new_page()
     sections = build_sections(engine, ctx, SECTIONS)
@@ -137,6 +141,7 @@ def resolve_context(
     audio: str,
     top_n: int,
     seed: int,
+    group_by: str | None = None,
 ) -> ReportContext:
     """Pick the runs and the dataset to report on (see render_report)."""
     all_runs = {r["run_id"]: r for r in run_query(engine, "run_list")}
@@ -174,6 +179,7 @@ def resolve_context(
         seed=seed,
         out_dir=out_dir,
         runs={r: all_runs[r] for r in chosen},
+        group_by=group_by,
     )
 
 

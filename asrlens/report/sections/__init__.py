@@ -13,10 +13,11 @@ from asrlens.report.sections import (
     dataset,
     distribution,
     explore,
+    groups,
     patterns,
     run,
     why,
     worst,
 )
 
-SECTIONS = [dataset, explore, run, distribution, worst, patterns, why, compare]
+SECTIONS = [dataset, explore, run, distribution, groups, worst, patterns, why, compare]

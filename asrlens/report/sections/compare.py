@@ -1,5 +1,7 @@
 """Section 7, Comparison: with several runs given (`--run A --run B`), their corpus figures side
-by side and, for each run after the first, the files whose WER changed most from the first.
+by side and, for each run after the first, whether it differs significantly from the first
+(sc_stats's four tests and the paired bootstrap, asrlens.compare) and the files whose WER
+changed most from the first.
 
 Files are matched by utt_id, so only runs of the same dataset are compared file by file.
 """
@@ -9,6 +11,9 @@ from __future__ import annotations
 import numpy as np
 import sqlalchemy as sa
 
+from asrlens.compare import compare_runs, parse_rule
+from asrlens.compare.report_text import TEST_LABELS, fmt_p
+from asrlens.compare.significance import TESTS
 from asrlens.report import plots
 from asrlens.report.render import ReportContext, run_query
 
@@ -78,7 +83,22 @@ def compare_pair(engine: sa.Engine, *, run_a: str, run_b: str, ctx: ReportContex
     files = run_query(engine, "compare_files", run_a=run_a, run_b=run_b)
     return {"run_a": run_a, "run_b": run_b, "same_dataset": True, "dataset_a": dataset_a,
             "dataset_b": dataset_b, "overview": overview, "changes": changes,
+            "significance": significance(engine, run_a=run_a, run_b=run_b, ctx=ctx),
             "plot": wer_scatter(files, run_a=run_a, run_b=run_b) if files else None}
+
+
+def significance(engine: sa.Engine, *, run_a: str, run_b: str, ctx: ReportContext) -> dict:
+    """The paired tests and bootstrap of run_b against run_a, ready for the template."""
+    with engine.connect() as conn:
+        c = compare_runs(conn, run_a=run_a, run_b=run_b, rule=parse_rule(ctx.group_by),
+                         seed=ctx.seed)
+    tests = [{"name": name, "label": TEST_LABELS[name], "n": c.tests[name].n,
+              "statistic": c.tests[name].statistic, "p_value": c.tests[name].p_value,
+              "p_text": fmt_p(c.tests[name].p_value), "better": c.better_run(c.tests[name])}
+             for name in TESTS]
+    return {"files_shared": c.files_shared, "files_left_out": c.files_left_out,
+            "wer_a": c.wer_a, "wer_b": c.wer_b, "bootstrap": c.bootstrap, "tests": tests,
+            "rule": c.rule.text, "groups": len(c.groups)}
 
 
 def wer_scatter(files: list[dict], *, run_a: str, run_b: str) -> plots.Plot:
