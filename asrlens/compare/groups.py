@@ -31,6 +31,8 @@ DEFAULT_RULE = "regex:^[^-]+"
 NO_GROUP = "(none)"
 REPLICATES = 1000
 CONFIDENCE = 0.95
+CHUNK_REPLICATES = 100
+"""Replicates drawn at once: bounds memory to CHUNK_REPLICATES x files indices."""
 OUTLIERS = 3
 """How many groups the report names as differing most from the corpus WER."""
 
@@ -121,8 +123,6 @@ def group_results(
     corpus WER (errors / reference words) with its percentile bootstrap interval (files of
     the group resampled, seeded); the corpus row over all files; and the OUTLIERS groups
     differing most from the corpus WER (those whose interval excludes it first)."""
-    from asrlens.report.bootstrap import resampled_totals
-
     groups = assign_groups(conn, dataset=dataset, rule=rule)
     files = query(conn, read_sql("compare/queries/run_files.sql"), run_id=run_id)
     by_group: dict[str, list[dict]] = {}
@@ -133,18 +133,29 @@ def group_results(
     for index, name in enumerate(sorted(by_group)):
         members = by_group[name]
         row = {"group_name": name, **_totals(members), "wer_low": None, "wer_high": None}
-        errors = np.array([_errors(f) for f in members], dtype=float)
-        words = np.array([f["ref_words"] for f in members], dtype=float)
-        sums = resampled_totals({"errors": errors, "words": words}, seed=seed + index,
-                                replicates=replicates)
-        ok = sums["words"] > 0
-        if ok.any():
-            rates = sums["errors"][ok] / sums["words"][ok]
+        rates = resampled_wer([_errors(f) for f in members], [f["ref_words"] for f in members],
+                              seed=seed + index, replicates=replicates)
+        if rates.size:
             low, high = np.percentile(rates, [tail, 100 - tail])
             row["wer_low"], row["wer_high"] = float(low), float(high)
         table.rows.append(row)
     table.outliers = _outliers(table.rows, table.corpus.get("wer"))
     return table
+
+
+def resampled_wer(errors, words, *, seed: int, replicates: int) -> np.ndarray:
+    """Corpus WER of `replicates` resamples (with replacement) of the files; resamples
+    without reference words are dropped."""
+    errors, words = np.asarray(errors, dtype=float), np.asarray(words, dtype=float)
+    rng = np.random.default_rng(seed)
+    total_errors, total_words = np.empty(replicates), np.empty(replicates)
+    for start in range(0, replicates, CHUNK_REPLICATES):
+        stop = min(start + CHUNK_REPLICATES, replicates)
+        idx = rng.integers(0, errors.size, size=(stop - start, errors.size))
+        total_errors[start:stop] = errors[idx].sum(axis=1)
+        total_words[start:stop] = words[idx].sum(axis=1)
+    ok = total_words > 0
+    return total_errors[ok] / total_words[ok]
 
 
 def _errors(f: dict) -> int:
