@@ -41,15 +41,19 @@ def sclite_sgml(ref_trn: Path, hyp_trn: Path, *, title: str, out_dir: Path) -> P
     return out_dir / f"{title}.sgml"
 
 
-def sc_stats(sgml_files: list[Path]) -> dict[str, tuple[str, float]]:
+def sc_stats(sgml_files: list[Path], *, work_dir: Path) -> dict[str, tuple[str, float]]:
     """sc_stats's four tests on two systems: abbreviation -> (winner or '~', p-value).
 
-    '<0.001' is read as 0.0005 (the middle of what it can mean).
+    '<0.001' is read as 0.0005 (the middle of what it can mean). sc_stats also writes a
+    summary file per system (TITLE.sts): into `work_dir`.
     """
     sctk = require_sctk()
+    work_dir.mkdir(parents=True, exist_ok=True)
     stdin = "".join(Path(f).read_text(encoding="utf-8") for f in sgml_files)
-    result = subprocess.run([sctk, "sc_stats", "-p", "-t", "std4", "-u", "-n", "-", "-f", "0"],
-                            input=stdin, check=True, capture_output=True, text=True)
+    result = subprocess.run([sctk, "sc_stats", "-p", "-t", "std4", "-u", "-n", "-", "-f", "0",
+                             "-O", str(work_dir)],
+                            input=stdin, check=True, capture_output=True, text=True,
+                            cwd=work_dir)
     found = {}
     for line in result.stdout.splitlines():
         match = _UNIFIED_ROW.match(line)

@@ -135,7 +135,7 @@ def test_the_four_tests_match_sc_stats(pair, tmp_path):
         result = compare(engine)
     finally:
         engine.dispose()
-    nist = sc_stats(sgml)
+    nist = sc_stats(sgml, work_dir=tmp_path / "sc_stats")
     # sc_stats is exact for the binomial tests up to 20 trials: the crafted pairs stay there
     assert result.tests["mcnemar"].n <= 20 and result.tests["sign"].n <= 20
     for abbrev, name in TEST_ABBREVIATIONS.items():
