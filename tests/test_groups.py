@@ -113,7 +113,7 @@ def test_ingest_keeps_extra_label_columns_and_groups_can_use_them(tmp_path):
             by_speaker = assign_groups(conn, dataset="spk", rule=parse_rule("label:speaker"))
             by_accent = assign_groups(conn, dataset="spk", rule=parse_rule("label:accent"))
             by_sql = assign_groups(conn, dataset="spk", rule=parse_rule(
-                "sql:labels['split'] || '/' || cast(sample_rate as varchar)"))
+                "sql:labels['split'] || ':' || sample_rate::varchar"))
             with pytest.raises(AsrlensError, match="no label column 'gender'; columns: "
                                                    "accent, speaker, split"):
                 assign_groups(conn, dataset="spk", rule=parse_rule("label:gender"))
@@ -137,7 +137,7 @@ def test_ingest_keeps_extra_label_columns_and_groups_can_use_them(tmp_path):
     ]
     assert by_speaker == {"a1": "anna", "a2": "anna", "b1": "bert"}
     assert by_accent == {"a1": "us", "a2": NO_GROUP, "b1": "uk"}
-    assert by_sql == {"a1": "test/16000", "a2": "test/16000", "b1": "dev/16000"}
+    assert by_sql == {"a1": "test:16000", "a2": "test:16000", "b1": "dev:16000"}
     assert count == 9
 
 

@@ -105,7 +105,8 @@ def assign_groups(conn: sa.Connection, *, dataset: str, rule: GroupRule) -> dict
                      name=rule.value)
         return {r["utt_id"]: r["value"] or NO_GROUP for r in rows}
     context = read_sql("compare/queries/group_context.sql")
-    sql = (f"select utt_id, cast(({rule.value}) as varchar) as group_name "
+    expression = rule.value.replace(":", "\\:")  # a colon in it is text, not a parameter
+    sql = (f"select utt_id, cast(({expression}) as varchar) as group_name "
            f"from ({context}) as utterance")
     try:
         rows = query(conn, sql, dataset=dataset)
