@@ -95,8 +95,12 @@ def assign_groups(conn: sa.Connection, *, dataset: str, rule: GroupRule) -> dict
             groups[row["utt_id"]] = name or NO_GROUP
         return groups
     if rule.kind == "label":
-        names = [r["name"] for r in query(conn, read_sql("compare/queries/label_names.sql"),
-                                          dataset=dataset)]
+        try:
+            names = [r["name"] for r in query(
+                conn, read_sql("compare/queries/label_names.sql"), dataset=dataset)]
+        except sa.exc.DBAPIError as exc:  # a database from before utterance_labels existed
+            raise AsrlensError(f"--group-by {rule.text}: {one_line(exc)}; re-ingest the "
+                               f"dataset with this asrlens to store its label columns") from exc
         if rule.value not in names:
             known = ", ".join(names) or "none (its labels file has no extra columns)"
             raise AsrlensError(f"--group-by {rule.text}: dataset {dataset} has no label column "
