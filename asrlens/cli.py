@@ -214,13 +214,18 @@ def explore_command(dataset, seed, utt_id, out_dir, wav2vec2, model, checkpoint,
                                       "json: a list of objects.")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
               help="Value for a $NAME placeholder in QUERY (repeatable).")
+@click.option("--write", is_flag=True,
+              help="Open the database read-write with all of DuckDB: writes, COPY, ATTACH, "
+                   "files, settings. Without it the query cannot change anything.")
 @db_option
-def sql_command(query_text, fmt, params, db_path):
+def sql_command(query_text, fmt, params, write, db_path):
     """Run QUERY (SQL; `-` reads it from stdin) on the database, read-only.
 
     Nothing can be changed by mistake: DROP, DELETE, INSERT, ... fail with a
-    message. Tables are described in the README (Schema); list them with
-    "show tables", describe one with "describe utterances".
+    message, and the query sees nothing outside the database file (COPY,
+    ATTACH, INSTALL, LOAD, SET and file readers such as read_csv are refused).
+    --write lifts all of this. Tables are described in the README (Schema);
+    list them with "show tables", describe one with "describe utterances".
 
     \b
     Examples:
@@ -233,7 +238,7 @@ def sql_command(query_text, fmt, params, db_path):
     from asrlens.sql import format_result, parse_params, run_query
 
     text = sys.stdin.read() if query_text == "-" else query_text
-    result = run_query(db_path, text, params=parse_params(params))
+    result = run_query(db_path, text, params=parse_params(params), write=write)
     click.echo(format_result(result, fmt))
 
 
