@@ -107,15 +107,10 @@ def ingest_command(dataset, name, labels, workers, progress, db_path):
       asrlens ingest corpus/ --labels corpus/train.tsv --name corpus-train
       asrlens sql "select kind, count(*) from ingest_issues group by kind"
     """
-    from asrlens.db import connect
-    from asrlens.ingest import ingest
+    from asrlens.ingest import ingest_into
 
-    engine = connect(db_path)
-    try:
-        summary = ingest(engine, dataset, name=name, labels=labels, workers=workers,
-                         progress=progress)
-    finally:
-        engine.dispose()
+    summary = ingest_into(db_path, dataset, name=name, labels=labels, workers=workers,
+                          progress=progress)
     for line in _ingest_summary_lines(summary, db_path):
         click.echo(line)
 

