@@ -72,3 +72,55 @@ def test_a_successful_ingest_into_a_new_file_creates_it(tmp_path):
     result = ingest_cli(db_path, make_dataset(tmp_path / "good"))
     assert result.exit_code == 0, result.output
     assert rows(db_path, "select count(*) n from utterances") == [{"n": 3}]
+
+
+# --- label paths written ./audio/x.flac or absolute (item 14) ---
+
+
+def labelled_by_paths(folder: Path, paths: list[str]) -> Path:
+    """A dataset whose audio is in audio/ and whose labels.csv names each file by `paths`."""
+    make_dataset(folder, ids=("clip_001", "clip_002", "clip_003"))
+    (folder / "wavs").rename(folder / "audio")
+    lines = ["path,text"] + [f"{p},words of {Path(p).stem}" for p in paths]
+    (folder / "labels.csv").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def test_label_paths_with_dot_slash_and_absolute_paths_inside_the_dataset_match(tmp_path):
+    folder = tmp_path / "ds"
+    labelled_by_paths(folder, ["./audio/clip_001.wav", f"{folder}/audio/clip_002.wav",
+                               "audio//./clip_003.wav"])
+    db_path = tmp_path / "a.duckdb"
+    result = ingest_cli(db_path, folder)
+    assert result.exit_code == 0, result.output
+    assert rows(db_path, "select utt_id, audio_path from utterances order by utt_id") == [
+        {"utt_id": f"clip_00{i}", "audio_path": f"audio/clip_00{i}.wav"} for i in (1, 2, 3)]
+    assert rows(db_path, "select count(*) n from ingest_issues") == [{"n": 0}]
+
+
+def test_an_absolute_label_path_through_a_symlinked_folder_matches(tmp_path):
+    folder = tmp_path / "ds"
+    link = tmp_path / "link-to-ds"
+    link.symlink_to(folder, target_is_directory=True)
+    labelled_by_paths(folder, [f"{link}/audio/clip_001.wav", "audio/clip_002.wav",
+                               "audio/clip_003.wav"])
+    db_path = tmp_path / "a.duckdb"
+    assert ingest_cli(db_path, link).exit_code == 0
+    assert rows(db_path, "select count(*) n from utterances where audio_path is null") == [
+        {"n": 0}]
+
+
+def test_label_paths_outside_the_dataset_stay_refused(tmp_path):
+    outside = make_dataset(tmp_path / "secret", ids=("clip_003",))
+    folder = tmp_path / "ds"
+    labelled_by_paths(folder, ["./audio/clip_001.wav", "./../secret/wavs/clip_003.wav",
+                               f"{outside}/wavs/clip_003.wav"])
+    db_path = tmp_path / "a.duckdb"
+    assert ingest_cli(db_path, folder).exit_code == 0
+    assert rows(db_path, "select utt_id from utterances") == [{"utt_id": "clip_001"}]
+    found = rows(db_path, "select kind, line, message from ingest_issues "
+                          "where kind = 'unsafe_path' order by line")
+    assert [(i["kind"], i["line"]) for i in found] == [("unsafe_path", 3), ("unsafe_path", 4)]
+    assert "absolute path" in found[1]["message"]
+    assert rows(db_path, "select count(*) n from audio_files where path like '%secret%'") == [
+        {"n": 0}]

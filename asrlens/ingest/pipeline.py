@@ -149,7 +149,7 @@ def _ingest(
     src = open_source(Path(source), extract_base=extract_base, name=name)
     labels_file = _labels_file(src.root, labels)
     labels_rel = _relative_or_absolute(labels_file, src.root) if labels_file else None
-    parsed = (parse_labels(labels_file, display_name=labels_rel) if labels_file
+    parsed = (parse_labels(labels_file, display_name=labels_rel, root=src.root) if labels_file
               else ParsedLabels(format=None))
     audio, unsafe_links = _list_audio(src.root)
     matched, missing = _match(parsed.labels, audio)
