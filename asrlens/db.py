@@ -21,12 +21,19 @@ import sqlalchemy as sa
 from asrlens import DEFAULT_DB, ENV_DB
 from asrlens.errors import AsrlensError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Version of `schema.sql`. Bump it and add an entry to MIGRATIONS when a table changes."""
 
 MIGRATIONS: dict[int, list[str]] = {
     # version -> statements that bring a file at version-1 to version, run before schema.sql.
     # Example: 2: ["ALTER TABLE runs ADD COLUMN IF NOT EXISTS seed INTEGER"],
+    2: [
+        "ALTER TABLE audio_files ADD COLUMN IF NOT EXISTS non_finite_samples BIGINT",
+        # only float files can hold NaN / inf: the others are known to have none; float files
+        # keep NULL (not counted yet), so the next ingest reads them again
+        "UPDATE audio_files SET non_finite_samples = 0 WHERE silence_fraction IS NOT NULL "
+        "AND coalesce(subtype, '') NOT IN ('FLOAT', 'DOUBLE')",
+    ],
 }
 
 

@@ -6,9 +6,14 @@ are refused before anything is written."""
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 from pathlib import Path
 
+import duckdb
+import numpy as np
 import pytest
+import soundfile as sf
 from click.testing import CliRunner
 
 from asrlens.cli import cli
@@ -124,3 +129,95 @@ def test_label_paths_outside_the_dataset_stay_refused(tmp_path):
     assert "absolute path" in found[1]["message"]
     assert rows(db_path, "select count(*) n from audio_files where path like '%secret%'") == [
         {"n": 0}]
+
+
+# --- float audio with NaN samples (item 10) ---
+
+RATE = 16_000  # Hz
+
+
+def nan_dataset(folder: Path) -> tuple[Path, np.ndarray]:
+    """u1: a 1 s float wav, loud tone then a quiet half, with 300 NaN and 20 inf samples;
+    u2: a clean PCM_16 tone. Returns the folder and u1's finite samples."""
+    make_dataset(folder, ids=("u1", "u2"))
+    t = np.arange(RATE) / RATE
+    tone = 0.5 * np.sin(2 * np.pi * 220 * t)
+    tone[RATE // 2:] *= 0.001  # -60 dB: the second half is silence by the 40 dB rule
+    tone[1000:1300] = np.nan
+    tone[5000:5020] = np.inf
+    sf.write(folder / "wavs" / "u1.wav", tone.astype(np.float32), RATE, subtype="FLOAT")
+    return folder, tone[np.isfinite(tone)].astype(np.float32)
+
+
+def test_nan_samples_are_an_issue_and_levels_describe_the_finite_samples(tmp_path):
+    folder, finite = nan_dataset(tmp_path / "ds")
+    db_path = tmp_path / "a.duckdb"
+    result = ingest_cli(db_path, folder)
+    assert result.exit_code == 0, result.output
+    assert "non_finite_samples 1" in result.output
+    (row,) = rows(db_path, "select * from audio_files where utt_id = 'u1'")
+    assert row["non_finite_samples"] == 320
+    assert row["peak_dbfs"] == pytest.approx(20 * np.log10(np.abs(finite).max()), abs=1e-3)
+    assert row["rms_dbfs"] == pytest.approx(
+        10 * np.log10(np.mean(finite.astype(np.float64) ** 2)), abs=1e-3)
+    assert row["silence_fraction"] == pytest.approx(0.5, abs=0.03)
+    assert row["clipped_fraction"] == 0.0
+    (issue,) = rows(db_path, "select * from ingest_issues where kind = 'non_finite_samples'")
+    assert (issue["utt_id"], issue["path"]) == ("u1", "wavs/u1.wav")
+    assert issue["message"].startswith("wavs/u1.wav: 320 of 16000 samples are not finite")
+    assert rows(db_path, "select non_finite_samples n from audio_files where utt_id = 'u2'") == [
+        {"n": 0}]
+
+
+def test_the_nan_issue_stays_when_an_unchanged_file_is_not_read_again(tmp_path):
+    folder, _ = nan_dataset(tmp_path / "ds")
+    db_path = tmp_path / "a.duckdb"
+    assert ingest_cli(db_path, folder).exit_code == 0
+    again = ingest_cli(db_path, folder)
+    assert "files read: 0, unchanged and skipped: 2" in again.output
+    assert "already held exactly this" in again.output
+    assert len(rows(db_path, "select * from ingest_issues where kind = 'non_finite_samples'")) == 1
+
+
+def test_a_file_of_nothing_but_nan_has_no_levels(tmp_path):
+    folder = make_dataset(tmp_path / "ds", ids=("u1",))
+    sf.write(folder / "wavs" / "u1.wav", np.full(RATE, np.nan, dtype=np.float32), RATE,
+             subtype="FLOAT")
+    db_path = tmp_path / "a.duckdb"
+    assert ingest_cli(db_path, folder).exit_code == 0
+    (row,) = rows(db_path, "select * from audio_files")
+    assert row["non_finite_samples"] == RATE
+    assert row["duration_s"] == 1.0
+    assert (row["peak_dbfs"], row["rms_dbfs"], row["silence_fraction"]) == (None, None, None)
+    (issue,) = rows(db_path, "select message from ingest_issues")
+    assert "no level can be measured" in issue["message"]
+
+
+def test_a_database_from_before_the_count_reads_its_float_files_once_more(tmp_path):
+    folder, _ = nan_dataset(tmp_path / "ds")
+    db_path = tmp_path / "a.duckdb"
+    assert ingest_cli(db_path, folder).exit_code == 0
+    con = duckdb.connect(str(db_path))  # make it a version-1 file, as an older asrlens left it
+    con.execute("alter table audio_files drop column non_finite_samples")
+    con.execute("delete from ingest_issues where kind = 'non_finite_samples'")
+    con.execute("delete from schema_version; insert into schema_version (version) values (1)")
+    con.close()
+    again = ingest_cli(db_path, folder)
+    assert again.exit_code == 0, again.output
+    assert "files read: 1, unchanged and skipped: 1" in again.output  # the float file only
+    assert rows(db_path, "select utt_id, non_finite_samples n from audio_files "
+                         "order by utt_id") == [{"utt_id": "u1", "n": 320},
+                                                {"utt_id": "u2", "n": 0}]
+
+
+def test_infer_on_nan_audio_prints_no_numpy_warning(tmp_path):
+    folder, _ = nan_dataset(tmp_path / "ds")
+    db_path = tmp_path / "a.duckdb"
+    assert ingest_cli(db_path, folder).exit_code == 0
+    done = subprocess.run(
+        [sys.executable, "-W", "default", "-m", "asrlens", "infer", "--engine", "pocketsphinx",
+         "--no-progress", "--no-analyze", "--db", str(db_path)],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Warning" not in done.stderr, done.stderr
+    assert "2 of 2 files scored" in done.stdout

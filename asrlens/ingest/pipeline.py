@@ -40,6 +40,9 @@ from asrlens.ingest.store import DatasetRows, load_dataset_rows, replace_dataset
 EXTRACT_DIR = Path(".asrlens") / "datasets"
 """Where zips are extracted, relative to the folder of the database file."""
 
+FLOAT_SUBTYPES = ("FLOAT", "DOUBLE")
+"""libsndfile sample encodings that can hold NaN or infinite samples."""
+
 AUDIO_FOLDER = "wavs"
 """Folder searched first for a label's audio: `wavs/<id>.wav`."""
 
@@ -170,7 +173,7 @@ def _ingest(
         utterances=_utterance_rows(src.name, parsed.labels, matched),
         audio_files=audio_rows,
         ingest_issues=_issue_rows(src, labels_rel, parsed, missing, claimed, audio, facts,
-                                  unsafe_links),
+                                  unsafe_links) + _non_finite_issues(src.name, audio_rows),
     )
     changed = not old.same_content(new)
     if changed:
@@ -293,13 +296,21 @@ def _plan_reads(
     reuse, to_read = [], []
     for path in audio:
         old = old_audio.get(path)
-        if old is not None and old["silence_fraction"] is not None:
+        if old is not None and old["silence_fraction"] is not None and _counted(old):
             st = (root / path).stat()
             if st.st_size == old["bytes"] and st.st_mtime == old["mtime"]:
-                reuse.append(old)
+                reuse.append({**old, "non_finite_samples": old.get("non_finite_samples") or 0})
                 continue
         to_read.append(path)
     return reuse, to_read
+
+
+def _counted(row: dict) -> bool:
+    """False for a float file stored before asrlens counted NaN / inf samples (schema 1):
+    it is read once more, so that its statistics leave such samples out. Other formats
+    cannot hold them."""
+    return (row.get("non_finite_samples") is not None
+            or row.get("subtype") not in FLOAT_SUBTYPES)
 
 
 def _audio_rows(
@@ -363,6 +374,24 @@ def _issue_rows(
              for f in facts if f.problem]
     rows += [issue("unsafe_path", f"{path}: symbolic link to a file outside the dataset "
                    "folder; not read", path=path) for path in unsafe_links]
+    return rows
+
+
+def _non_finite_issues(dataset: str, audio_rows: list[dict]) -> list[dict]:
+    """A `non_finite_samples` issue for each file holding NaN or infinite samples."""
+    rows = []
+    for row in audio_rows:
+        bad = row.get("non_finite_samples")
+        if not bad:
+            continue
+        total = (row["frames"] or 0) * (row["channels"] or 0)
+        kept = ("levels and silence are measured on the other samples" if bad < total
+                else "no level can be measured")
+        rows.append(dict(dataset=dataset, kind="non_finite_samples", utt_id=row["utt_id"],
+                         path=row["path"], line=None,
+                         message=f"{row['path']}: {bad} of {total} samples are not finite "
+                         f"numbers (NaN or infinity); {kept}, and the recognizer hears them "
+                         "as silence"))
     return rows
 
 
