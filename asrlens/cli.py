@@ -21,10 +21,28 @@ class AsrlensGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a closed pipe shows here, not in Python's exit
+            return result
         except AsrlensError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(1)
+        except BrokenPipeError:
+            _end_quietly_on_closed_pipe()
+
+
+def _end_quietly_on_closed_pipe():
+    """stdout's reader has gone (`asrlens export ... | head -3`): it had what it wanted, so
+    end with status 0 and no traceback; stdout now points to /dev/null so that Python's
+    final flush has nowhere to fail."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (e.g. under click's CliRunner)
+        pass
+    sys.exit(0)
 
 
 def db_option(fn):

@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 from click.testing import CliRunner
+from test_ingest_bad_inputs import make_dataset
 
 from asrlens.cli import cli
 from asrlens.db import connect, query
-from tests.test_ingest_bad_inputs import make_dataset
 
 
 def ingest_cli(db_path: Path, source, *args):
