@@ -99,8 +99,15 @@ def cli():
               help="Processes reading audio [default: all cores].")
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="Show a progress bar while reading audio.")
+@click.option("--zip-max-size", metavar="SIZE", default="20G", show_default=True,
+              help="A .zip may unpack to at most this much in all (bytes, or 500M, 20G, 1T).")
+@click.option("--zip-max-ratio", type=click.FloatRange(min=1), default=200, show_default=True,
+              help="A .zip entry over 1 MiB may expand at most this many times.")
+@click.option("--zip-max-entries", type=click.IntRange(min=1), default=500_000,
+              show_default=True, help="A .zip may hold at most this many entries.")
 @db_option
-def ingest_command(dataset, name, labels, workers, progress, db_path):
+def ingest_command(dataset, name, labels, workers, progress, zip_max_size, zip_max_ratio,
+                   zip_max_entries, db_path):
     """Load DATASET (a folder or a .zip of one) into the database.
 
     \b
@@ -110,7 +117,9 @@ def ingest_command(dataset, name, labels, workers, progress, db_path):
     (transcript, text, sentence, ...). Each label's audio is wavs/<id>.wav
     (or .flac/.ogg/.mp3). Every audio file is read once, in parallel: format,
     rate, channels, duration, sha256, peak/RMS level, clipping and silence.
-    A .zip is extracted next to the database, in .asrlens/datasets/<name>/.
+    A .zip is extracted next to the database, in .asrlens/datasets/<name>/,
+    after its declared sizes are checked against the --zip-max-* limits and the
+    free disk space (a zip bomb is refused before anything is written).
 
     \b
     Running it again is cheap and safe: unchanged files are not re-read,
@@ -126,9 +135,12 @@ def ingest_command(dataset, name, labels, workers, progress, db_path):
       asrlens sql "select kind, count(*) from ingest_issues group by kind"
     """
     from asrlens.ingest import ingest_into
+    from asrlens.ingest.source import ZipLimits, parse_size
 
+    limits = ZipLimits(max_bytes=parse_size(zip_max_size), max_ratio=zip_max_ratio,
+                       max_entries=zip_max_entries)
     summary = ingest_into(db_path, dataset, name=name, labels=labels, workers=workers,
-                          progress=progress)
+                          progress=progress, zip_limits=limits)
     for line in _ingest_summary_lines(summary, db_path):
         click.echo(line)
 

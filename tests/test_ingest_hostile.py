@@ -6,8 +6,13 @@ are refused before anything is written."""
 from __future__ import annotations
 
 import hashlib
+import io
+import shutil
+import struct
 import subprocess
 import sys
+import zipfile
+import zlib
 from pathlib import Path
 
 import duckdb
@@ -221,3 +226,156 @@ def test_infer_on_nan_audio_prints_no_numpy_warning(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "Warning" not in done.stderr, done.stderr
     assert "2 of 2 files scored" in done.stdout
+
+
+# --- zip bombs (item 2) ---
+
+
+def zip_dataset(path: Path, folder: Path, extra: dict[str, bytes] | None = None) -> Path:
+    """`folder` zipped (deflate) into `path`, plus `extra` entries (name -> bytes)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for file in sorted(folder.rglob("*")):
+            if file.is_file():
+                zf.write(file, file.relative_to(folder).as_posix())
+        for name, data in (extra or {}).items():
+            zf.writestr(name, data)
+    return path
+
+
+def lie_about_size(path: Path, name: str, declared: int, *, crc: int | None = None) -> None:
+    """Rewrite the uncompressed size (and CRC) of entry `name` in its local header and in the
+    central directory, as a crafted zip would."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        offset = zf.getinfo(name).header_offset
+    assert data[offset:offset + 4] == b"PK\x03\x04"
+    struct.pack_into("<I", data, offset + 22, declared)
+    if crc is not None:
+        struct.pack_into("<I", data, offset + 14, crc)
+    at = data.find(b"PK\x01\x02")
+    while at != -1:
+        name_len = struct.unpack_from("<H", data, at + 28)[0]
+        if data[at + 46:at + 46 + name_len] == name.encode():
+            struct.pack_into("<I", data, at + 24, declared)
+            if crc is not None:
+                struct.pack_into("<I", data, at + 16, crc)
+        at = data.find(b"PK\x01\x02", at + 4)
+    path.write_bytes(bytes(data))
+
+
+def extracted_bytes(db_path: Path) -> int:
+    base = db_path.parent / ".asrlens"
+    return sum(p.stat().st_size for p in base.rglob("*") if p.is_file()) if base.exists() else 0
+
+
+def test_a_zip_bomb_is_refused_before_anything_is_written(tmp_path):
+    bomb = zip_dataset(tmp_path / "speechdata.zip", make_dataset(tmp_path / "ds"),
+                       {"wavs/u9.wav": bytes(200 * 2**20)})  # 200 MiB of zeros: about 200 KB
+    assert bomb.stat().st_size < 400_000
+    db_path = tmp_path / "db" / "a.duckdb"
+    result = ingest_cli(db_path, bomb)
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1
+    assert result.output.startswith("Error: speechdata.zip: entry 'wavs/u9.wav' would expand ")
+    assert "more than the limit of 200" in result.output
+    assert "--zip-max-ratio" in result.output
+    assert not (db_path.parent / ".asrlens").exists()
+    assert not db_path.exists()
+
+
+def test_each_limit_is_checked_and_can_be_raised(tmp_path):
+    archive = zip_dataset(tmp_path / "speechdata.zip", make_dataset(tmp_path / "ds"),
+                          {"wavs/zeros.wav": bytes(4 * 2**20)})  # ratio about 1000
+    total = sum(i.file_size for i in zipfile.ZipFile(archive).infolist())
+    db_path = tmp_path / "a.duckdb"
+    refused = {
+        "--zip-max-ratio": ingest_cli(db_path, archive),
+        "--zip-max-size": ingest_cli(db_path, archive, "--zip-max-ratio", "2000",
+                                     "--zip-max-size", str(total - 1)),
+        "--zip-max-entries": ingest_cli(db_path, archive, "--zip-max-ratio", "2000",
+                                        "--zip-max-entries", "4"),
+    }
+    for flag, result in refused.items():
+        assert result.exit_code == 1, flag
+        assert flag in result.output, result.output
+        assert extracted_bytes(db_path) == 0
+    assert (f"would unpack to {total:,} bytes in 5 files, more than the limit of {total - 1:,} "
+            "bytes") in refused["--zip-max-size"].output
+    assert "holds 5 entries, more than the limit of 4" in refused["--zip-max-entries"].output
+    allowed = ingest_cli(db_path, archive, "--zip-max-ratio", "2000", "--zip-max-size", "5M",
+                         "--zip-max-entries", "5")
+    assert allowed.exit_code == 0, allowed.output
+    assert extracted_bytes(db_path) >= total
+
+
+def test_a_zip_larger_than_the_free_disk_space_is_refused(tmp_path, monkeypatch):
+    import asrlens.ingest.source as source
+
+    archive = zip_dataset(tmp_path / "speechdata.zip", make_dataset(tmp_path / "ds"))
+    monkeypatch.setattr(source.shutil, "disk_usage",
+                        lambda folder: shutil._ntuple_diskusage(10**9, 10**9 - 1000, 1000))
+    result = ingest_cli(tmp_path / "a.duckdb", archive)
+    assert result.exit_code == 1
+    assert "but only 1000 bytes is free there" in result.output
+    assert extracted_bytes(tmp_path / "a.duckdb") == 0
+
+
+def test_an_entry_whose_headers_understate_its_size_is_not_extracted(tmp_path):
+    """Both headers say 1,000 bytes; the deflate stream expands to 8 MiB."""
+    archive = zip_dataset(tmp_path / "speechdata.zip", make_dataset(tmp_path / "ds"),
+                          {"wavs/liar.wav": bytes(8 * 2**20)})
+    lie_about_size(archive, "wavs/liar.wav", 1000)
+    db_path = tmp_path / "a.duckdb"
+    result = ingest_cli(db_path, archive)
+    assert result.exit_code == 0, result.output
+    assert extracted_bytes(db_path) < 200_000
+    (issue,) = rows(db_path, "select kind, path, message from ingest_issues "
+                             "where kind = 'bad_archive'")
+    assert issue["path"] == "wavs/liar.wav"
+    assert not list((db_path.parent / ".asrlens").rglob("liar.wav*"))
+    assert rows(db_path, "select count(*) n from utterances where audio_path is not null") == [
+        {"n": 3}]
+
+
+def test_an_entry_is_never_written_beyond_its_declared_size(tmp_path):
+    """Even when the declared CRC matches the first 1,000 bytes of the longer stream."""
+    archive = zip_dataset(tmp_path / "speechdata.zip", make_dataset(tmp_path / "ds"),
+                          {"wavs/liar.wav": bytes(8 * 2**20)})
+    lie_about_size(archive, "wavs/liar.wav", 1000, crc=zlib.crc32(bytes(1000)))
+    db_path = tmp_path / "a.duckdb"
+    assert ingest_cli(db_path, archive).exit_code == 0
+    (liar,) = (db_path.parent / ".asrlens").rglob("liar.wav")
+    assert liar.stat().st_size == 1000
+    assert extracted_bytes(db_path) < 200_000
+
+
+def test_copy_bounded_stops_mid_entry_when_the_stream_runs_past_its_declared_size():
+    from asrlens.ingest.source import COPY_CHUNK_BYTES, EntryTooLong, copy_bounded
+
+    out = io.BytesIO()
+    with pytest.raises(EntryTooLong, match="beyond the 1,000 bytes its header declares"):
+        copy_bounded(io.BytesIO(bytes(10 * COPY_CHUNK_BYTES)), out, 1000)
+    assert len(out.getvalue()) <= 1000
+    out = io.BytesIO()
+    assert copy_bounded(io.BytesIO(b"x" * 1000), out, 1000) == 1000
+
+
+def test_sizes_are_parsed_with_binary_suffixes():
+    from asrlens.errors import AsrlensError
+    from asrlens.ingest.source import parse_size
+
+    assert parse_size("20G") == 20 * 2**30
+    assert parse_size("500M") == 500 * 2**20
+    assert parse_size("1.5KiB") == 1536
+    assert parse_size("123") == 123
+    with pytest.raises(AsrlensError, match="500M, 20G"):
+        parse_size("lots")
+
+
+def test_the_cli_defaults_are_the_documented_limits():
+    from asrlens.ingest.source import ZipLimits, parse_size
+
+    params = {p.name: p.default for p in cli.commands["ingest"].params}
+    assert ZipLimits() == ZipLimits(max_bytes=parse_size(params["zip_max_size"]),
+                                    max_ratio=params["zip_max_ratio"],
+                                    max_entries=params["zip_max_entries"])

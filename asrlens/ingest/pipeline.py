@@ -34,7 +34,7 @@ from asrlens.ingest.labels import (
     find_labels_file,
     parse_labels,
 )
-from asrlens.ingest.source import Source, open_source
+from asrlens.ingest.source import Source, ZipLimits, open_source
 from asrlens.ingest.store import DatasetRows, load_dataset_rows, replace_dataset_rows
 
 EXTRACT_DIR = Path(".asrlens") / "datasets"
@@ -84,20 +84,23 @@ def ingest(
     labels: str | os.PathLike | None = None,
     workers: int | None = None,
     progress: bool = True,
+    zip_limits: ZipLimits | None = None,
 ) -> IngestSummary:
     """Load a dataset folder or .zip into the database behind `engine`; see the module doc.
 
     name: dataset name (default: folder name or zip stem). labels: labels file, a path or a
     name inside the dataset (default: the first of labels.csv, metadata.csv, ... at the root).
     workers: processes reading audio (default: all cores). progress: show a tqdm bar.
-    Raises AsrlensError when the source is missing or not a zip, when --labels does not
-    exist, or when neither labels nor decodable audio were found.
+    zip_limits: what a .zip may unpack to (default: ZipLimits(), see ingest/source.py).
+    Raises AsrlensError when the source is missing or not a zip, when a zip exceeds its
+    limits, when --labels does not exist, or when neither labels nor decodable audio were
+    found.
     """
     return _ingest(
         source, extract_base=_extract_base(engine),
         load_old=lambda dataset: load_dataset_rows(engine, dataset),
         store=lambda dataset, rows: replace_dataset_rows(engine, dataset, rows),
-        name=name, labels=labels, workers=workers, progress=progress,
+        name=name, labels=labels, workers=workers, progress=progress, zip_limits=zip_limits,
     )
 
 
@@ -146,10 +149,11 @@ def _ingest(
     labels: str | os.PathLike | None = None,
     workers: int | None = None,
     progress: bool = True,
+    zip_limits: ZipLimits | None = None,
 ) -> IngestSummary:
     """The steps of `ingest`; `load_old` and `store` read and replace a dataset's rows."""
     started = time.perf_counter()
-    src = open_source(Path(source), extract_base=extract_base, name=name)
+    src = open_source(Path(source), extract_base=extract_base, name=name, limits=zip_limits)
     labels_file = _labels_file(src.root, labels)
     labels_rel = _relative_or_absolute(labels_file, src.root) if labels_file else None
     parsed = (parse_labels(labels_file, display_name=labels_rel, root=src.root) if labels_file
