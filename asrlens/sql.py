@@ -64,6 +64,10 @@ REFUSED_STATEMENTS = {
 outside the database or change the connection. SANDBOX_CONFIG stops them too; this check
 gives the clearer message."""
 
+QUIET_SETTINGS = {"enable_progress_bar": "false"}
+"""DuckDB draws a progress bar on stdout for queries over 2 s, into the csv or json output:
+off, with or without --write (a per-connection setting, so it is SET before the lock)."""
+
 _PARAM = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
 
 
@@ -109,7 +113,9 @@ def run_query(
         engine = connect(path)
         try:
             with engine.connect() as conn:
-                result = _execute(conn.connection.driver_connection, sql, params, path)
+                cursor = conn.connection.driver_connection
+                _quiet(cursor)
+                result = _execute(cursor, sql, params, path)
                 conn.commit()
                 return result
         except sa.exc.DBAPIError as exc:  # e.g. the file got locked by a writer meanwhile
@@ -128,14 +134,29 @@ def run_query(
                 f"): they reach outside the database or change the connection. Use "
                 "`asrlens sql --write` for full DuckDB access"
             )
-    try:
-        cursor = duckdb.connect(os.fspath(path), read_only=True, config=SANDBOX_CONFIG)
-    except duckdb.Error as exc:
-        raise AsrlensError(f"cannot open database {path}: {_first_line(str(exc))}") from exc
+    cursor = _open_sandboxed(path)
     try:
         return _execute(cursor, sql, params, path)
     finally:
         cursor.close()
+
+
+def _open_sandboxed(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection with SANDBOX_CONFIG in force (the lock set last)."""
+    unlocked = {k: v for k, v in SANDBOX_CONFIG.items() if k != "lock_configuration"}
+    try:
+        cursor = duckdb.connect(os.fspath(path), read_only=True, config=unlocked)
+    except duckdb.Error as exc:
+        raise AsrlensError(f"cannot open database {path}: {_first_line(str(exc))}") from exc
+    _quiet(cursor)
+    if SANDBOX_CONFIG.get("lock_configuration"):
+        cursor.execute("set lock_configuration = true")
+    return cursor
+
+
+def _quiet(cursor: duckdb.DuckDBPyConnection) -> None:
+    for setting, value in QUIET_SETTINGS.items():
+        cursor.execute(f"set {setting} = {value}")
 
 
 def _execute(cursor: duckdb.DuckDBPyConnection, sql: str, params: dict | None,

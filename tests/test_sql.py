@@ -259,3 +259,11 @@ def test_write_does_not_create_a_missing_database(tmp_path):
     assert result.exit_code == 1
     assert "does not exist" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("write", [False, True])
+def test_no_progress_bar_is_drawn_into_the_output(ingested_db, copy_db, write):
+    """DuckDB draws one on stdout for queries over 2 s: it would land in a redirected csv."""
+    db = copy_db(ingested_db) if write else ingested_db
+    result = run_query(db, "select current_setting('enable_progress_bar') as bar", write=write)
+    assert result.rows == [(False,)]
