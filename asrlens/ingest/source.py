@@ -157,8 +157,8 @@ def _extract(archive: Path, target: Path, limits: ZipLimits) -> tuple[int, list[
 def check_limits(archive: Path, target: Path, limits: ZipLimits) -> None:
     """Refuse (AsrlensError) a zip whose central directory declares more than `limits`
     allow, or more than the disk holding `target` has free. Writes nothing."""
-    flags = "(a zip bomb, or a dataset larger than asrlens expects; if you trust it, " \
-            "raise the limit with asrlens ingest {flag})"
+    flags = ("(a zip bomb, or a dataset larger than asrlens expects; if you trust it, "
+             "raise the limit with asrlens ingest {flag})")
     with zipfile.ZipFile(archive) as zf:
         infos = zf.infolist()
         if len(infos) > limits.max_entries:
