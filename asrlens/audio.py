@@ -18,13 +18,16 @@ def load_audio(
 
     Returns (samples, rate): samples is 1-D when mono=True (channels averaged), else
     shape (frames, channels). With sample_rate set, the audio is resampled to it with
-    torchaudio's band-limited sinc resampler. Raises AsrlensError naming the file when
-    libsndfile cannot decode it.
+    torchaudio's band-limited sinc resampler. Samples that are not finite (NaN, ±inf: float
+    files only) are read as 0, silence. Raises AsrlensError naming the file when libsndfile
+    cannot decode it.
     """
     try:
         samples, rate = sf.read(os.fspath(path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         raise AsrlensError(f"cannot decode audio {path}: {exc}") from exc
+    if not np.isfinite(samples).all():  # NaN / inf samples of a float file (ingest reports them)
+        np.nan_to_num(samples, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
     if mono:
         samples = samples.mean(axis=1)
     if sample_rate is not None and sample_rate != rate:

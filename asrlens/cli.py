@@ -21,10 +21,28 @@ class AsrlensGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a closed pipe shows here, not in Python's exit
+            return result
         except AsrlensError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(1)
+        except BrokenPipeError:
+            _end_quietly_on_closed_pipe()
+
+
+def _end_quietly_on_closed_pipe():
+    """stdout's reader has gone (`asrlens export ... | head -3`): it had what it wanted, so
+    end with status 0 and no traceback; stdout now points to /dev/null so that Python's
+    final flush has nowhere to fail."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (e.g. under click's CliRunner)
+        pass
+    sys.exit(0)
 
 
 def db_option(fn):
@@ -81,8 +99,15 @@ def cli():
               help="Processes reading audio [default: all cores].")
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="Show a progress bar while reading audio.")
+@click.option("--zip-max-size", metavar="SIZE", default="20G", show_default=True,
+              help="A .zip may unpack to at most this much in all (bytes, or 500M, 20G, 1T).")
+@click.option("--zip-max-ratio", type=click.FloatRange(min=1), default=200, show_default=True,
+              help="A .zip entry over 1 MiB may expand at most this many times.")
+@click.option("--zip-max-entries", type=click.IntRange(min=1), default=500_000,
+              show_default=True, help="A .zip may hold at most this many entries.")
 @db_option
-def ingest_command(dataset, name, labels, workers, progress, db_path):
+def ingest_command(dataset, name, labels, workers, progress, zip_max_size, zip_max_ratio,
+                   zip_max_entries, db_path):
     """Load DATASET (a folder or a .zip of one) into the database.
 
     \b
@@ -92,7 +117,9 @@ def ingest_command(dataset, name, labels, workers, progress, db_path):
     (transcript, text, sentence, ...). Each label's audio is wavs/<id>.wav
     (or .flac/.ogg/.mp3). Every audio file is read once, in parallel: format,
     rate, channels, duration, sha256, peak/RMS level, clipping and silence.
-    A .zip is extracted next to the database, in .asrlens/datasets/<name>/.
+    A .zip is extracted next to the database, in .asrlens/datasets/<name>/,
+    after its declared sizes are checked against the --zip-max-* limits and the
+    free disk space (a zip bomb is refused before anything is written).
 
     \b
     Running it again is cheap and safe: unchanged files are not re-read,
@@ -107,15 +134,13 @@ def ingest_command(dataset, name, labels, workers, progress, db_path):
       asrlens ingest corpus/ --labels corpus/train.tsv --name corpus-train
       asrlens sql "select kind, count(*) from ingest_issues group by kind"
     """
-    from asrlens.db import connect
-    from asrlens.ingest import ingest
+    from asrlens.ingest import ingest_into
+    from asrlens.ingest.source import ZipLimits, parse_size
 
-    engine = connect(db_path)
-    try:
-        summary = ingest(engine, dataset, name=name, labels=labels, workers=workers,
-                         progress=progress)
-    finally:
-        engine.dispose()
+    limits = ZipLimits(max_bytes=parse_size(zip_max_size), max_ratio=zip_max_ratio,
+                       max_entries=zip_max_entries)
+    summary = ingest_into(db_path, dataset, name=name, labels=labels, workers=workers,
+                          progress=progress, zip_limits=limits)
     for line in _ingest_summary_lines(summary, db_path):
         click.echo(line)
 
@@ -214,13 +239,18 @@ def explore_command(dataset, seed, utt_id, out_dir, wav2vec2, model, checkpoint,
                                       "json: a list of objects.")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
               help="Value for a $NAME placeholder in QUERY (repeatable).")
+@click.option("--write", is_flag=True,
+              help="Open the database read-write with all of DuckDB: writes, COPY, ATTACH, "
+                   "files, settings. Without it the query cannot change anything.")
 @db_option
-def sql_command(query_text, fmt, params, db_path):
+def sql_command(query_text, fmt, params, write, db_path):
     """Run QUERY (SQL; `-` reads it from stdin) on the database, read-only.
 
     Nothing can be changed by mistake: DROP, DELETE, INSERT, ... fail with a
-    message. Tables are described in the README (Schema); list them with
-    "show tables", describe one with "describe utterances".
+    message, and the query sees nothing outside the database file (COPY,
+    ATTACH, INSTALL, LOAD, SET and file readers such as read_csv are refused).
+    --write lifts all of this. Tables are described in the README (Schema);
+    list them with "show tables", describe one with "describe utterances".
 
     \b
     Examples:
@@ -233,7 +263,7 @@ def sql_command(query_text, fmt, params, db_path):
     from asrlens.sql import format_result, parse_params, run_query
 
     text = sys.stdin.read() if query_text == "-" else query_text
-    result = run_query(db_path, text, params=parse_params(params))
+    result = run_query(db_path, text, params=parse_params(params), write=write)
     click.echo(format_result(result, fmt))
 
 

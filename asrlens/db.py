@@ -27,6 +27,13 @@ SCHEMA_VERSION = 6
 MIGRATIONS: dict[int, list[str]] = {
     # version -> statements that bring a file at version-1 to version, run before schema.sql.
     # Example: 2: ["ALTER TABLE runs ADD COLUMN IF NOT EXISTS seed INTEGER"],
+    2: [
+        "ALTER TABLE audio_files ADD COLUMN IF NOT EXISTS non_finite_samples BIGINT",
+        # only float files can hold NaN / inf: the others are known to have none; float files
+        # keep NULL (not counted yet), so the next ingest reads them again
+        "UPDATE audio_files SET non_finite_samples = 0 WHERE silence_fraction IS NOT NULL "
+        "AND coalesce(subtype, '') NOT IN ('FLOAT', 'DOUBLE')",
+    ],
     # 6: new tables only (utterance_labels, run_comparisons, comparison_tests, group_results),
     # created by schema.sql's CREATE TABLE IF NOT EXISTS. Re-ingest a dataset to fill
     # utterance_labels from its labels file.

@@ -62,6 +62,7 @@ CREATE TABLE IF NOT EXISTS audio_files (
     rms_dbfs         DOUBLE,             -- RMS level in dBFS over all channels (NULL for digital silence)
     clipped_fraction DOUBLE,             -- fraction of samples with |x| >= 0.999 full scale
     silence_fraction DOUBLE,             -- fraction of 25 ms frames more than 40 dB below the file's peak
+    non_finite_samples BIGINT,           -- samples that are NaN or ±inf (float files), left out of the levels above; NULL when not decoded
     PRIMARY KEY (dataset, path)
 );
 
@@ -74,6 +75,7 @@ CREATE TABLE IF NOT EXISTS audio_files (
 --   undecodable_text  a labels line that is not valid UTF-8 (decoded with replacement characters)
 --   empty_audio       a zero-length file, or a header with zero frames
 --   corrupt_audio     a file libsndfile cannot decode (truncated, not audio, ...)
+--   non_finite_samples  a float file with NaN or infinite samples (statistics of the others kept)
 --   unsafe_path       an id or zip entry that would escape the dataset folder ('../', absolute)
 --   bad_archive       the .zip itself is not a readable zip
 --   no_labels         no labels file was found

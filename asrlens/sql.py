@@ -5,8 +5,12 @@
 
 Parameters are named placeholders, DuckDB's `$name` or SQLAlchemy's `:name` (the style of the
 report's query files, so any of them runs as is): run_query(..., params={"d": "ljs"}) for
-`where dataset = $d` or `where dataset = :d`. The database is opened read-only: any statement
-that writes fails with a message saying so.
+`where dataset = $d` or `where dataset = :d`.
+
+The database is opened read-only and sandboxed (SANDBOX_CONFIG): a statement that writes fails
+with a message saying so, and nothing outside the database file can be read or written (no
+COPY, ATTACH, read_csv('/etc/passwd'), INSTALL, SET, ...). `write=True` (`asrlens sql
+--write`) is the explicit way out: a read-write connection with all of DuckDB.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from pathlib import Path
 import duckdb
 import sqlalchemy as sa
 
-from asrlens.db import connect
+from asrlens import ENV_DB
+from asrlens.db import connect, resolve_path
 from asrlens.errors import AsrlensError
 
 FORMATS = ("table", "csv", "json")
@@ -40,6 +45,28 @@ TABLE_MAX_WIDTH = 60
 
 NULL_TEXT = "NULL"
 """How NULL appears in the table format (csv: empty field, json: null)."""
+
+SANDBOX_CONFIG = {"enable_external_access": False, "lock_configuration": True}
+"""DuckDB settings of the read-only connection: no file, network or extension access outside
+the database file, and no statement may change a setting (so neither can be turned back on)."""
+
+REFUSED_STATEMENTS = {
+    duckdb.StatementType.ATTACH: "ATTACH",
+    duckdb.StatementType.DETACH: "DETACH",
+    duckdb.StatementType.COPY: "COPY",
+    duckdb.StatementType.COPY_DATABASE: "COPY FROM DATABASE",
+    duckdb.StatementType.EXPORT: "EXPORT DATABASE",
+    duckdb.StatementType.LOAD: "INSTALL / LOAD",
+    duckdb.StatementType.EXTENSION: "extension",
+    duckdb.StatementType.SET: "SET / RESET / PRAGMA setting",
+}
+"""Statement kinds `asrlens sql` refuses before running anything (without --write): they reach
+outside the database or change the connection. SANDBOX_CONFIG stops them too; this check
+gives the clearer message."""
+
+QUIET_SETTINGS = {"enable_progress_bar": "false"}
+"""DuckDB draws a progress bar on stdout for queries over 2 s, into the csv or json output:
+off, with or without --write (a per-connection setting, so it is SET before the lock)."""
 
 _PARAM = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
 
@@ -64,31 +91,85 @@ def parse_params(items: list[str] | tuple[str, ...]) -> dict[str, str]:
 
 
 def run_query(
-    db_path: str | os.PathLike, sql: str, *, params: dict[str, object] | None = None
+    db_path: str | os.PathLike, sql: str, *, params: dict[str, object] | None = None,
+    write: bool = False,
 ) -> QueryResult:
-    """Run `sql` (one or more statements; the last one's rows are returned) read-only.
+    """Run `sql` (one or more statements; the last one's rows are returned).
 
-    Raises AsrlensError with one line for an empty query, a missing or locked database,
-    a statement that would write, or any DuckDB error (syntax, unknown table, ...).
+    Read-only and sandboxed unless write=True (see the module doc). Raises AsrlensError with
+    one line for an empty query, a missing or locked database, a statement that would write
+    or reach outside the database, or any DuckDB error (syntax, unknown table, ...).
     """
     if not sql.strip():
         raise AsrlensError("empty query: pass SQL as the argument, or `-` to read it from stdin")
-    engine = connect(db_path, read_only=True)
+    path = resolve_path(db_path)
+    sql = _dollar_placeholders(sql, params or {})
+    if not path.exists():
+        raise AsrlensError(
+            f"database {path} does not exist: run `asrlens ingest DATASET` first "
+            f"(or pass --db / set {ENV_DB})"
+        )
+    if write:
+        engine = connect(path)
+        try:
+            with engine.connect() as conn:
+                cursor = conn.connection.driver_connection
+                _quiet(cursor)
+                result = _execute(cursor, sql, params, path)
+                conn.commit()
+                return result
+        except sa.exc.DBAPIError as exc:  # e.g. the file got locked by a writer meanwhile
+            raise AsrlensError(_first_line(str(exc))) from exc
+        finally:
+            engine.dispose()
     try:
-        with engine.connect() as conn:
-            cursor = conn.connection.driver_connection  # duckdb: $name params, many statements
-            try:
-                cursor.execute(_dollar_placeholders(sql, params or {}), params or None)
-                if cursor.description is None:
-                    return QueryResult([], [])
-                columns = [d[0] for d in cursor.description]
-                return QueryResult(columns, cursor.fetchall())
-            except duckdb.Error as exc:
-                raise AsrlensError(_explain(exc, Path(db_path))) from exc
-    except sa.exc.DBAPIError as exc:  # e.g. the file got locked by a writer meanwhile
-        raise AsrlensError(_first_line(str(exc))) from exc
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise AsrlensError(_explain(exc, path)) from exc
+    for statement in statements:
+        refused = REFUSED_STATEMENTS.get(statement.type)
+        if refused:
+            raise AsrlensError(
+                f"`asrlens sql` does not run {refused} statements ({_first_line(statement.query)}"
+                f"): they reach outside the database or change the connection. Use "
+                "`asrlens sql --write` for full DuckDB access"
+            )
+    cursor = _open_sandboxed(path)
+    try:
+        return _execute(cursor, sql, params, path)
     finally:
-        engine.dispose()
+        cursor.close()
+
+
+def _open_sandboxed(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection with SANDBOX_CONFIG in force (the lock set last)."""
+    unlocked = {k: v for k, v in SANDBOX_CONFIG.items() if k != "lock_configuration"}
+    try:
+        cursor = duckdb.connect(os.fspath(path), read_only=True, config=unlocked)
+    except duckdb.Error as exc:
+        raise AsrlensError(f"cannot open database {path}: {_first_line(str(exc))}") from exc
+    _quiet(cursor)
+    if SANDBOX_CONFIG.get("lock_configuration"):
+        cursor.execute("set lock_configuration = true")
+    return cursor
+
+
+def _quiet(cursor: duckdb.DuckDBPyConnection) -> None:
+    for setting, value in QUIET_SETTINGS.items():
+        cursor.execute(f"set {setting} = {value}")
+
+
+def _execute(cursor: duckdb.DuckDBPyConnection, sql: str, params: dict | None,
+             path: Path) -> QueryResult:
+    """Run `sql` ($name params, many statements) and fetch the last statement's rows."""
+    try:
+        cursor.execute(sql, params or None)
+        if cursor.description is None:
+            return QueryResult([], [])
+        columns = [d[0] for d in cursor.description]
+        return QueryResult(columns, cursor.fetchall())
+    except duckdb.Error as exc:
+        raise AsrlensError(_explain(exc, path)) from exc
 
 
 def _dollar_placeholders(sql: str, params: dict[str, object]) -> str:
@@ -114,8 +195,12 @@ def _explain(exc: duckdb.Error, db_path: Path) -> str:
     if "read-only" in text.lower():
         return (
             f"the database is opened read-only by `asrlens sql`; it cannot change data "
-            f"({text}). Use the asrlens commands to change {db_path}, or another DuckDB client "
-            "on a copy"
+            f"({text}). Use the asrlens commands to change {db_path}, or `asrlens sql --write`"
+        )
+    if isinstance(exc, duckdb.PermissionException) or "the configuration has been locked" in text:
+        return (
+            f"`asrlens sql` reads only the database itself, not other files, and cannot change "
+            f"settings ({text}). Use `asrlens sql --write` for full DuckDB access"
         )
     if isinstance(exc, duckdb.ParserException):
         line = next((ln.strip() for ln in str(exc).splitlines() if ln.startswith("LINE ")), "")

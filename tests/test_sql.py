@@ -144,3 +144,126 @@ def test_table_format_escapes_newlines_and_shortens_long_values():
     assert lines[3].endswith("NULL")
     assert "…" in lines[3] and len(lines[3]) < 80
     assert lines[-1] == "(2 rows)"
+
+
+# --- the read-only connection reaches nothing outside the database (issue 11, item 1) ---
+
+
+def count_utterances(db_path) -> int:
+    engine = connect(db_path, read_only=True)
+    try:
+        return query(engine, "select count(*) n from utterances")[0]["n"]
+    finally:
+        engine.dispose()
+
+
+def test_copy_to_a_file_is_refused_and_writes_nothing(ingested_db, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for statement in ["copy utterances to 'leak.csv'",
+                      f"copy (select * from utterances) to '{tmp_path / 'leak2.csv'}'",
+                      f"export database '{tmp_path / 'dump'}'"]:
+        result = sql(ingested_db, statement)
+        assert result.exit_code == 1, statement
+        assert result.output.startswith("Error: `asrlens sql` does not run"), result.output
+        assert "--write" in result.output
+        assert result.output.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("statement", [
+    "select * from read_csv('/etc/passwd')",
+    "select * from read_text('/etc/passwd')",
+    "select * from glob('/etc/*')",
+    "select * from read_csv_auto('/etc/hostname')",
+    "select content from read_blob('/etc/passwd')",
+])
+def test_files_outside_the_database_cannot_be_read(ingested_db, statement):
+    result = sql(ingested_db, statement)
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: `asrlens sql` reads only the database itself")
+    assert "root:" not in result.output
+    assert result.output.count("\n") == 1
+
+
+@pytest.mark.parametrize("statement", [
+    "install httpfs",
+    "load httpfs",
+    "set enable_external_access = true",
+    "reset lock_configuration",
+    "pragma threads = 1",
+    "detach memory",
+])
+def test_statements_that_change_the_connection_are_refused(ingested_db, statement):
+    result = sql(ingested_db, statement)
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: `asrlens sql` does not run"), result.output
+    assert result.output.count("\n") == 1
+
+
+def test_attach_cannot_empty_another_database(ingested_db, copy_db):
+    other = copy_db(ingested_db)
+    result = sql(ingested_db, f"attach '{other}' as v (READ_ONLY false); "
+                              "delete from v.utterances")
+    assert result.exit_code == 1
+    assert "does not run ATTACH statements" in result.output
+    assert count_utterances(other) == 100
+
+
+def test_a_hard_link_to_its_own_file_cannot_empty_the_database(ingested_db, copy_db, tmp_path):
+    db = copy_db(ingested_db)
+    link = tmp_path / "same-file.duckdb"
+    link.hardlink_to(db)
+    for statement in [f"attach '{link}' as v (READ_ONLY false); delete from v.utterances",
+                      f"select * from read_blob('{link}')"]:
+        result = sql(db, statement)
+        assert result.exit_code == 1, statement
+    assert count_utterances(db) == 100
+
+
+def test_the_sandbox_holds_even_when_the_statement_check_is_bypassed(ingested_db, monkeypatch,
+                                                                       tmp_path):
+    import asrlens.sql
+
+    monkeypatch.setattr(asrlens.sql, "REFUSED_STATEMENTS", {})
+    leak = tmp_path / "leak.csv"
+    for statement in [f"copy utterances to '{leak}'", "set enable_external_access = true",
+                      f"attach '{tmp_path / 'new.duckdb'}' as v"]:
+        with pytest.raises(AsrlensError, match="--write"):
+            run_query(ingested_db, statement)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_reading_the_database_still_works_in_the_sandbox(sphinx_db):
+    result = sql(sphinx_db, "select json_extract_string(options, '$.batch_files') b, "
+                            "strftime(started_at, '%Y') y from runs; ", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1].startswith("8,")
+    result = sql(sphinx_db, "summarize utterances")
+    assert result.exit_code == 0, result.output
+
+
+def test_write_is_the_explicit_way_out(ingested_db, copy_db, tmp_path):
+    db = copy_db(ingested_db)
+    out = tmp_path / "ids.csv"
+    result = sql(db, f"copy (select utt_id from utterances order by 1 limit 2) to '{out}'; "
+                     "delete from utterances where audio_path is null; "
+                     "select count(*) n from utterances", "--write", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == ["n", "32"]
+    assert out.read_text().splitlines() == ["utt_id", "LJ001-0001", "LJ001-0002"]
+    assert count_utterances(db) == 32
+
+
+def test_write_does_not_create_a_missing_database(tmp_path):
+    result = sql(tmp_path / "none.duckdb", "create table t (a int)", "--write")
+    assert result.exit_code == 1
+    assert "does not exist" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("write", [False, True])
+def test_no_progress_bar_is_drawn_into_the_output(ingested_db, copy_db, write):
+    """DuckDB draws one on stdout for queries over 2 s: it would land in a redirected csv."""
+    db = copy_db(ingested_db) if write else ingested_db
+    result = run_query(db, "select current_setting('enable_progress_bar') as bar", write=write)
+    assert result.rows == [(False,)]

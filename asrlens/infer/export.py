@@ -13,6 +13,7 @@ file of the run, failed ones with their error and empty counts.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import re
@@ -23,6 +24,7 @@ from typing import TextIO
 
 import sqlalchemy as sa
 
+from asrlens.atomic import atomic_open
 from asrlens.db import query, read_sql
 from asrlens.errors import AsrlensError
 
@@ -55,8 +57,9 @@ def export_run(
     stream: TextIO | None = None,
 ) -> ExportResult:
     """Write run `run_id` as fmt 'trn' (a folder: `out`, default ./RUN-trn), 'csv' or 'jsonl'
-    (the file `out`, or `stream` when out is None). Raises AsrlensError for an unknown run or
-    format, or an unwritable destination."""
+    (the file `out`, or `stream` when out is None). Files are written whole or not at all: a
+    failure leaves an earlier export in place. Raises AsrlensError for an unknown run or
+    format, or an unwritable destination; BrokenPipeError when `stream`'s reader has gone."""
     if fmt not in FORMATS:
         raise AsrlensError(f"unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}")
     _check_run(engine, run_id)
@@ -69,13 +72,15 @@ def export_run(
             path = Path(out)
             if path.parent and not path.parent.exists():
                 path.parent.mkdir(parents=True)
-            with path.open("w", encoding="utf-8", newline="") as handle:
+            with atomic_open(path, newline="") as handle:  # whole or not at all
                 _write_table(columns, rows, fmt, handle)
             return ExportResult(run_id, fmt, [path], rows=len(rows))
         if stream is None:
             raise ValueError("export_run needs out or stream for csv and jsonl")
         _write_table(columns, rows, fmt, stream)
         return ExportResult(run_id, fmt, [], rows=len(rows))
+    except BrokenPipeError:  # the reader of `stream` has gone (`| head`): the CLI ends quietly
+        raise
     except OSError as exc:
         raise AsrlensError(f"cannot write the export to {exc.filename or out}: "
                            f"{exc.strerror or exc}") from exc
@@ -85,12 +90,11 @@ def write_trn(rows: list[dict], folder: Path) -> list[Path]:
     """ref.trn and hyp.trn in `folder` (created) from scored export rows; returns both paths."""
     folder.mkdir(parents=True, exist_ok=True)
     scored = _scored(rows)
-    paths = []
-    for side, name in TRN_FILES.items():
-        path = folder / name
-        path.write_text("".join(trn_line(r[f"{side}_norm"], r["utt_id"]) for r in scored),
-                        encoding="utf-8")
-        paths.append(path)
+    paths = [folder / name for name in TRN_FILES.values()]
+    with contextlib.ExitStack() as stack:  # both files written before either replaces its old
+        for side, path in zip(TRN_FILES, paths, strict=True):
+            handle = stack.enter_context(atomic_open(path))
+            handle.writelines(trn_line(r[f"{side}_norm"], r["utt_id"]) for r in scored)
     return paths
 
 

@@ -5,6 +5,6 @@ and ingest_issues tables. No model code here.
     summary = ingest(engine, "speechdata.zip")
 """
 
-from asrlens.ingest.pipeline import IngestSummary, ingest
+from asrlens.ingest.pipeline import IngestSummary, ingest, ingest_into
 
-__all__ = ["IngestSummary", "ingest"]
+__all__ = ["IngestSummary", "ingest", "ingest_into"]

@@ -9,6 +9,9 @@ Definitions (all over every channel together, samples as floats in [-1, 1]):
 - clipped_fraction: fraction of samples with |x| >= CLIP_LEVEL.
 - silence_fraction: fraction of SILENCE_FRAME_S frames (the last one may be shorter) whose
   RMS is more than SILENCE_BELOW_PEAK_DB below the file's peak; 1.0 for digital silence.
+- non_finite_samples: samples that are NaN or ±inf (possible in float files). They are left
+  out of all the statistics above, which describe the finite samples; a file with none
+  but those has no statistics.
 """
 
 from __future__ import annotations
@@ -71,6 +74,7 @@ class AudioFacts:
     rms_dbfs: float | None = None
     clipped_fraction: float | None = None
     silence_fraction: float | None = None
+    non_finite_samples: int | None = None  # NaN / inf samples, left out of the statistics
     problem: str | None = None  # 'empty_audio' / 'corrupt_audio' (ingest_issues kinds)
     message: str | None = None  # why, for the user
 
@@ -203,7 +207,9 @@ def _level_stats(f: sf.SoundFile) -> tuple[dict, int]:
 
     Vectorised for speed (this is most of ingest's time): each block is squared in place,
     the per-frame sums of squares come from one matrix-vector product, and the peak is the
-    largest square.
+    largest square. Samples that are not finite (NaN, ±inf: float files only) are counted in
+    non_finite_samples and left out of every statistic; a block is checked for them only
+    when its largest square is not finite, so clean files pay nothing.
     """
     frame_len = max(1, round(SILENCE_FRAME_S * f.samplerate))
     per_frame = frame_len * f.channels  # samples in one whole frame, all channels
@@ -212,37 +218,53 @@ def _level_stats(f: sf.SoundFile) -> tuple[dict, int]:
     peak_sq = 0.0
     clipped = 0
     frames_read = 0
+    non_finite = 0
     sums: list[np.ndarray] = []  # sum of squares of each 25 ms frame
-    sizes: list[np.ndarray] = []  # samples in each frame (the last one may be shorter)
+    sizes: list[np.ndarray] = []  # finite samples in each frame (the last one may be shorter)
     for data in _blocks(f, block):
         n = data.shape[0]
         frames_read += n
         squares = data.reshape(-1)
         np.multiply(squares, squares, out=squares)  # the block is ours: square in place
         block_peak_sq = float(squares.max())
+        finite = None
+        if not math.isfinite(block_peak_sq):  # NaN or inf in this block: leave those out
+            finite = np.isfinite(squares)
+            non_finite += squares.size - int(np.count_nonzero(finite))
+            squares[~finite] = 0.0
+            block_peak_sq = float(squares.max())
         peak_sq = max(peak_sq, block_peak_sq)
         if block_peak_sq >= _CLIP_SQ:
             clipped += int(np.count_nonzero(squares >= _CLIP_SQ))
         whole = n // frame_len
-        sums.append(squares[: whole * per_frame].reshape(whole, per_frame) @ ones)
-        sizes.append(np.full(whole, per_frame))
+        cut = whole * per_frame
+        sums.append(squares[:cut].reshape(whole, per_frame) @ ones)
+        sizes.append(np.full(whole, per_frame) if finite is None
+                     else finite[:cut].reshape(whole, per_frame).sum(axis=1))
         if whole * frame_len < n:
-            tail = squares[whole * per_frame:]
-            sums.append(np.array([tail.sum(dtype=np.float64)]))
-            sizes.append(np.array([tail.size]))
+            sums.append(np.array([squares[cut:].sum(dtype=np.float64)]))
+            sizes.append(np.array([squares.size - cut if finite is None
+                                   else np.count_nonzero(finite[cut:])]))
     total = frames_read * f.channels
     if total == 0:
         return {}, 0
+    counted = total - non_finite
+    if counted == 0:  # nothing but NaN / inf: no level to measure
+        return dict(peak_dbfs=None, rms_dbfs=None, clipped_fraction=None, silence_fraction=None,
+                    non_finite_samples=non_finite), frames_read
     if peak_sq == 0.0:
         return dict(peak_dbfs=None, rms_dbfs=None, clipped_fraction=0.0,
-                    silence_fraction=1.0), frames_read
+                    silence_fraction=1.0, non_finite_samples=non_finite), frames_read
     frame_sums = np.concatenate(sums).astype(np.float64)
-    mean_square = frame_sums / np.concatenate(sizes)
-    rms_sq = float(frame_sums.sum()) / total
+    frame_sizes = np.concatenate(sizes)
+    measured = frame_sizes > 0  # frames with at least one finite sample
+    mean_square = frame_sums[measured] / frame_sizes[measured]
+    rms_sq = float(frame_sums.sum()) / counted
     threshold = peak_sq * 10 ** (-SILENCE_BELOW_PEAK_DB / 10)
     return dict(
         peak_dbfs=10 * math.log10(peak_sq),
         rms_dbfs=10 * math.log10(rms_sq) if rms_sq > 0 else None,
-        clipped_fraction=clipped / total,
+        clipped_fraction=clipped / counted,
         silence_fraction=float(np.count_nonzero(mean_square < threshold)) / len(mean_square),
+        non_finite_samples=non_finite,
     ), frames_read

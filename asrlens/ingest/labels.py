@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import os
+import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -97,11 +98,14 @@ def find_labels_file(root: Path) -> Path | None:
     return None
 
 
-def parse_labels(path: Path, *, display_name: str | None = None) -> ParsedLabels:
+def parse_labels(
+    path: Path, *, display_name: str | None = None, root: Path | None = None
+) -> ParsedLabels:
     """Parse a labels file; never raises on bad lines (they become issues with line numbers).
 
     Raises AsrlensError only when the file itself cannot be read. `display_name` is how the
-    file is named in messages (default: its path).
+    file is named in messages (default: its path). `root`: the dataset folder, so that audio
+    paths written as absolute paths inside it are accepted (see audio_hint_path).
     """
     name = display_name or os.fspath(path)
     try:
@@ -116,7 +120,7 @@ def parse_labels(path: Path, *, display_name: str | None = None) -> ParsedLabels
     else:
         delimiter, line_index = header
         parsed = ParsedLabels(format=HEADER_DELIMITERS[delimiter], issues=issues)
-        _parse_with_header(lines, line_index, delimiter, parsed, name)
+        _parse_with_header(lines, line_index, delimiter, parsed, name, root)
     parsed.issues.sort(key=lambda issue: issue.line)
     return parsed
 
@@ -192,7 +196,7 @@ def _parse_ljspeech(lines: list[tuple[int, str]], parsed: ParsedLabels, name: st
 
 def _parse_with_header(
     lines: list[tuple[int, str]], header_index: int, delimiter: str, parsed: ParsedLabels,
-    name: str,
+    name: str, root: Path | None,
 ) -> None:
     header_number, header_text = lines[header_index]
     columns = [cell.strip().strip('"').lower() for cell in header_text.split(delimiter)]
@@ -214,7 +218,7 @@ def _parse_with_header(
             )
             continue
         value = cells[path_col].strip()
-        utt_id, hint = _id_and_hint(value)
+        utt_id, hint = _id_and_hint(value, root)
         normalized = cells[norm_col] if norm_col is not None and cells[norm_col].strip() else None
         extra = tuple((columns[i], cells[i].strip() or None) for i in extra_cols)
         _add_label(parsed, seen, name, number, utt_id, cells[text_col], normalized, hint,
@@ -237,12 +241,33 @@ def _split_rows(
     return rows
 
 
-def _id_and_hint(value: str) -> tuple[str, str | None]:
+def _id_and_hint(value: str, root: Path | None = None) -> tuple[str, str | None]:
     """An id column holds either an id ('LJ001-0001') or an audio path ('wavs/LJ001-0001.wav')."""
     posix = value.replace("\\", "/")
     if posix.lower().endswith(AUDIO_SUFFIXES):
-        return PurePosixPath(posix).stem, posix
+        return PurePosixPath(posix).stem, audio_hint_path(posix, root)
     return value, None
+
+
+def audio_hint_path(posix: str, root: Path | None) -> str:
+    """An audio path from a labels file, relative to the dataset root where it can be.
+
+    './audio/x.flac' and 'audio//x.flac' become 'audio/x.flac'; an absolute path inside
+    `root` (as written, or once its folder's symbolic links are resolved) becomes relative
+    to it. Anything else is returned as written (normalised), so that unsafe_reason refuses
+    a path that leads outside ('../x.wav', '/elsewhere/x.wav').
+    """
+    if posix.startswith("/") and root is not None:
+        absolute = PurePosixPath(posixpath.normpath(posix))
+        real = PurePosixPath(os.path.realpath(absolute.parent)) / absolute.name
+        for base in dict.fromkeys([root.absolute(), root.resolve()]):
+            for candidate in (absolute, real):
+                if candidate.is_relative_to(base.as_posix()):
+                    return candidate.relative_to(base.as_posix()).as_posix()
+        return posix
+    if _DRIVE.match(posix) or posix.startswith("/"):
+        return posix
+    return posixpath.normpath(posix)
 
 
 def _add_label(
@@ -255,7 +280,8 @@ def _add_label(
             LabelIssue(kind="bad_line", line=number, message=f"{name} line {number}: empty id")
         )
         return
-    reason = unsafe_reason(raw_value if raw_value is not None else utt_id)
+    reason = unsafe_reason(hint if hint is not None else
+                           raw_value if raw_value is not None else utt_id)
     if reason:
         parsed.issues.append(
             LabelIssue(

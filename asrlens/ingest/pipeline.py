@@ -16,12 +16,14 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 
+from asrlens.db import connect, resolve_path
 from asrlens.errors import AsrlensError
 from asrlens.ingest.audio_stats import AudioFacts, read_many
 from asrlens.ingest.labels import (
@@ -32,11 +34,14 @@ from asrlens.ingest.labels import (
     find_labels_file,
     parse_labels,
 )
-from asrlens.ingest.source import Source, open_source
+from asrlens.ingest.source import Source, ZipLimits, open_source
 from asrlens.ingest.store import DatasetRows, load_dataset_rows, replace_dataset_rows
 
 EXTRACT_DIR = Path(".asrlens") / "datasets"
 """Where zips are extracted, relative to the folder of the database file."""
+
+FLOAT_SUBTYPES = ("FLOAT", "DOUBLE")
+"""libsndfile sample encodings that can hold NaN or infinite samples."""
 
 AUDIO_FOLDER = "wavs"
 """Folder searched first for a label's audio: `wavs/<id>.wav`."""
@@ -79,25 +84,84 @@ def ingest(
     labels: str | os.PathLike | None = None,
     workers: int | None = None,
     progress: bool = True,
+    zip_limits: ZipLimits | None = None,
 ) -> IngestSummary:
     """Load a dataset folder or .zip into the database behind `engine`; see the module doc.
 
     name: dataset name (default: folder name or zip stem). labels: labels file, a path or a
     name inside the dataset (default: the first of labels.csv, metadata.csv, ... at the root).
     workers: processes reading audio (default: all cores). progress: show a tqdm bar.
-    Raises AsrlensError when the source is missing or not a zip, when --labels does not
-    exist, or when neither labels nor decodable audio were found.
+    zip_limits: what a .zip may unpack to (default: ZipLimits(), see ingest/source.py).
+    Raises AsrlensError when the source is missing or not a zip, when a zip exceeds its
+    limits, when --labels does not exist, or when neither labels nor decodable audio were
+    found.
     """
+    return _ingest(
+        source, extract_base=_extract_base(engine),
+        load_old=lambda dataset: load_dataset_rows(engine, dataset),
+        store=lambda dataset, rows: replace_dataset_rows(engine, dataset, rows),
+        name=name, labels=labels, workers=workers, progress=progress, zip_limits=zip_limits,
+    )
+
+
+def ingest_into(db_path: str | os.PathLike, source: str | os.PathLike, **options) -> IngestSummary:
+    """`ingest` into the database file `db_path`, opened for writing only when there is
+    something to store: an ingest that fails (no such dataset, not a zip, nothing usable)
+    creates no database file and leaves an existing one byte for byte as it was. Same options.
+    """
+    path = resolve_path(db_path)
+    existed = path.exists()
+
+    def load_old(dataset: str) -> DatasetRows:
+        if not existed:
+            return DatasetRows()
+        engine = connect(path, read_only=True)
+        try:
+            return load_dataset_rows(engine, dataset)
+        finally:
+            engine.dispose()
+
+    def store(dataset: str, rows: DatasetRows) -> None:
+        engine = None
+        try:
+            engine = connect(path)
+            replace_dataset_rows(engine, dataset, rows)
+        except BaseException:
+            if engine is not None:
+                engine.dispose()
+            if not existed:  # we created it: leave nothing half-made
+                for leftover in (path, path.with_name(path.name + ".wal")):
+                    leftover.unlink(missing_ok=True)
+            raise
+        engine.dispose()
+
+    return _ingest(source, extract_base=path.parent.absolute() / EXTRACT_DIR,
+                   load_old=load_old, store=store, **options)
+
+
+def _ingest(
+    source: str | os.PathLike,
+    *,
+    extract_base: Path,
+    load_old: Callable[[str], DatasetRows],
+    store: Callable[[str, DatasetRows], None],
+    name: str | None = None,
+    labels: str | os.PathLike | None = None,
+    workers: int | None = None,
+    progress: bool = True,
+    zip_limits: ZipLimits | None = None,
+) -> IngestSummary:
+    """The steps of `ingest`; `load_old` and `store` read and replace a dataset's rows."""
     started = time.perf_counter()
-    src = open_source(Path(source), extract_base=_extract_base(engine), name=name)
+    src = open_source(Path(source), extract_base=extract_base, name=name, limits=zip_limits)
     labels_file = _labels_file(src.root, labels)
     labels_rel = _relative_or_absolute(labels_file, src.root) if labels_file else None
-    parsed = (parse_labels(labels_file, display_name=labels_rel) if labels_file
+    parsed = (parse_labels(labels_file, display_name=labels_rel, root=src.root) if labels_file
               else ParsedLabels(format=None))
     audio, unsafe_links = _list_audio(src.root)
     matched, missing = _match(parsed.labels, audio)
 
-    old = load_dataset_rows(engine, src.name)
+    old = load_old(src.name)
     old_audio = {row["path"]: row for row in old.audio_files}
     reuse, to_read = _plan_reads(src.root, audio, old_audio)
     facts = read_many(src.root, to_read, workers=workers, progress=progress)
@@ -113,12 +177,12 @@ def ingest(
         utterances=_utterance_rows(src.name, parsed.labels, matched),
         audio_files=audio_rows,
         ingest_issues=_issue_rows(src, labels_rel, parsed, missing, claimed, audio, facts,
-                                  unsafe_links),
+                                  unsafe_links) + _non_finite_issues(src.name, audio_rows),
         utterance_labels=_label_rows(src.name, parsed.labels),
     )
     changed = not old.same_content(new)
     if changed:
-        replace_dataset_rows(engine, src.name, new)
+        store(src.name, new)
 
     durations = {r["path"]: r["duration_s"] or 0.0 for r in audio_rows}
     updated = sum(1 for f in facts if f.path in old_audio
@@ -237,13 +301,21 @@ def _plan_reads(
     reuse, to_read = [], []
     for path in audio:
         old = old_audio.get(path)
-        if old is not None and old["silence_fraction"] is not None:
+        if old is not None and old["silence_fraction"] is not None and _counted(old):
             st = (root / path).stat()
             if st.st_size == old["bytes"] and st.st_mtime == old["mtime"]:
-                reuse.append(old)
+                reuse.append({**old, "non_finite_samples": old.get("non_finite_samples") or 0})
                 continue
         to_read.append(path)
     return reuse, to_read
+
+
+def _counted(row: dict) -> bool:
+    """False for a float file stored before asrlens counted NaN / inf samples (schema 1):
+    it is read once more, so that its statistics leave such samples out. Other formats
+    cannot hold them."""
+    return (row.get("non_finite_samples") is not None
+            or row.get("subtype") not in FLOAT_SUBTYPES)
 
 
 def _audio_rows(
@@ -313,6 +385,24 @@ def _issue_rows(
              for f in facts if f.problem]
     rows += [issue("unsafe_path", f"{path}: symbolic link to a file outside the dataset "
                    "folder; not read", path=path) for path in unsafe_links]
+    return rows
+
+
+def _non_finite_issues(dataset: str, audio_rows: list[dict]) -> list[dict]:
+    """A `non_finite_samples` issue for each file holding NaN or infinite samples."""
+    rows = []
+    for row in audio_rows:
+        bad = row.get("non_finite_samples")
+        if not bad:
+            continue
+        total = (row["frames"] or 0) * (row["channels"] or 0)
+        kept = ("levels and silence are measured on the other samples" if bad < total
+                else "no level can be measured")
+        rows.append(dict(dataset=dataset, kind="non_finite_samples", utt_id=row["utt_id"],
+                         path=row["path"], line=None,
+                         message=f"{row['path']}: {bad} of {total} samples are not finite "
+                         f"numbers (NaN or infinity); {kept}, and the recognizer hears them "
+                         "as silence"))
     return rows
 
 

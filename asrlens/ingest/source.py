@@ -8,18 +8,26 @@ A zip is extracted into `extract_base/<name>/`; entries with '..', absolute path
 are skipped and reported, and nothing is written outside that folder. Re-opening an unchanged
 zip (same size and mtime) extracts nothing; a changed one rewrites only entries whose size or
 CRC differs and removes files the zip no longer holds.
+
+Zip bombs: before anything is written, the sizes the central directory declares are checked
+against ZipLimits (total uncompressed size, expansion ratio of each entry, number of
+entries) and against the free disk space; while extracting, an entry is stopped as soon as
+its stream yields more than its declared size (and dropped as `bad_archive`).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import shutil
 import stat
 import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from asrlens.errors import AsrlensError
 from asrlens.ingest.labels import find_labels_file, unsafe_reason
@@ -32,6 +40,29 @@ SKIPPED_ZIP_PREFIXES = ("__MACOSX/",)
 
 COPY_CHUNK_BYTES = 1 << 20
 """Read size when extracting an entry, bytes."""
+
+MAX_UNZIPPED_BYTES = 20 * 1024**3
+"""Default limit of a zip's total uncompressed size (20 GiB; LJSpeech unpacks to 3.6 GB)."""
+
+MAX_ENTRY_RATIO = 200.0
+"""Default limit of one entry's uncompressed / compressed size (audio compresses 1-10 fold;
+deflate's best is about 1032, which is what a zip bomb uses)."""
+
+RATIO_MIN_BYTES = 1 << 20
+"""Entries smaller than this (1 MiB uncompressed) are not held to the ratio: they cannot
+fill a disk, and small text files compress well."""
+
+MAX_ENTRIES = 500_000
+"""Default limit of the number of entries in a zip (LJSpeech has 13,104)."""
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    """What a zip may unpack to; checked against its central directory before extracting."""
+
+    max_bytes: int = MAX_UNZIPPED_BYTES  # total uncompressed size of the entries extracted
+    max_ratio: float = MAX_ENTRY_RATIO  # uncompressed / compressed, per entry >= RATIO_MIN_BYTES
+    max_entries: int = MAX_ENTRIES  # entries in the central directory, folders included
 
 
 @dataclass(frozen=True)
@@ -55,8 +86,11 @@ class Source:
     issues: list[SourceIssue] = field(default_factory=list)
 
 
-def open_source(path: Path, *, extract_base: Path, name: str | None = None) -> Source:
-    """Resolve a folder or a .zip to a Source; raises AsrlensError when it is unusable."""
+def open_source(
+    path: Path, *, extract_base: Path, name: str | None = None, limits: ZipLimits | None = None
+) -> Source:
+    """Resolve a folder or a .zip to a Source; raises AsrlensError when it is unusable, or
+    when a zip would unpack beyond `limits` (default ZipLimits())."""
     source = Path(os.path.abspath(path.expanduser()))  # absolute, ".." folded, links kept
     if not source.exists():
         raise AsrlensError(f"dataset {path} does not exist: give a folder or a .zip")
@@ -73,7 +107,7 @@ def open_source(path: Path, *, extract_base: Path, name: str | None = None) -> S
     if unsafe or name in (".", ""):
         raise AsrlensError(f"dataset name {name!r} is not a plain folder name: use --name")
     target = extract_base / name
-    extracted, issues = _extract(source, target)
+    extracted, issues = _extract(source, target, limits or ZipLimits())
     return Source(name=name, source=source, root=_inner_root(target.resolve()), is_zip=True,
                   extracted=extracted, issues=issues)
 
@@ -96,7 +130,7 @@ def _holds_dataset(folder: Path) -> bool:
     return (folder / "wavs").is_dir() or find_labels_file(folder) is not None
 
 
-def _extract(archive: Path, target: Path) -> tuple[int, list[SourceIssue]]:
+def _extract(archive: Path, target: Path, limits: ZipLimits) -> tuple[int, list[SourceIssue]]:
     """Extract `archive` into `target` unless the marker says it already holds it."""
     st = archive.stat()
     stamp = {"source": os.fspath(archive), "bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
@@ -107,6 +141,7 @@ def _extract(archive: Path, target: Path) -> tuple[int, list[SourceIssue]]:
     ):
         return 0, [SourceIssue(**issue) for issue in previous.get("issues", [])]
     try:
+        check_limits(archive, target, limits)  # before anything is written
         target.mkdir(parents=True, exist_ok=True)
         target = target.resolve()
         written, kept, issues = _extract_entries(archive, target)
@@ -117,6 +152,74 @@ def _extract(archive: Path, target: Path) -> tuple[int, list[SourceIssue]]:
     except OSError as exc:
         raise AsrlensError(f"cannot extract {archive} into {target}: {exc}") from exc
     return written, issues
+
+
+def check_limits(archive: Path, target: Path, limits: ZipLimits) -> None:
+    """Refuse (AsrlensError) a zip whose central directory declares more than `limits`
+    allow, or more than the disk holding `target` has free. Writes nothing."""
+    flags = ("(a zip bomb, or a dataset larger than asrlens expects; if you trust it, "
+             "raise the limit with asrlens ingest {flag})")
+    with zipfile.ZipFile(archive) as zf:
+        infos = zf.infolist()
+        if len(infos) > limits.max_entries:
+            raise AsrlensError(
+                f"{archive.name} holds {len(infos):,} entries, more than the limit of "
+                f"{limits.max_entries:,} " + flags.format(flag="--zip-max-entries N"))
+        entries = _file_entries(zf)
+    for info in entries:
+        if info.file_size < RATIO_MIN_BYTES:
+            continue
+        ratio = info.file_size / info.compress_size if info.compress_size else math.inf
+        if ratio > limits.max_ratio:
+            raise AsrlensError(
+                f"{archive.name}: entry {info.filename!r} would expand {ratio:,.0f}-fold "
+                f"({format_bytes(info.compress_size)} to {format_bytes(info.file_size)}), "
+                f"more than the limit of {limits.max_ratio:g} "
+                + flags.format(flag="--zip-max-ratio N"))
+    total = sum(info.file_size for info in entries)
+    if total > limits.max_bytes:
+        size, limit = format_bytes(total), format_bytes(limits.max_bytes)
+        if size == limit:  # too close to tell apart when rounded
+            size, limit = f"{total:,} bytes", f"{limits.max_bytes:,} bytes"
+        raise AsrlensError(
+            f"{archive.name} would unpack to {size} in {len(entries):,} files, more than the "
+            f"limit of {limit} " + flags.format(flag="--zip-max-size SIZE"))
+    needed = sum(info.file_size for info in entries if not _present(target, info))
+    folder = next(p for p in (target, *target.parents) if p.exists())
+    free = shutil.disk_usage(folder).free
+    if needed > free:
+        raise AsrlensError(
+            f"{archive.name} would unpack to {format_bytes(needed)} in {target}, but only "
+            f"{format_bytes(free)} is free there: free some space or unzip it elsewhere and "
+            "pass the folder")
+
+
+def _present(target: Path, info: zipfile.ZipInfo) -> bool:
+    """True when `target` already holds a file of the entry's size (it needs no new space)."""
+    if unsafe_reason(info.filename):
+        return True  # never written
+    try:
+        return (target / info.filename).stat().st_size == info.file_size
+    except OSError:
+        return False
+
+
+def format_bytes(n: float) -> str:
+    """1536 -> '1.5 KiB', 513_000_000 -> '489.2 MiB'."""
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.0f} bytes" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")
+
+
+def parse_size(text: str) -> int:
+    """'20G' -> 21474836480: a byte count with an optional K, M, G or T (binary) suffix."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*", text, re.IGNORECASE)
+    if not match:
+        raise AsrlensError(f"size {text!r} is not a number of bytes like 500M, 20G or 1T")
+    power = " KMGT".index(match[2].upper() or " ")
+    return int(float(match[1]) * 1024**power)
 
 
 def _extract_entries(archive: Path, target: Path) -> tuple[int, set[Path], list[SourceIssue]]:
@@ -139,7 +242,7 @@ def _extract_entries(archive: Path, target: Path) -> tuple[int, set[Path], list[
                 _write_entry(zf, info, dest)
                 written += 1
             except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError,
-                    RuntimeError) as exc:  # corrupt data, unknown compression, encrypted
+                    RuntimeError, EntryTooLong) as exc:  # corrupt, unknown method, encrypted
                 dest.unlink(missing_ok=True)
                 kept.discard(dest)
                 issues.append(SourceIssue("bad_archive", entry,
@@ -207,9 +310,31 @@ def _write_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path) -> None
     if dest.is_symlink():
         dest.unlink()
     partial = dest.with_name(dest.name + ".partial")
-    with zf.open(info) as src, open(partial, "wb") as out:
-        shutil.copyfileobj(src, out, COPY_CHUNK_BYTES)
+    try:
+        with zf.open(info) as src, open(partial, "wb") as out:
+            copy_bounded(src, out, info.file_size)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     os.replace(partial, dest)
+
+
+class EntryTooLong(Exception):
+    """A zip entry's stream yields more bytes than its header declares."""
+
+
+def copy_bounded(src: BinaryIO, out: BinaryIO, declared: int) -> int:
+    """Copy `src` to `out`, stopping with EntryTooLong as soon as more than `declared` bytes
+    come (zipfile itself stops at the declared size and then checks the CRC; this keeps the
+    bound whatever the reader does). Returns the bytes copied."""
+    copied = 0
+    while chunk := src.read(min(COPY_CHUNK_BYTES, declared - copied + 1)):
+        copied += len(chunk)
+        if copied > declared:
+            raise EntryTooLong(f"it expands beyond the {declared:,} bytes its header declares; "
+                               "extraction stopped")
+        out.write(chunk)
+    return copied
 
 
 def _remove_stale(target: Path, kept: set[Path]) -> None:

@@ -26,6 +26,7 @@ import jinja2
 import sqlalchemy as sa
 
 from asrlens import __version__
+from asrlens.atomic import atomic_write_text
 from asrlens.db import query, read_sql
 from asrlens.errors import AsrlensError
 from asrlens.report import plots
@@ -126,7 +127,7 @@ def render_report(
     path = out_dir / INDEX_NAME
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(html, encoding="utf-8")
+        atomic_write_text(path, html)  # a failure leaves the previous report whole
     except OSError as exc:
         raise AsrlensError(f"cannot write the report to {path}: {exc.strerror or exc}") from exc
     return path
