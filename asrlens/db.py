@@ -21,12 +21,19 @@ import sqlalchemy as sa
 from asrlens import DEFAULT_DB, ENV_DB
 from asrlens.errors import AsrlensError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 5
 """Version of `schema.sql`. Bump it and add an entry to MIGRATIONS when a table changes."""
 
 MIGRATIONS: dict[int, list[str]] = {
     # version -> statements that bring a file at version-1 to version, run before schema.sql.
     # Example: 2: ["ALTER TABLE runs ADD COLUMN IF NOT EXISTS seed INTEGER"],
+    # 5: imported runs, sclite alignment mode (raw_errors, raw_alignment_ops, import_issues
+    # and the new run_summary columns come from schema.sql).
+    5: [
+        "ALTER TABLE runs ADD COLUMN IF NOT EXISTS alignment VARCHAR DEFAULT 'unit'",
+        "ALTER TABLE runs ADD COLUMN IF NOT EXISTS source_path VARCHAR",
+        "ALTER TABLE runs ADD COLUMN IF NOT EXISTS source_format VARCHAR",
+    ],
 }
 
 
