@@ -49,15 +49,15 @@ def random_pairs(seed: int, n: int) -> list[tuple[str, str, str]]:
     rng = random.Random(seed)
     words = ["A", "B", "C", "D", "E", "THE", "CAT", "SAT"]
     pairs = []
+
+    def sentence(vocabulary: list[str]) -> str:
+        if rng.random() < 0.1:
+            return ""
+        return " ".join(rng.choice(vocabulary) for _ in range(rng.randint(1, 12)))
+
     for i in range(n):
         vocabulary = words[: rng.randint(2, len(words))]
-
-        def sentence():
-            if rng.random() < 0.1:
-                return ""
-            return " ".join(rng.choice(vocabulary) for _ in range(rng.randint(1, 12)))
-
-        pairs.append((f"spk-{i:04d}", sentence(), sentence()))
+        pairs.append((f"spk-{i:04d}", sentence(vocabulary), sentence(vocabulary)))
     return pairs
 
 

@@ -156,7 +156,7 @@ def _pick(names: list[str], path: Path, line: int) -> tuple[int, int]:
     id_name = next((n for n in ID_FIELDS if n in names), None)
     text_name = next((n for n in TEXT_FIELDS if n in names), None)
     if id_name is None or text_name is None:
-        missing = "an id" if id_name is None else "a hypothesis"
+        missing = "id" if id_name is None else "hypothesis"
         expected = ID_FIELDS if id_name is None else TEXT_FIELDS
         raise AsrlensError(f"{path} line {line}: the header names no {missing} column "
                            f"(one of {', '.join(expected)})")
@@ -195,7 +195,7 @@ def _json_fields(record: dict, path: Path, line: int) -> tuple[str, str]:
     id_field = next((n for n in ID_FIELDS if n in record), None)
     text_field = next((n for n in TEXT_FIELDS if n in record), None)
     if id_field is None or text_field is None:
-        missing = "an id" if id_field is None else "a hypothesis"
+        missing = "id" if id_field is None else "hypothesis"
         expected = ID_FIELDS if id_field is None else TEXT_FIELDS
         raise AsrlensError(f"{path} line {line}: the first object has no {missing} field "
                            f"(one of {', '.join(expected)})")
