@@ -368,6 +368,8 @@ def _infer_summary_lines(result, *, max_failed: int = 10) -> list[str]:
         f"{rtf})",
         f"  WER {pct(result.wer)}  MER {pct(result.mer)}  WIL {pct(result.wil)}  "
         f"CER {pct(result.cer)}",
+        f"  strict WER {pct(result.strict_wer)} (failed files' words as deletions)  "
+        f"raw WER {pct(result.raw_wer)} (case and punctuation only)",
     ]
     if result.failed:
         lines.append(f"  {len(result.failed)} failed files (retried when the run is resumed):")

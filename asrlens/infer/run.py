@@ -78,6 +78,8 @@ class RunResult:
     wall_s: float
     real_time_factor: float | None
     failed: list[tuple[str, str]] = field(default_factory=list)
+    strict_wer: float | None = None  # failed files' reference words counted as deletions
+    raw_wer: float | None = None  # under the minimal normalization (asrlens.infer.raw)
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -565,6 +567,7 @@ def _result(engine: sa.Engine, run_id: str, dataset: str, *, files_done: int,
         cer=_float(summary["cer"]), audio_s=float((summary["audio_hours"] or 0) * 3600),
         wall_s=float(summary["wall_s"] or 0), real_time_factor=_float(summary["real_time_factor"]),
         failed=[(row["utt_id"], row["error"]) for row in failed],
+        strict_wer=_float(summary["strict_wer"]), raw_wer=_float(summary["raw_wer"]),
     )
 
 
