@@ -30,6 +30,7 @@ from asrlens.infer.align import ALIGNMENTS, DEFAULT_ALIGNMENT
 from asrlens.infer.hypfile import read_hypotheses
 from asrlens.infer.normalize import DEFAULT_NORMALIZER, get_normalizer
 from asrlens.infer.raw import score_raw
+from asrlens.infer.run import _now, _resolve_dataset, library_versions
 from asrlens.infer.score import score_texts
 
 ENGINE_NAME = "import"
@@ -84,8 +85,6 @@ def import_run(
     of that name is refused unless `replace` is set and it was itself imported. Raises
     AsrlensError when the file cannot be read or no line names an utterance; nothing is
     stored then."""
-    from asrlens.infer.run import _resolve_dataset, library_versions  # no torch import
-
     path = Path(path)
     norm = get_normalizer(normalizer or DEFAULT_NORMALIZER)
     alignment = alignment or DEFAULT_ALIGNMENT
@@ -208,8 +207,6 @@ class _Rows:
     """transcripts, utterance_errors and alignment_ops rows of an imported run."""
 
     def __init__(self, run_id: str):
-        from asrlens.infer.run import _now
-
         self.run_id = run_id
         self.now = _now()
         self.transcripts: list[dict] = []

@@ -377,7 +377,10 @@ class _Loop:
         with self.engine.begin() as conn:
             self._update_progress(conn, status=status)
         if status != "failed":
-            score_raw(self.engine, self.run_id)
+            try:
+                score_raw(self.engine, self.run_id)
+            except KeyboardInterrupt:  # a second Ctrl-C: the next call or analyze adds them
+                pass
 
     def _update_progress(self, conn: sa.Connection, *, status: str = "running") -> None:
         wall_s = self.wall_before + time.perf_counter() - self.started
