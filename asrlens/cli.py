@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import sys
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -295,6 +296,10 @@ def _normalizer_names() -> list[str]:
               help="Run name [default: DATASET:ENGINE[:MODEL]]. An existing run is resumed.")
 @click.option("--normalizer", type=click.Choice(_normalizer_names()),
               help="Text normalization before scoring [default: ljspeech].")
+@click.option("--alignment", type=click.Choice(["unit", "sclite"]),
+              help="Word alignment: unit (every edit costs 1) or sclite (substitution 4, "
+                   "insertion and deletion 3, as NIST sclite) [default: unit; a resumed run "
+                   "keeps its own].")
 @click.option("--batch-files", type=click.IntRange(min=1), default=8, show_default=True,
               help="Commit results every N files (or every 10 s).")
 @click.option("--chunk-s", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
@@ -308,7 +313,8 @@ def _normalizer_names() -> list[str]:
               help="Then run `asrlens analyze` on the run (error tags, features, summary).")
 @db_option
 def infer_command(dataset, engine_name, model, checkpoint, device, precision, limit, run_id,
-                  normalizer, batch_files, chunk_s, overlap_s, progress, then_analyze, db_path):
+                  normalizer, alignment, batch_files, chunk_s, overlap_s, progress, then_analyze,
+                  db_path):
     """Transcribe every file of a dataset, score it against its labels, store it.
 
     \b
@@ -344,8 +350,8 @@ def infer_command(dataset, engine_name, model, checkpoint, device, precision, li
     try:
         result = infer(engine, dataset=dataset, engine_name=engine_name, model=model,
                        checkpoint=checkpoint, device=device, precision=precision, limit=limit,
-                       run_id=run_id, normalizer=normalizer, progress=progress,
-                       batch_files=batch_files, **chunking)
+                       run_id=run_id, normalizer=normalizer, alignment=alignment,
+                       progress=progress, batch_files=batch_files, **chunking)
         for line in _infer_summary_lines(result):
             click.echo(line)
         if then_analyze and result.files_scored:
@@ -392,6 +398,8 @@ def _infer_summary_lines(result, *, max_failed: int = 10) -> list[str]:
         f"{rtf})",
         f"  WER {pct(result.wer)}  MER {pct(result.mer)}  WIL {pct(result.wil)}  "
         f"CER {pct(result.cer)}",
+        f"  strict WER {pct(result.strict_wer)} (failed files' words as deletions)  "
+        f"raw WER {pct(result.raw_wer)} (case and punctuation only)",
     ]
     if result.failed:
         lines.append(f"  {len(result.failed)} failed files (retried when the run is resumed):")
@@ -414,8 +422,9 @@ def export_command(run_id, fmt, out, db_path):
 
     \b
     trn    NIST sclite format, `TEXT (utt_id)` per line: the normalized
-           reference and hypothesis of every scored file, in ref.trn and
-           hyp.trn inside the --out folder. Failed files are left out.
+           reference and hypothesis of every file, in ref.trn and hyp.trn
+           inside the --out folder. A failed file has an empty hypothesis,
+           so sclite counts the words of run_summary's strict_wer.
     csv    one row per file: texts (raw and normalized), audio_s, error,
     jsonl  word and character counts (hits, substitutions, deletions,
            insertions), wer, mer, wil, wip, cer.
@@ -440,6 +449,94 @@ def export_command(run_id, fmt, out, db_path):
         files = ", ".join(str(p) for p in result.paths)
         click.echo(f"wrote {result.rows} files of run {run_id} to {files}", err=True)
 
+
+
+@cli.command("import-run")
+@click.argument("hyp_file", metavar="HYPFILE", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dataset", help="Ingested dataset the hypotheses are for [default: the only one].")
+@click.option("--run", "run_id", metavar="NAME", help="Run name [default: HYPFILE's stem].")
+@click.option("--format", "fmt", default="auto", show_default=True,
+              type=click.Choice(["auto", "trn", "csv", "tsv", "jsonl", "nemo"]),
+              help="trn: `TEXT (ID)`; csv/tsv: ID,HYPOTHESIS (a header such as "
+                   "utt_id,hypothesis is optional); jsonl: objects with an id and a text field; "
+                   "nemo: manifest lines with audio_filepath and pred_text.")
+@click.option("--model", metavar="LABEL",
+              help="What made the hypotheses, e.g. whisper-large-v3 [default: the file name].")
+@click.option("--normalizer", type=click.Choice(_normalizer_names()),
+              help="Text normalization before scoring [default: ljspeech].")
+@click.option("--alignment", type=click.Choice(["unit", "sclite"]), default="unit",
+              show_default=True, help="Word alignment costs, as for `asrlens infer`.")
+@click.option("--replace", is_flag=True,
+              help="Replace an imported run of the same name (its analysis too).")
+@click.option("--analyze/--no-analyze", "then_analyze", default=True, show_default=True,
+              help="Then run `asrlens analyze` on the run.")
+@db_option
+def import_run_command(hyp_file, dataset, run_id, fmt, model, normalizer, alignment, replace,
+                       then_analyze, db_path):
+    """Import another recognizer's hypotheses as a run (Whisper, a cloud API, NeMo, ...).
+
+    
+    Each line names an utterance by its id or its audio path (relative to the
+    dataset, absolute, or just the file name when that is unique) and gives
+    its hypothesis. The run is scored, analysed, reported and exported like
+    one made by `asrlens infer`; `runs` records source_path and
+    source_format. Lines that name no utterance, repeat one or cannot be
+    parsed are listed (table import_issues); an utterance with audio but no
+    hypothesis is a failed file, counted by run_summary's strict_wer.
+
+    
+    Examples:
+      asrlens import-run whisper.csv --run whisper --model whisper-large-v3
+      asrlens import-run hyp.trn --format trn --run sphinx-again
+      asrlens import-run manifest_with_preds.json --format nemo --run conformer
+      asrlens report --run whisper --run sphinx
+    """
+    from asrlens.db import connect
+    from asrlens.infer.import_run import import_run
+
+    engine = connect(db_path)
+    try:
+        result = import_run(engine, hyp_file, dataset=dataset, run_id=run_id, fmt=fmt,
+                            normalizer=normalizer, alignment=alignment, model=model,
+                            replace=replace)
+        for line in _import_summary_lines(result):
+            click.echo(line)
+        if then_analyze and result.files_scored:
+            from asrlens.analysis import analyze as run_analysis
+
+            analysis = run_analysis(engine, run_id=result.run_id)
+            click.echo(f"analysed: {sum(analysis.tag_counts.values())} error tags; "
+                       f"the summary: asrlens analyze --run {result.run_id}")
+    finally:
+        engine.dispose()
+
+
+def _import_summary_lines(result, *, max_issues: int = 10) -> list[str]:
+    """What was matched, the corpus rates, and the lines or files that could not be used."""
+
+    def pct(value):
+        return "-" if value is None else f"{100 * value:.1f}%"
+
+    matched = ", ".join(f"{n} by {how}" for how, n in result.matched_by.items())
+    lines = [
+        f"run {result.run_id}: imported {result.lines} {result.fmt} lines from {result.path} "
+        f"({matched})",
+        f"  {result.files_scored} of {result.files_total} files of {result.dataset} scored, "
+        f"{result.files_without_hypothesis} without a hypothesis",
+        f"  WER {pct(result.wer)} over scored files, strict WER {pct(result.strict_wer)}, "
+        f"raw WER {pct(result.raw_wer)}",
+    ]
+    if result.issues:
+        kinds = ", ".join(f"{kind} {n}" for kind, n in
+                          sorted(Counter(i.kind for i in result.issues).items()))
+        lines.append(f"  {len(result.issues)} issues ({kinds}):")
+        for issue in result.issues[:max_issues]:
+            where = f"line {issue.line}" if issue.line else issue.key
+            lines.append(f"    {issue.kind} {where}: {issue.message}")
+        if len(result.issues) > max_issues:
+            lines.append(f"    ... see: asrlens sql \"select * from import_issues where "
+                         f"run_id = '{result.run_id}'\"")
+    return lines
 
 
 # --- analyze (asrlens/analysis) ------------------------------------------------------------

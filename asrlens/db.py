@@ -34,6 +34,13 @@ MIGRATIONS: dict[int, list[str]] = {
         "UPDATE audio_files SET non_finite_samples = 0 WHERE silence_fraction IS NOT NULL "
         "AND coalesce(subtype, '') NOT IN ('FLOAT', 'DOUBLE')",
     ],
+    # 5: imported runs, sclite alignment mode (raw_errors, raw_alignment_ops, import_issues
+    # and the new run_summary columns come from schema.sql).
+    5: [
+        "ALTER TABLE runs ADD COLUMN IF NOT EXISTS alignment VARCHAR DEFAULT 'unit'",
+        "ALTER TABLE runs ADD COLUMN IF NOT EXISTS source_path VARCHAR",
+        "ALTER TABLE runs ADD COLUMN IF NOT EXISTS source_format VARCHAR",
+    ],
     # 6: new tables only (utterance_labels, run_comparisons, comparison_tests, group_results),
     # created by schema.sql's CREATE TABLE IF NOT EXISTS. Re-ingest a dataset to fill
     # utterance_labels from its labels file.

@@ -123,7 +123,10 @@ CREATE TABLE IF NOT EXISTS runs (
     finished_at       TIMESTAMP,            -- UTC; NULL until every file has been attempted
     files_total       INTEGER,              -- files with audio the run covers (after --limit)
     audio_s           DOUBLE,               -- audio seconds transcribed so far (files without error)
-    wall_s            DOUBLE                -- wall-clock seconds spent (model loading included), summed over resumes
+    wall_s            DOUBLE,               -- wall-clock seconds spent (model loading included), summed over resumes
+    alignment         VARCHAR DEFAULT 'unit', -- word alignment of the scores: 'unit' (every edit costs 1) or 'sclite' (S 4, I and D 3)
+    source_path       VARCHAR,              -- imported runs (`asrlens import-run`): absolute path of the hypothesis file; NULL when asrlens transcribed
+    source_format     VARCHAR               -- imported runs: 'trn', 'csv', 'tsv', 'jsonl' or 'nemo'; NULL when asrlens transcribed
 );
 
 -- One row per (run, utterance) processed. Texts of both sides, raw and normalized.
@@ -182,6 +185,54 @@ CREATE TABLE IF NOT EXISTS alignment_ops (
     PRIMARY KEY (run_id, utt_id, op_index)
 );
 
+-- The same files scored under the minimal normalization ('minimal-v1': case folded,
+-- punctuation deleted, whitespace collapsed) of the raw transcript column and the raw
+-- hypothesis, with the run's alignment: the "raw" side of raw vs normalized
+-- (key: run_id, utt_id). One row per utterance_errors row.
+CREATE TABLE IF NOT EXISTS raw_errors (
+    run_id        VARCHAR NOT NULL,
+    utt_id        VARCHAR NOT NULL,
+    ref_text      VARCHAR NOT NULL,  -- utterances.transcript after the minimal rules
+    hyp_text      VARCHAR NOT NULL,  -- transcripts.hyp_raw after the minimal rules
+    ref_words     INTEGER NOT NULL,
+    hyp_words     INTEGER NOT NULL,
+    hits          INTEGER NOT NULL,
+    substitutions INTEGER NOT NULL,
+    deletions     INTEGER NOT NULL,
+    insertions    INTEGER NOT NULL,
+    wer           DOUBLE,            -- NULL when ref_words = 0
+    PRIMARY KEY (run_id, utt_id)
+);
+
+-- The word alignment behind raw_errors; columns as in alignment_ops, positions index the
+-- words of raw_errors.ref_text / hyp_text.
+CREATE TABLE IF NOT EXISTS raw_alignment_ops (
+    run_id    VARCHAR NOT NULL,
+    utt_id    VARCHAR NOT NULL,
+    op_index  INTEGER NOT NULL,
+    op        VARCHAR NOT NULL,  -- 'equal', 'substitute', 'delete', 'insert'
+    ref_word  VARCHAR,
+    hyp_word  VARCHAR,
+    ref_pos   INTEGER,
+    hyp_pos   INTEGER,
+    PRIMARY KEY (run_id, utt_id, op_index)
+);
+
+-- What `asrlens import-run` could not use, one row per problem (replaced when the run is
+-- imported again). kind is one of:
+--   unmatched      a line whose id or audio path names no utterance of the dataset
+--   duplicate      a second line for an utterance (the first one is kept)
+--   bad_line       a line that cannot be parsed, or without an id or a hypothesis field
+--   no_hypothesis  an utterance with audio that no line gives a hypothesis for (it is also a
+--                  transcripts row with its error set, and counts in strict_wer)
+CREATE TABLE IF NOT EXISTS import_issues (
+    run_id  VARCHAR NOT NULL,
+    kind    VARCHAR NOT NULL,
+    line    INTEGER,   -- 1-based line in the hypothesis file; NULL for no_hypothesis
+    key     VARCHAR,   -- the id or audio path the line gives (no_hypothesis: the utt_id)
+    message VARCHAR NOT NULL
+);
+
 -- Hypothesis words with timing and confidence, where the engine gives them.
 CREATE TABLE IF NOT EXISTS hyp_words (
     run_id     VARCHAR NOT NULL,
@@ -195,6 +246,11 @@ CREATE TABLE IF NOT EXISTS hyp_words (
 );
 
 -- Corpus-level figures per run. Rates are totals over files, never means of per-file rates.
+-- wer counts the scored files only (files_scored; a file with an empty hypothesis is scored,
+-- all its reference words deletions); strict_wer also counts every failed file (files_failed:
+-- transcription failed, or an imported file had no hypothesis) with all its reference words
+-- as deletions. Neither counts files_not_attempted (an interrupted or still running run).
+-- raw_wer scores the same files under the minimal normalization (raw_errors).
 CREATE OR REPLACE VIEW run_summary AS
 WITH per_run AS (
     SELECT
@@ -212,8 +268,24 @@ WITH per_run AS (
     GROUP BY e.run_id
 ),
 failed AS (
-    SELECT run_id, count(*) AS files_failed
+    SELECT
+        run_id,
+        count(*) AS files_failed,
+        sum(CASE WHEN coalesce(ref_norm, '') = '' THEN 0
+                 ELSE len(string_split(ref_norm, ' ')) END) AS failed_ref_words
     FROM transcripts WHERE error IS NOT NULL GROUP BY run_id
+),
+attempted AS (
+    SELECT run_id, count(*) AS files_attempted FROM transcripts GROUP BY run_id
+),
+empty_hyp AS (
+    SELECT run_id, count(*) AS files_empty_hyp
+    FROM utterance_errors WHERE hyp_words = 0 AND ref_words > 0 GROUP BY run_id
+),
+raw AS (
+    SELECT run_id, sum(ref_words) AS raw_ref_words,
+           sum(substitutions + deletions + insertions) AS raw_word_errors
+    FROM raw_errors GROUP BY run_id
 ),
 final AS (
     SELECT
@@ -229,10 +301,25 @@ final AS (
         p.char_errors / nullif(p.ref_chars, 0) AS cer,
         r.audio_s / 3600.0 AS audio_hours,
         r.wall_s,
-        r.wall_s / nullif(r.audio_s, 0) AS real_time_factor
+        r.wall_s / nullif(r.audio_s, 0) AS real_time_factor,
+        -- added in schema version 5 (kept last: the columns above keep their places)
+        coalesce(e.files_empty_hyp, 0) AS files_empty_hyp,
+        greatest(coalesce(r.files_total, 0) - coalesce(a.files_attempted, 0), 0)
+            AS files_not_attempted,
+        coalesce(p.ref_words, 0) + coalesce(f.failed_ref_words, 0) AS strict_ref_words,
+        (coalesce(p.substitutions + p.deletions + p.insertions, 0)
+            + coalesce(f.failed_ref_words, 0))
+            / nullif(coalesce(p.ref_words, 0) + coalesce(f.failed_ref_words, 0), 0) AS strict_wer,
+        w.raw_ref_words,
+        w.raw_word_errors / nullif(w.raw_ref_words, 0) AS raw_wer,
+        coalesce(r.alignment, 'unit') AS alignment,
+        r.source_format
     FROM runs r
     LEFT JOIN per_run p USING (run_id)
     LEFT JOIN failed f USING (run_id)
+    LEFT JOIN attempted a USING (run_id)
+    LEFT JOIN empty_hyp e USING (run_id)
+    LEFT JOIN raw w USING (run_id)
 )
 SELECT * FROM final;
 
@@ -392,3 +479,32 @@ CREATE TABLE IF NOT EXISTS group_results (
     computed_at   TIMESTAMP NOT NULL,
     PRIMARY KEY (run_id, group_rule, group_name)
 );
+
+-- Words whose errors the run's normalizer removed or added: per run and word, the errors
+-- under the minimal normalization (raw_alignment_ops) and under the run's normalizer
+-- (alignment_ops). A substituted or deleted reference word, or an inserted hypothesis word,
+-- is one error of that word; words are compared in upper case. Only words whose count
+-- differs, and only runs with raw scores (key: run_id, word).
+CREATE OR REPLACE VIEW normalizer_word_effects AS
+WITH normalized AS (
+    SELECT run_id, upper(CASE WHEN op = 'insert' THEN hyp_word ELSE ref_word END) AS word,
+           count(*) AS errors
+    FROM alignment_ops WHERE op <> 'equal' GROUP BY ALL
+),
+raw AS (
+    SELECT run_id, upper(CASE WHEN op = 'insert' THEN hyp_word ELSE ref_word END) AS word,
+           count(*) AS errors
+    FROM raw_alignment_ops WHERE op <> 'equal' GROUP BY ALL
+),
+final AS (
+    SELECT
+        coalesce(n.run_id, r.run_id)   AS run_id,
+        coalesce(n.word, r.word)       AS word,
+        coalesce(r.errors, 0)          AS raw_errors,         -- errors under minimal-v1
+        coalesce(n.errors, 0)          AS normalized_errors,  -- errors under runs.normalizer
+        coalesce(n.errors, 0) - coalesce(r.errors, 0) AS change  -- < 0: the normalizer removed errors
+    FROM normalized n
+    FULL OUTER JOIN raw r ON n.run_id = r.run_id AND n.word = r.word
+)
+SELECT * FROM final
+WHERE change <> 0 AND run_id IN (SELECT DISTINCT run_id FROM raw_errors);

@@ -49,18 +49,18 @@ def read_trn(path: Path) -> dict[str, str]:
     return parsed
 
 
-def test_trn_holds_the_scored_normalized_texts_of_both_sides(scored_db, tmp_path):
+def test_trn_holds_the_normalized_texts_of_both_sides_for_every_file(scored_db, tmp_path):
     result = export(scored_db, run_id="r", fmt="trn", out=tmp_path / "trn")
     assert [p.name for p in result.paths] == ["ref.trn", "hyp.trn"]
     ref, hyp = read_trn(tmp_path / "trn" / "ref.trn"), read_trn(tmp_path / "trn" / "hyp.trn")
     stored = {r["utt_id"]: r for r in rows(scored_db, "select * from transcripts")}
-    expected_ids = sorted(u for u, r in stored.items() if r["error"] is None)
-    assert list(ref) == expected_ids == list(hyp)  # the failed U003 is left out
-    assert "U003" not in ref and result.rows == len(SCRIPT) - 1
-    for utt_id in expected_ids:
-        assert ref[utt_id] == stored[utt_id]["ref_norm"]
-        assert hyp[utt_id] == stored[utt_id]["hyp_norm"]
+    assert list(ref) == sorted(stored) == list(hyp) and result.rows == len(SCRIPT)
+    for utt_id, transcript in stored.items():
+        assert ref[utt_id] == transcript["ref_norm"]
+        assert hyp[utt_id] == (transcript["hyp_norm"] or "")
     assert hyp["U005"] == ""  # the empty hypothesis is an empty text, not a missing line
+    # the failed U003 is there with an empty hypothesis: sclite counts its words as deletions
+    assert stored["U003"]["error"] and hyp["U003"] == "" and ref["U003"]
 
 
 def test_trn_line_keeps_parentheses_for_the_id():
@@ -147,8 +147,8 @@ def test_sclite_agrees_with_the_stored_counts_of_a_real_run(sphinx_db, tmp_path)
     export(sphinx_db, run_id="sphinx", fmt="trn", out=tmp_path)
     sclite = sclite_totals(tmp_path)
     ours = rows(sphinx_db, "select * from run_summary where run_id = 'sphinx'")[0]
-    assert sclite["snt"] == ours["files_scored"]
-    assert sclite["wrd"] == ours["ref_words"]
+    assert sclite["snt"] == ours["files_scored"] + ours["files_failed"]
+    assert sclite["wrd"] == ours["strict_ref_words"]
     # hits + substitutions + deletions = reference words, whatever the alignment
     assert sclite["corr"] + sclite["sub"] + sclite["del"] == (
         ours["hits"] + ours["substitutions"] + ours["deletions"])
@@ -158,9 +158,11 @@ def test_sclite_agrees_with_the_stored_counts_of_a_real_run(sphinx_db, tmp_path)
     assert ours_errors <= sclite["err"] <= ours_errors * 1.02 + 2
 
 
-def test_sclite_agrees_on_the_toy_run(scored_db, tmp_path):
+def test_sclite_counts_the_same_words_as_the_strict_wer_on_the_toy_run(scored_db, tmp_path):
     export(scored_db, run_id="r", fmt="trn", out=tmp_path)
     sclite = sclite_totals(tmp_path)
     ours = rows(scored_db, "select * from run_summary where run_id = 'r'")[0]
-    assert (sclite["snt"], sclite["wrd"]) == (ours["files_scored"], ours["ref_words"])
-    assert sclite["err"] == ours["substitutions"] + ours["deletions"] + ours["insertions"]
+    assert ours["files_failed"] == 1  # U003, exported with an empty hypothesis
+    assert (sclite["snt"], sclite["wrd"]) == (len(SCRIPT), ours["strict_ref_words"])
+    assert ours["strict_ref_words"] > ours["ref_words"]
+    assert sclite["err"] / sclite["wrd"] == pytest.approx(ours["strict_wer"])

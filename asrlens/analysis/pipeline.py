@@ -21,6 +21,7 @@ from asrlens.analysis.effects import feature_effects
 from asrlens.analysis.summary import summarize
 from asrlens.db import insert_rows, query, read_sql
 from asrlens.errors import AsrlensError
+from asrlens.infer.raw import score_raw
 
 RUN_TABLES = ("reference_words", "op_tags", "feature_effects", "feature_correlations",
               "analysis_summary")
@@ -124,6 +125,7 @@ def analyze(engine: sa.Engine, *, run_id: str) -> AnalysisResult:
     with engine.begin() as conn:
         run = find_run(conn, run_id)
         dataset = run["dataset"]
+        score_raw(conn, run_id)  # runs made before raw scores existed get them here
         labels = _sql(conn, "labels", dataset=dataset)
         frequencies = feats.word_frequencies(labels)
         feature_rows = feats.utterance_features(labels, dataset=dataset, frequencies=frequencies)

@@ -7,8 +7,10 @@
 trn holds the normalized texts that were scored, one utterance per line, `TEXT (utt_id)`, in
 two files, ref.trn and hyp.trn, so any figure can be cross-checked with
 `sctk sclite -r ref.trn trn -h hyp.trn trn -i rm -o rsum stdout`. Files that failed (no
-hypothesis) are left out of trn, as they are out of the scores. CSV and JSON lines hold every
-file of the run, failed ones with their error and empty counts.
+hypothesis) are written with an empty hypothesis, so sclite counts all their reference words
+as deletions, as run_summary.strict_wer does: sclite's WER over the export is asrlens's strict
+WER (with a run's --alignment sclite, file by file). CSV and JSON lines hold every file of
+the run, failed ones with their error and empty counts.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import contextlib
 import csv
 import json
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -67,7 +68,7 @@ def export_run(
     try:
         if fmt == "trn":
             folder = Path(out) if out is not None else default_trn_folder(run_id)
-            return ExportResult(run_id, fmt, write_trn(rows, folder), rows=len(_scored(rows)))
+            return ExportResult(run_id, fmt, write_trn(rows, folder), rows=len(rows))
         if out is not None:
             path = Path(out)
             if path.parent and not path.parent.exists():
@@ -87,14 +88,15 @@ def export_run(
 
 
 def write_trn(rows: list[dict], folder: Path) -> list[Path]:
-    """ref.trn and hyp.trn in `folder` (created) from scored export rows; returns both paths."""
+    """ref.trn and hyp.trn in `folder` (created) from export rows; returns both paths.
+
+    Every file is written: a failed one (no hypothesis) with an empty hypothesis."""
     folder.mkdir(parents=True, exist_ok=True)
-    scored = _scored(rows)
     paths = [folder / name for name in TRN_FILES.values()]
     with contextlib.ExitStack() as stack:  # both files written before either replaces its old
         for side, path in zip(TRN_FILES, paths, strict=True):
             handle = stack.enter_context(atomic_open(path))
-            handle.writelines(trn_line(r[f"{side}_norm"], r["utt_id"]) for r in scored)
+            handle.writelines(trn_line(r[f"{side}_norm"], r["utt_id"]) for r in rows)
     return paths
 
 
@@ -118,10 +120,6 @@ def _write_table(columns: list[str], rows: list[dict], fmt: str, handle: TextIO)
     else:
         for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
-
-
-def _scored(rows: Iterable[dict]) -> list[dict]:
-    return [r for r in rows if r["error"] is None]
 
 
 def _check_run(engine: sa.Engine, run_id: str) -> None:

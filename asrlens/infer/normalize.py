@@ -45,6 +45,8 @@ class Normalizer:
     description: str
     prefer_normalized_column: bool
     rules: Callable[[str], str]
+    rule_list: tuple[str, ...] = ()
+    """The rules in words, in the order they apply (the report lists them)."""
 
     @property
     def id(self) -> str:
@@ -88,6 +90,18 @@ def ljspeech_rules(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 
 
+def minimal_rules(text: str) -> str:
+    """Upper case and punctuation deleted, nothing else: the "raw" side of raw vs normalized.
+
+    Unicode is composed (NFC); every punctuation mark (Unicode category P*) is deleted, so
+    MR. -> MR, DON'T -> DONT, WELL-KNOWN -> WELLKNOWN; whitespace is collapsed. Symbols,
+    digits and letters of any script stay.
+    """
+    text = unicodedata.normalize("NFC", text).upper()
+    text = "".join(c for c in text if not unicodedata.category(c).startswith("P"))
+    return _WHITESPACE.sub(" ", text).strip()
+
+
 def verbatim_rules(text: str) -> str:
     """Only whitespace collapsed and stripped: case and punctuation count as errors."""
     return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
@@ -102,6 +116,16 @@ LJSPEECH = Normalizer(
     ),
     prefer_normalized_column=True,
     rules=ljspeech_rules,
+    rule_list=(
+        "reference: the labels' normalized-transcript column (numbers and abbreviations "
+        "spelled out); the raw transcript where it is empty",
+        "Unicode composed (NFC); curly apostrophes folded to '",
+        "hyphens, slashes and dashes become spaces (WELL-KNOWN -> WELL KNOWN)",
+        "upper case",
+        "punctuation and symbols deleted; an apostrophe is kept only between two letters "
+        "or digits (DON'T, JOHN'S)",
+        "whitespace collapsed",
+    ),
 )
 """The default for LJSpeech-style labels: scores words, not spelling conventions."""
 
@@ -111,6 +135,8 @@ LJSPEECH_RAW = Normalizer(
     description="as ljspeech, but the reference is the raw transcript column (digits stay digits)",
     prefer_normalized_column=False,
     rules=ljspeech_rules,
+    rule_list=("reference: the raw transcript column (digits stay digits)",
+               *LJSPEECH.rule_list[1:]),
 )
 """The ljspeech rules on the raw transcript: shows what number/abbreviation writing costs."""
 
@@ -120,10 +146,27 @@ VERBATIM = Normalizer(
     description="reference = raw transcript; only whitespace collapsed (case, punctuation count)",
     prefer_normalized_column=False,
     rules=verbatim_rules,
+    rule_list=("reference: the raw transcript column", "Unicode composed (NFC)",
+               "whitespace collapsed; case and punctuation count as errors"),
 )
 """No normalization: for recognizers that write punctuated, cased text."""
 
-NORMALIZERS: dict[str, Normalizer] = {n.name: n for n in (LJSPEECH, LJSPEECH_RAW, VERBATIM)}
+MINIMAL = Normalizer(
+    name="minimal",
+    version=1,
+    description="reference = raw transcript; upper case and punctuation deleted, nothing else",
+    prefer_normalized_column=False,
+    rules=minimal_rules,
+    rule_list=("reference: the raw transcript column", "Unicode composed (NFC)", "upper case",
+               "punctuation deleted (MR. -> MR, DON'T -> DONT, WELL-KNOWN -> WELLKNOWN)",
+               "whitespace collapsed"),
+)
+"""Case and punctuation only: every run is also scored under it (raw_errors), so the report
+can show what the run's normalizer changes."""
+
+NORMALIZERS: dict[str, Normalizer] = {
+    n.name: n for n in (LJSPEECH, LJSPEECH_RAW, VERBATIM, MINIMAL)
+}
 DEFAULT_NORMALIZER = LJSPEECH.name
 
 

@@ -35,10 +35,12 @@ from tqdm import tqdm
 
 from asrlens.db import insert_rows, query, read_sql
 from asrlens.errors import AsrlensError
+from asrlens.infer.align import ALIGNMENTS, DEFAULT_ALIGNMENT
 from asrlens.infer.engines import DEFAULT_ENGINE
 from asrlens.infer.engines.base import Engine as Recognizer
 from asrlens.infer.engines.base import Hypothesis
 from asrlens.infer.normalize import DEFAULT_NORMALIZER, Normalizer, get_normalizer
+from asrlens.infer.raw import score_raw
 from asrlens.infer.score import score_texts
 
 BATCH_FILES = 8  # commit after this many files ...
@@ -76,6 +78,8 @@ class RunResult:
     wall_s: float
     real_time_factor: float | None
     failed: list[tuple[str, str]] = field(default_factory=list)
+    strict_wer: float | None = None  # failed files' reference words counted as deletions
+    raw_wer: float | None = None  # under the minimal normalization (asrlens.infer.raw)
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -134,6 +138,7 @@ def infer(
     limit: int | None = None,
     run_id: str | None = None,
     normalizer: str | None = None,
+    alignment: str | None = None,
     progress: bool = True,
     recognizer: Recognizer | None = None,
     batch_files: int = BATCH_FILES,
@@ -145,10 +150,12 @@ def infer(
 
     `engine` is the database (asrlens.db.connect). For a new run, settings left as None take
     their defaults (engine 'wav2vec2', the engine's default model, precision 'fp32',
-    normalizer 'ljspeech', all files); when `run_id` names a stored run they are taken from
-    it, so `infer(engine, run_id="r")` resumes run r as it was started. Settings given that
-    differ from the stored run's (engine, model, precision, normalizer, checkpoint, dataset)
-    raise AsrlensError. A larger `limit` extends a run.
+    normalizer 'ljspeech', alignment 'unit', all files); when `run_id` names a stored run they
+    are taken from it, so `infer(engine, run_id="r")` resumes run r as it was started. Settings
+    given that differ from the stored run's (engine, model, precision, normalizer, alignment,
+    checkpoint, dataset) raise AsrlensError. A larger `limit` extends a run. `alignment`
+    'sclite' aligns words with sclite's costs (asrlens.infer.align). At the end of each call
+    the scored files are also scored under the minimal normalization (asrlens.infer.raw).
 
     The recognizer is built with `asrlens.infer.engines.get_engine(engine_name, model=...,
     checkpoint=..., device=..., precision=..., **engine_options)` only when there is work to
@@ -172,6 +179,7 @@ def infer(
         model = model or stored["model"]
         precision = precision or stored["precision"]
         normalizer = normalizer or stored["normalizer"]
+        alignment = alignment or stored.get("alignment")
         dataset = dataset or stored["dataset"]
         checkpoint = checkpoint or stored_options.get("checkpoint_arg")
         limit = limit or stored_options.get("limit")
@@ -179,6 +187,10 @@ def infer(
     engine_name = engine_name or DEFAULT_ENGINE
     precision = precision or "fp32"
     norm = get_normalizer(normalizer or DEFAULT_NORMALIZER)
+    alignment = alignment or DEFAULT_ALIGNMENT
+    if alignment not in ALIGNMENTS:
+        raise AsrlensError(f"unknown alignment {alignment!r}: choose one of "
+                           f"{', '.join(ALIGNMENTS)}")
     dataset = _resolve_dataset(engine, dataset)
     if stored is None:
         run_id = run_id or default_run_id(
@@ -188,7 +200,7 @@ def infer(
         stored = _load_run(engine, run_id)
     if stored is not None:
         _check_same_run(stored, dataset=dataset, engine_name=engine_name, model=model,
-                        precision=precision, normalizer=norm)
+                        precision=precision, normalizer=norm, alignment=alignment)
 
     utterances = _utterances(engine, dataset=dataset, normalizer=norm, limit=limit)
     if not utterances:
@@ -223,7 +235,8 @@ def infer(
                "engine_options": engine_options}
     if stored is None:
         _create_run(engine, run_id=run_id, dataset=dataset, recognizer=recognizer,
-                    normalizer=norm, options=options, files_total=len(utterances))
+                    normalizer=norm, options=options, files_total=len(utterances),
+                    alignment=alignment)
     else:
         _check_same_run(stored, dataset=dataset, engine_name=recognizer.name,
                         model=recognizer.model, precision=recognizer.precision,
@@ -234,7 +247,7 @@ def infer(
 
     wall_before = float(stored["wall_s"] or 0.0) if stored else 0.0
     loop = _Loop(engine, run_id=run_id, recognizer=recognizer, normalizer=norm,
-                 batch_files=batch_files, batch_seconds=batch_seconds,
+                 alignment=alignment, batch_files=batch_files, batch_seconds=batch_seconds,
                  prefetch_files=prefetch_files, wall_before=wall_before, started=started)
     try:
         loop.run(todo, progress=progress)
@@ -258,11 +271,13 @@ class _Loop:
 
     def __init__(self, engine: sa.Engine, *, run_id: str, recognizer: Recognizer,
                  normalizer: Normalizer, batch_files: int, batch_seconds: float,
-                 prefetch_files: int, wall_before: float, started: float):
+                 prefetch_files: int, wall_before: float, started: float,
+                 alignment: str = DEFAULT_ALIGNMENT):
         self.engine = engine
         self.run_id = run_id
         self.recognizer = recognizer
         self.normalizer = normalizer
+        self.alignment = alignment
         self.batch_files = max(1, batch_files)
         self.batch_seconds = batch_seconds
         self.prefetch_files = prefetch_files
@@ -316,7 +331,7 @@ class _Loop:
             return rows
         hyp_norm = self.normalizer(hypothesis.text)
         transcript.update(hyp_raw=hypothesis.text, hyp_norm=hyp_norm)
-        score = score_texts(ref_norm, hyp_norm)
+        score = score_texts(ref_norm, hyp_norm, alignment=self.alignment)
         keys = {"run_id": self.run_id, "utt_id": utt.utt_id}
         rows["errors"] = {**keys, **score.counts()}
         rows["ops"] = [
@@ -361,6 +376,11 @@ class _Loop:
             self.pending = []
         with self.engine.begin() as conn:
             self._update_progress(conn, status=status)
+        if status != "failed":
+            try:
+                score_raw(self.engine, self.run_id)
+            except KeyboardInterrupt:  # a second Ctrl-C: the next call or analyze adds them
+                pass
 
     def _update_progress(self, conn: sa.Connection, *, status: str = "running") -> None:
         wall_s = self.wall_before + time.perf_counter() - self.started
@@ -489,13 +509,13 @@ def _load_run(engine: sa.Engine, run_id: str) -> dict | None:
 
 def _check_same_run(stored: dict, *, dataset: str, engine_name: str, model: str | None,
                     precision: str, normalizer: Normalizer,
-                    checkpoint_sha256: str | None = None) -> None:
+                    checkpoint_sha256: str | None = None, alignment: str | None = None) -> None:
     """Refuse to resume a run with settings that would change its transcripts or scores."""
     wanted = {"dataset": dataset, "engine": engine_name, "model": model,
               "precision": precision, "normalizer": normalizer.id,
-              "checkpoint_sha256": checkpoint_sha256}
+              "checkpoint_sha256": checkpoint_sha256, "alignment": alignment}
     for column, value in wanted.items():
-        if value is not None and stored[column] is not None and stored[column] != value:
+        if value is not None and stored.get(column) is not None and stored[column] != value:
             raise AsrlensError(
                 f"run {stored['run_id']!r} was started with {column} {stored[column]!r}, not "
                 f"{value!r}: resume it with the same settings, or start a new run with "
@@ -504,7 +524,8 @@ def _check_same_run(stored: dict, *, dataset: str, engine_name: str, model: str 
 
 
 def _create_run(engine: sa.Engine, *, run_id: str, dataset: str, recognizer: Recognizer,
-                normalizer: Normalizer, options: dict, files_total: int) -> None:
+                normalizer: Normalizer, options: dict, files_total: int,
+                alignment: str = DEFAULT_ALIGNMENT) -> None:
     row = {
         "run_id": run_id, "dataset": dataset, "engine": recognizer.name,
         "model": recognizer.model,
@@ -514,7 +535,7 @@ def _create_run(engine: sa.Engine, *, run_id: str, dataset: str, recognizer: Rec
         "precision": recognizer.precision, "options": json.dumps(options),
         "versions": json.dumps(library_versions()), "status": "running",
         "started_at": _now(), "finished_at": None, "files_total": files_total,
-        "audio_s": 0.0, "wall_s": 0.0,
+        "audio_s": 0.0, "wall_s": 0.0, "alignment": alignment,
     }
     with engine.begin() as conn:
         insert_rows(conn, "runs", [row])
@@ -549,6 +570,7 @@ def _result(engine: sa.Engine, run_id: str, dataset: str, *, files_done: int,
         cer=_float(summary["cer"]), audio_s=float((summary["audio_hours"] or 0) * 3600),
         wall_s=float(summary["wall_s"] or 0), real_time_factor=_float(summary["real_time_factor"]),
         failed=[(row["utt_id"], row["error"]) for row in failed],
+        strict_wer=_float(summary["strict_wer"]), raw_wer=_float(summary["raw_wer"]),
     )
 
 

@@ -7,6 +7,11 @@ Both texts are already normalized (asrlens.infer.normalize); words are split on 
 Character counts run on the same normalized strings and include the spaces between words,
 as jiwer's CER does.
 
+    score_texts("A B C D E", "X Y Z A B", alignment="sclite").wer   # -> 1.2 (unit: 1.0)
+
+alignment='sclite' aligns the words with NIST sclite's costs (asrlens.infer.align); the
+character counts (CER) stay unit-cost in both modes.
+
 Empty texts: counts are always stored (an empty reference with a 3-word hypothesis is 3
 insertions, which run_summary's corpus WER includes). Rates whose denominator is zero are
 None (NULL): wer and cer when the reference is empty; when both sides are empty mer is 0,
@@ -19,6 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 
 import jiwer
+
+from asrlens.errors import AsrlensError
+from asrlens.infer.align import ALIGNMENTS, DEFAULT_ALIGNMENT, sclite_alignment
 
 
 @dataclass(frozen=True)
@@ -73,23 +81,26 @@ COUNT_COLUMNS = tuple(f.name for f in fields(Score) if f.name != "ops")
 """The columns of utterance_errors: Score's fields in order, all but the alignment (ops)."""
 
 
-def score_texts(ref_norm: str, hyp_norm: str) -> Score:
-    """Score one normalized hypothesis against its normalized reference."""
+def score_texts(ref_norm: str, hyp_norm: str, *, alignment: str = DEFAULT_ALIGNMENT) -> Score:
+    """Score one normalized hypothesis against its normalized reference.
+
+    alignment: 'unit' (jiwer's edit distance, every edit costs 1) or 'sclite' (substitution
+    4, insertion and deletion 3, with sclite's tie-break)."""
+    if alignment not in ALIGNMENTS:
+        raise AsrlensError(f"unknown alignment {alignment!r}: choose one of "
+                           f"{', '.join(ALIGNMENTS)}")
     words = jiwer.process_words(ref_norm, hyp_norm)
     chars = jiwer.process_characters(ref_norm, hyp_norm)
     ref, hyp = words.references[0], words.hypotheses[0]
     ref_chars, hyp_chars = len(chars.references[0]), len(chars.hypotheses[0])
+    if alignment == "sclite":
+        ops = [AlignedWord(op, None if i is None else ref[i], None if j is None else hyp[j], i, j)
+               for op, i, j in sclite_alignment(ref, hyp)]
+    else:
+        ops = expand_alignment(words.alignments[0], ref, hyp)
+    word_counts = _word_counts(ops, len(ref), len(hyp))
     return Score(
-        ref_words=len(ref),
-        hyp_words=len(hyp),
-        hits=words.hits,
-        substitutions=words.substitutions,
-        deletions=words.deletions,
-        insertions=words.insertions,
-        wer=float(words.wer) if ref else None,
-        mer=float(words.mer),
-        wil=float(words.wil),
-        wip=float(words.wip),
+        **word_counts,
         ref_chars=ref_chars,
         hyp_chars=hyp_chars,
         char_hits=chars.hits,
@@ -97,8 +108,27 @@ def score_texts(ref_norm: str, hyp_norm: str) -> Score:
         char_deletions=chars.deletions,
         char_insertions=chars.insertions,
         cer=float(chars.cer) if ref_chars else None,
-        ops=expand_alignment(words.alignments[0], ref, hyp),
+        ops=ops,
     )
+
+
+def _word_counts(ops: list[AlignedWord], ref_words: int, hyp_words: int) -> dict:
+    """Word counts and rates from an alignment, with jiwer's formulas and empty-text rules."""
+    tally = {op: 0 for op in ("equal", "substitute", "delete", "insert")}
+    for op in ops:
+        tally[op.op] += 1
+    hits, subs, dels, ins = (tally[k] for k in ("equal", "substitute", "delete", "insert"))
+    errors = subs + dels + ins
+    wip = (hits / ref_words) * (hits / hyp_words) if ref_words and hyp_words else 0.0
+    if not ref_words and not hyp_words:
+        wip = 1.0  # nothing said, nothing heard: jiwer's convention
+    return {
+        "ref_words": ref_words, "hyp_words": hyp_words, "hits": hits, "substitutions": subs,
+        "deletions": dels, "insertions": ins,
+        "wer": errors / ref_words if ref_words else None,
+        "mer": errors / (hits + errors) if hits + errors else 0.0,
+        "wil": 1.0 - wip, "wip": wip,
+    }
 
 
 def expand_alignment(

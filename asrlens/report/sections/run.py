@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from asrlens.report.bootstrap import COUNT_COLUMNS, REPLICATES, corpus_intervals
 from asrlens.report.render import ReportContext, run_query
+from asrlens.report.sections.run_scoring import build_scoring
 
 TITLE = "Run"
 TEMPLATE = "_run.html"
@@ -55,6 +56,7 @@ def build(engine: sa.Engine, ctx: ReportContext) -> dict | None:
         "throughput": throughput,
         "speed": 1 / rtf if rtf else None,
         "failures": run_query(engine, "run_failures", run_id=ctx.run_id, limit=FAILURE_EXAMPLES),
+        "scoring": build_scoring(engine, ctx.run_id, summary),
     }
 
 

@@ -1,0 +1,202 @@
+"""Read hypothesis files written by other recognizers: sclite trn, CSV/TSV, JSON lines, NeMo.
+
+    parsed = read_hypotheses(Path("whisper.csv"), fmt="auto")
+    parsed.fmt, parsed.lines[0]      # 'csv', HypLine(line=2, key='LJ001-0001', text='...')
+    parsed.problems                  # [(line, key, message)] for lines that could not be read
+
+Formats (one hypothesis per line or record; `key` is an utterance id or an audio path):
+  trn    sclite's `TEXT (KEY)`
+  csv    comma-separated, `KEY,HYPOTHESIS`; a first row naming the columns (see ID_FIELDS and
+  tsv    TEXT_FIELDS, e.g. `utt_id,hypothesis`) is a header, other columns are then ignored
+  jsonl  one JSON object per line with an id field and a text field (ID_FIELDS, TEXT_FIELDS;
+         the fields are chosen from the first object and must be in every line)
+  nemo   a NeMo manifest: JSON lines with `audio_filepath` and `pred_text` (its `text` is
+         the reference and is not read)
+'auto' goes by the file's suffix (.trn, .csv, .tsv, .json/.jsonl/.ndjson: nemo when the
+first object has audio_filepath and pred_text), else by the first line's look.
+
+Nothing is dropped silently: a line that cannot be parsed is a problem with its line number.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from asrlens.errors import AsrlensError
+
+FORMATS = ("trn", "csv", "tsv", "jsonl", "nemo")
+ID_FIELDS = ("utt_id", "id", "utterance_id", "uttid", "key", "audio_filepath", "audio_path",
+             "path", "file", "filename", "wav_filename", "audio")
+"""Names of the id column or field, in order of preference (case-insensitive for CSV)."""
+TEXT_FIELDS = ("hypothesis", "hyp", "pred_text", "prediction", "transcription", "text",
+               "transcript", "sentence")
+"""Names of the hypothesis column or field, in order of preference."""
+SUFFIXES = {".trn": "trn", ".csv": "csv", ".tsv": "tsv", ".json": "jsonl", ".jsonl": "jsonl",
+            ".ndjson": "jsonl"}
+
+_TRN_LINE = re.compile(r"^(?P<text>.*?)\s*\((?P<key>[^()]*)\)\s*$")
+
+
+@dataclass(frozen=True)
+class HypLine:
+    """One hypothesis read from the file: 1-based line, the id or path it names, its text."""
+
+    line: int
+    key: str
+    text: str
+
+
+@dataclass
+class ParsedFile:
+    """A hypothesis file read: its format, the hypotheses, and the lines it could not use."""
+
+    fmt: str
+    lines: list[HypLine] = field(default_factory=list)
+    problems: list[tuple[int, str | None, str]] = field(default_factory=list)
+
+
+def read_hypotheses(path: Path, *, fmt: str = "auto") -> ParsedFile:
+    """Parse `path` as `fmt` ('auto' detects it). Raises AsrlensError when the file cannot be
+    read, is not UTF-8, or its header or first record names no id or hypothesis field."""
+    if fmt != "auto" and fmt not in FORMATS:
+        raise AsrlensError(f"unknown hypothesis format {fmt!r}: choose auto or one of "
+                           f"{', '.join(FORMATS)}")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise AsrlensError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise AsrlensError(f"{path} line {line}: not UTF-8 text") from exc
+    if fmt == "auto":
+        fmt = detect_format(path, text)
+    reader = {"trn": _read_trn, "csv": _read_table, "tsv": _read_table, "jsonl": _read_jsonl,
+              "nemo": _read_jsonl}[fmt]
+    parsed = ParsedFile(fmt)
+    reader(text, parsed, path)
+    return parsed
+
+
+def detect_format(path: Path, text: str) -> str:
+    """The format of a hypothesis file from its suffix, else from its first non-blank line."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    fmt = SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        if first.startswith("{"):
+            fmt = "jsonl"
+        elif _TRN_LINE.match(first):
+            fmt = "trn"
+        else:
+            fmt = "tsv" if "\t" in first else "csv"
+    if fmt == "jsonl":
+        try:
+            record = json.loads(first)
+        except ValueError:
+            return fmt
+        if isinstance(record, dict) and {"audio_filepath", "pred_text"} <= set(record):
+            return "nemo"
+    return fmt
+
+
+def _read_trn(text: str, parsed: ParsedFile, path: Path) -> None:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        match = _TRN_LINE.match(line)
+        if match is None or not match["key"].strip():
+            parsed.problems.append((number, None, "not a trn line `TEXT (ID)`"))
+            continue
+        parsed.lines.append(HypLine(number, match["key"].strip(), match["text"].strip()))
+
+
+def _read_table(text: str, parsed: ParsedFile, path: Path) -> None:
+    reader = csv.reader(io.StringIO(text, newline=""),
+                        delimiter="\t" if parsed.fmt == "tsv" else ",")
+    id_col, text_col, width = 0, 1, 2
+    first = True
+    try:
+        for row in reader:
+            number = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if first:
+                first = False
+                names = [cell.strip().lower() for cell in row]
+                if any(name in ID_FIELDS or name in TEXT_FIELDS for name in names):
+                    id_col, text_col = _pick(names, path, number)
+                    width = None
+                    continue
+            if width is not None and len(row) != width:
+                parsed.problems.append((number, row[0].strip() or None,
+                                        f"{len(row)} fields, expected 2 (KEY,HYPOTHESIS; "
+                                        "quote a hypothesis that holds the separator)"))
+                continue
+            if len(row) <= max(id_col, text_col):
+                parsed.problems.append((number, row[0].strip() or None,
+                                        f"{len(row)} fields, fewer than the header's"))
+                continue
+            key = row[id_col].strip()
+            if not key:
+                parsed.problems.append((number, None, "empty id"))
+                continue
+            parsed.lines.append(HypLine(number, key, row[text_col].strip()))
+    except csv.Error as exc:
+        raise AsrlensError(f"{path} line {reader.line_num}: {exc}") from exc
+
+
+def _pick(names: list[str], path: Path, line: int) -> tuple[int, int]:
+    """Columns of the id and the hypothesis in a header row."""
+    id_name = next((n for n in ID_FIELDS if n in names), None)
+    text_name = next((n for n in TEXT_FIELDS if n in names), None)
+    if id_name is None or text_name is None:
+        missing = "id" if id_name is None else "hypothesis"
+        expected = ID_FIELDS if id_name is None else TEXT_FIELDS
+        raise AsrlensError(f"{path} line {line}: the header names no {missing} column "
+                           f"(one of {', '.join(expected)})")
+    return names.index(id_name), names.index(text_name)
+
+
+def _read_jsonl(text: str, parsed: ParsedFile, path: Path) -> None:
+    fields: tuple[str, str] | None = ("audio_filepath", "pred_text") if parsed.fmt == "nemo" \
+        else None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            parsed.problems.append((number, None, f"not JSON: {exc}"))
+            continue
+        if not isinstance(record, dict):
+            parsed.problems.append((number, None, "not a JSON object"))
+            continue
+        if fields is None:
+            fields = _json_fields(record, path, number)
+        id_field, text_field = fields
+        key, hyp = record.get(id_field), record.get(text_field)
+        shown = key.strip() if isinstance(key, str) and key.strip() else None
+        if shown is None:
+            parsed.problems.append((number, None, f"no {id_field!r} string"))
+        elif not isinstance(hyp, str):
+            what = "missing" if text_field not in record else f"not a string ({hyp!r})"
+            parsed.problems.append((number, shown, f"{text_field!r} is {what}"))
+        else:
+            parsed.lines.append(HypLine(number, shown, hyp.strip()))
+
+
+def _json_fields(record: dict, path: Path, line: int) -> tuple[str, str]:
+    id_field = next((n for n in ID_FIELDS if n in record), None)
+    text_field = next((n for n in TEXT_FIELDS if n in record), None)
+    if id_field is None or text_field is None:
+        missing = "id" if id_field is None else "hypothesis"
+        expected = ID_FIELDS if id_field is None else TEXT_FIELDS
+        raise AsrlensError(f"{path} line {line}: the first object has no {missing} field "
+                           f"(one of {', '.join(expected)})")
+    return id_field, text_field

@@ -1,0 +1,63 @@
+"""Raw scores: every run's files scored again under the minimal normalization.
+
+    score_raw(engine, "sphinx")   # fills raw_errors and raw_alignment_ops; returns files scored
+
+A run's WER depends on its normalizer (which reference column, which spellings count). To
+show what the normalizer changes, each scored file is also scored on the raw transcript
+column against the raw hypothesis with only case and punctuation folded (`minimal-v1`),
+with the run's alignment mode. run_summary.raw_wer sits beside wer, and the view
+normalizer_word_effects lists the words whose errors the normalizer removed or added.
+
+Only files whose raw texts changed, or that have no raw score yet, are scored, so calling it
+after every batch, resume or re-import costs little; raw rows of files that are no longer
+scored (failed on a retry) are removed. Runs made before raw scores existed get them the
+next time they are analysed (`asrlens analyze`).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from asrlens.db import insert_rows, query, read_sql
+from asrlens.infer.normalize import MINIMAL
+from asrlens.infer.score import score_texts
+
+RAW_NORMALIZER = MINIMAL
+RAW_TABLES = ("raw_errors", "raw_alignment_ops")
+_RAW_COUNTS = ("ref_words", "hyp_words", "hits", "substitutions", "deletions", "insertions",
+               "wer")
+
+
+def score_raw(engine_or_conn: sa.Engine | sa.Connection, run_id: str) -> int:
+    """Score run `run_id`'s files under the minimal normalization where missing or stale;
+    returns how many files were (re)scored. Runs in one transaction."""
+    if isinstance(engine_or_conn, sa.Engine):
+        with engine_or_conn.begin() as conn:
+            return score_raw(conn, run_id)
+    conn = engine_or_conn
+    runs = query(conn, "select coalesce(alignment, 'unit') as alignment from runs "
+                       "where run_id = :run_id", run_id=run_id)
+    if not runs:
+        return 0
+    alignment = runs[0]["alignment"]
+    errors, ops = [], []
+    for row in query(conn, read_sql("infer/raw_to_score.sql"), run_id=run_id):
+        ref_text, hyp_text = RAW_NORMALIZER(row["transcript"]), RAW_NORMALIZER(row["hyp_raw"])
+        if (row["ref_text"], row["hyp_text"]) == (ref_text, hyp_text):
+            continue
+        score = score_texts(ref_text, hyp_text, alignment=alignment)
+        keys = {"run_id": run_id, "utt_id": row["utt_id"]}
+        errors.append({**keys, "ref_text": ref_text, "hyp_text": hyp_text,
+                       **{name: getattr(score, name) for name in _RAW_COUNTS}})
+        ops.extend({**keys, "op_index": i, "op": op.op, "ref_word": op.ref_word,
+                    "hyp_word": op.hyp_word, "ref_pos": op.ref_pos, "hyp_pos": op.hyp_pos}
+                   for i, op in enumerate(score.ops))
+    raw = conn.connection.driver_connection
+    changed = [e["utt_id"] for e in errors]
+    for table in RAW_TABLES:
+        raw.execute(f"delete from {table} where run_id = ? and (utt_id in (select unnest(?)) "
+                    "or utt_id not in (select utt_id from transcripts where run_id = ? "
+                    "and error is null))", [run_id, changed, run_id])
+    insert_rows(conn, "raw_errors", errors)
+    insert_rows(conn, "raw_alignment_ops", ops)
+    return len(errors)

@@ -1,0 +1,258 @@
+"""import-run: another recognizer's hypotheses become a run like any other.
+
+The toy dataset of test_infer (7 files with audio, 2 labels without) is scored once by the
+scripted engine; importing what that engine "heard", in any format, must give the same
+per-file counts, and every line or file that cannot be used must be reported.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import SAMPLE_NAME, SPHINX_RUN
+from test_align import PRA_SCORES
+from test_infer import SCRIPT, ScriptedEngine, make_toy_db, rows, run
+
+from asrlens.cli import cli
+from asrlens.db import connect
+from asrlens.errors import AsrlensError
+from asrlens.infer.export import export_run
+from asrlens.infer.import_run import import_run
+from asrlens.infer.normalize import LJSPEECH
+
+COUNTS = "utt_id, ref_words, hyp_words, hits, substitutions, deletions, insertions, wer, cer"
+
+
+@pytest.fixture
+def toy(tmp_path) -> Path:
+    return make_toy_db(tmp_path)
+
+
+def do_import(db: Path, path: Path, **kwargs):
+    engine = connect(db)
+    try:
+        return import_run(engine, path, **kwargs)
+    finally:
+        engine.dispose()
+
+
+def counts(db: Path, run_id: str) -> list[dict]:
+    return rows(db, f"select {COUNTS} from utterance_errors where run_id = :r order by utt_id",
+                r=run_id)
+
+
+def toy_root(db: Path) -> Path:
+    return Path(rows(db, "select root from datasets")[0]["root"])
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def hypotheses_in_every_format(folder: Path, root: Path) -> dict[str, Path]:
+    """What the scripted engine hears, written as each format (keys: format)."""
+    script = [(u, hyp) for u, _ref, hyp in SCRIPT]
+    return {
+        "trn": write(folder / "h.trn", "".join(f"{h} ({u})\n" for u, h in script)),
+        "csv": write(folder / "h.csv", "utt_id,hypothesis\n"
+                     + "".join(f'{u},"{h}"\n' for u, h in script)),
+        "tsv": write(folder / "h.tsv", "".join(f"wavs/{u}.wav\t{h}\n" for u, h in script)),
+        "jsonl": write(folder / "h.jsonl", "".join(
+            json.dumps({"id": u, "hypothesis": h}) + "\n" for u, h in script)),
+        "nemo": write(folder / "h.json", "".join(json.dumps(
+            {"audio_filepath": str(root / "wavs" / f"{u}.wav"), "duration": 0.5,
+             "text": "the reference, not to be read", "pred_text": h}) + "\n"
+            for u, h in script)),
+    }
+
+
+# --- the same run, whatever the format -----------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["trn", "csv", "tsv", "jsonl", "nemo"])
+def test_every_format_gives_the_per_file_counts_of_the_recognizers_own_run(toy, tmp_path, fmt):
+    run(toy, ScriptedEngine(), run_id="scripted")
+    path = hypotheses_in_every_format(tmp_path, toy_root(toy))[fmt]
+    result = do_import(toy, path, run_id="imported")
+    assert result.fmt == fmt  # detected from the suffix (and nemo from its fields)
+    assert (result.files_total, result.files_scored, result.issues) == (7, 7, [])
+    assert counts(toy, "imported") == counts(toy, "scripted")
+    summary = rows(toy, "select * from run_summary where run_id in ('imported', 'scripted') "
+                        "order by run_id")
+    assert summary[0]["wer"] == summary[1]["wer"] and summary[0]["raw_wer"] is not None
+
+
+def test_runs_records_where_an_imported_run_came_from(toy, tmp_path):
+    path = hypotheses_in_every_format(tmp_path, toy_root(toy))["csv"]
+    do_import(toy, path, run_id="whisper", model="whisper-large-v3")
+    run_row = rows(toy, "select * from runs where run_id = 'whisper'")[0]
+    assert (run_row["engine"], run_row["model"], run_row["status"]) == (
+        "import", "whisper-large-v3", "finished")
+    assert (run_row["source_path"], run_row["source_format"]) == (str(path.resolve()), "csv")
+    options = run_row["options"]
+    options = options if isinstance(options, dict) else json.loads(options)
+    assert options["matched_by"] == {"id": 7} and options["format"] == "csv"
+
+
+def test_lines_name_utterances_by_id_relative_or_absolute_path_file_name_or_stem(toy, tmp_path):
+    root = toy_root(toy)
+    path = write(tmp_path / "mixed.tsv", "".join([
+        "U001\tthe cat sat\n",
+        "wavs/U002.wav\ta well known printers mark\n",
+        f"{root}/wavs/U003.wav\tin forty fifty five\n",
+        "/another/machine/wavs/U004.wav\tgutenberg and chauffeur said\n",
+        "U005.flac\t\n",
+        "U006\trepresented in the exhibition\n",
+        "U007\tit is not that\n",
+    ]))
+    result = do_import(toy, path, run_id="mixed")
+    assert result.matched_by == {"id": 3, "path": 2, "file name": 1, "stem": 1}
+    assert result.issues == [] and result.files_scored == 7
+
+
+# --- nothing dropped silently --------------------------------------------------------------
+
+
+def test_unmatched_duplicate_and_bad_lines_and_missing_files_are_all_reported(toy, tmp_path):
+    path = write(tmp_path / "h.jsonl", "\n".join([
+        json.dumps({"utt_id": "U001", "hypothesis": "the cat sat"}),
+        json.dumps({"utt_id": "U001", "hypothesis": "a second opinion"}),
+        json.dumps({"utt_id": "NOPE-1", "hypothesis": "who is this"}),
+        "{not json",
+        json.dumps({"utt_id": "U004", "hypothesis": None}),
+        json.dumps({"utt_id": "U008", "hypothesis": "a label without audio"}),
+    ]) + "\n")
+    result = do_import(toy, path, run_id="partial")
+    issues = rows(toy, "select kind, line, key from import_issues where run_id = 'partial' "
+                       "order by kind, line, key")
+    assert [(i["kind"], i["line"], i["key"]) for i in issues] == [
+        ("bad_line", 4, None), ("bad_line", 5, "U004"), ("duplicate", 2, "U001"),
+        *[("no_hypothesis", None, u) for u in ("U002", "U003", "U004", "U005", "U006",
+                                                "U007")],
+        ("unmatched", 3, "NOPE-1"),
+    ]
+    assert len(result.issues) == len(issues)
+    # U008 has no audio but a hypothesis: scored, not dropped; files without one are failed
+    assert (result.files_total, result.files_scored, result.files_without_hypothesis) == (
+        8, 2, 6)
+    summary = rows(toy, "select * from run_summary where run_id = 'partial'")[0]
+    assert (summary["files_scored"], summary["files_failed"]) == (2, 6)
+    failed_words = sum(len(LJSPEECH(ref).split()) for u, ref, _ in SCRIPT if u != "U001")
+    assert summary["strict_ref_words"] == summary["ref_words"] + failed_words
+    assert summary["strict_wer"] == pytest.approx(failed_words / summary["strict_ref_words"])
+    assert summary["wer"] == 0.0
+
+
+def test_csv_lines_with_a_wrong_number_of_fields_are_reported(toy, tmp_path):
+    path = write(tmp_path / "h.csv", "U001,the cat sat\nU002,a well, known\nU003\n")
+    result = do_import(toy, path, run_id="c")
+    bad = [(i.line, i.key, i.message) for i in result.issues if i.kind == "bad_line"]
+    assert bad == [
+        (2, "U002", "3 fields, expected 2 (KEY,HYPOTHESIS; quote a hypothesis that holds the "
+                    "separator)"),
+        (3, "U003", "1 fields, expected 2 (KEY,HYPOTHESIS; quote a hypothesis that holds the "
+                    "separator)"),
+    ]
+
+
+def test_a_file_that_names_no_utterance_is_refused_and_nothing_is_stored(toy, tmp_path):
+    path = write(tmp_path / "other.trn", "hello world (X1)\nbye (X2)\n")
+    with pytest.raises(AsrlensError, match=r"no line of .*other.trn names an utterance of "
+                                           r"dataset 'toy' \(2 trn lines; first keys: X1, X2\)"):
+        do_import(toy, path)
+    assert rows(toy, "select count(*) as n from runs")[0]["n"] == 0
+
+
+def test_a_bad_header_names_the_file_and_line(toy, tmp_path):
+    path = write(tmp_path / "h.csv", "utt_id,score\nU001,3\n")
+    with pytest.raises(AsrlensError, match=r"h.csv line 1: the header names no hypothesis "
+                                           r"column"):
+        do_import(toy, path)
+    path = tmp_path / "h.trn"
+    path.write_bytes(b"ok (U001)\ncaf\xe9 (U002)\n")
+    with pytest.raises(AsrlensError, match=r"h.trn line 2: not UTF-8 text"):
+        do_import(toy, path)
+
+
+def test_an_existing_run_is_replaced_only_when_asked_and_only_if_imported(toy, tmp_path):
+    path = hypotheses_in_every_format(tmp_path, toy_root(toy))["trn"]
+    do_import(toy, path, run_id="h")
+    with pytest.raises(AsrlensError, match="run 'h' already exists .* pass --replace"):
+        do_import(toy, path, run_id="h")
+    write(path, "the cat sat (U001)\n")
+    result = do_import(toy, path, run_id="h", replace=True)
+    assert result.files_scored == 1
+    assert rows(toy, "select count(*) as n from transcripts where run_id = 'h' "
+                     "and error is null")[0]["n"] == 1
+    run(toy, ScriptedEngine(), run_id="engine-run")
+    with pytest.raises(AsrlensError, match="run 'engine-run' was transcribed by asrlens"):
+        do_import(toy, path, run_id="engine-run", replace=True)
+
+
+def test_cli_import_run_prints_what_matched_and_the_issues(toy, tmp_path):
+    path = write(tmp_path / "whisper.csv", "U001,the cat sat\nZZZ,nothing\n")
+    result = CliRunner().invoke(cli, ["import-run", str(path), "--db", str(toy),
+                                      "--model", "whisper"])
+    assert result.exit_code == 0, result.output
+    assert "run whisper: imported 2 csv lines" in result.output
+    assert "1 of 7 files of toy scored, 6 without a hypothesis" in result.output
+    assert "unmatched line 2: names no utterance" in result.output
+    bad = CliRunner().invoke(cli, ["import-run", str(tmp_path / "missing.csv"), "--db",
+                                   str(toy)])
+    assert bad.exit_code == 1 and bad.output.startswith("Error: cannot read ")
+
+
+# --- sclite mode, end to end ---------------------------------------------------------------
+
+
+def test_an_sclite_mode_import_gives_sctk_sclites_counts_file_by_file(toy, tmp_path):
+    import shutil
+
+    if shutil.which("sctk") is None:
+        pytest.skip("sctk (NIST sclite) is not installed")
+    hyp = write(tmp_path / "h.tsv", "".join(f"{u}\t{h}\n" for u, _r, h in SCRIPT))
+    do_import(toy, hyp, run_id="s", alignment="sclite")
+    engine = connect(toy, read_only=True)
+    try:
+        export_run(engine, run_id="s", fmt="trn", out=tmp_path / "trn")
+    finally:
+        engine.dispose()
+    out = subprocess.run(["sctk", "sclite", "-r", str(tmp_path / "trn" / "ref.trn"), "trn",
+                          "-h", str(tmp_path / "trn" / "hyp.trn"), "trn", "-i", "rm", "-o",
+                          "pra", "stdout"], capture_output=True, text=True, check=True).stdout
+    sclite = {m["id"].upper(): tuple(int(n) for n in m["counts"].split())  # sclite lowers ids
+              for m in PRA_SCORES.finditer(out)}
+    ours = {r["utt_id"]: (r["hits"], r["substitutions"], r["deletions"], r["insertions"])
+            for r in rows(toy, "select * from utterance_errors where run_id = 's'")}
+    assert sclite == ours and len(ours) == len(SCRIPT)
+    assert rows(toy, "select alignment from run_summary where run_id = 's'")[0] == {
+        "alignment": "sclite"}
+
+
+# --- done when: a pocketsphinx run's own hypotheses, through trn ---------------------------
+
+
+@pytest.mark.slow
+def test_an_imported_trn_of_a_pocketsphinx_run_gives_that_runs_per_file_counts(
+        sphinx_db, copy_db, tmp_path):
+    db = copy_db(sphinx_db)
+    engine = connect(db)
+    try:
+        export_run(engine, run_id=SPHINX_RUN, fmt="trn", out=tmp_path / "trn")
+        result = import_run(engine, tmp_path / "trn" / "hyp.trn", dataset=SAMPLE_NAME,
+                            run_id="sphinx-trn")
+    finally:
+        engine.dispose()
+    assert result.fmt == "trn" and result.issues == []
+    assert counts(db, "sphinx-trn") == counts(db, SPHINX_RUN)
+    assert len(counts(db, SPHINX_RUN)) == 32
+    audio = rows(db, "select run_id, audio_s from runs order by run_id")
+    assert audio[1]["audio_s"] == pytest.approx(audio[0]["audio_s"], rel=1e-3)  # the files' seconds
+    assert re.fullmatch(r".*hyp\.trn", rows(db, "select source_path from runs "
+                                                "where run_id = 'sphinx-trn'")[0]["source_path"])
