@@ -90,11 +90,15 @@ def close(engine: sa.Engine) -> str | None:
     read_only = getattr(engine, "asrlens_read_only", True)
     failure = None
     if not read_only:
+        raw = None
         try:
-            with engine.connect() as conn:
-                conn.exec_driver_sql("checkpoint")
+            raw = engine.raw_connection()
+            raw.driver_connection.execute("checkpoint")
+            raw.close()
         except Exception as exc:  # disk full, damaged file, ...: reported below, never raised
             failure = one_line(exc)
+            if raw is not None:  # a failed database refuses the pool's rollback: drop it
+                raw.invalidate()
     engine.dispose()
     if read_only or path is None:
         return None
@@ -105,6 +109,32 @@ def close(engine: sa.Engine) -> str | None:
     return (f"{wal} is left beside {path}{why}: the latest committed changes are only in it, "
             f"so copy or move the two files together; the next asrlens command that writes "
             f"folds it in (`asrlens doctor --fix` does only that)")
+
+
+def read_back(engine_or_conn: sa.Engine | sa.Connection, table: str) -> int:
+    """Read every column of every row of `table`; returns the row count.
+
+    DuckDB verifies a block's checksum when it reads the block, so a damaged table raises
+    here (a database error) instead of in the middle of a later write.
+    """
+    if isinstance(engine_or_conn, sa.Engine):
+        with engine_or_conn.connect() as conn:
+            return read_back(conn, table)
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", table):
+        raise ValueError(f"bad table name {table!r}")
+    sql = f"select count(*), min(hash(columns(*))) from {table}"
+    return engine_or_conn.exec_driver_sql(sql).scalar()
+
+
+def check_readable(engine: sa.Engine, tables: Iterable[str]) -> None:
+    """Raise AsrlensError naming the file when one of `tables` cannot be read back whole."""
+    for table in tables:
+        try:
+            read_back(engine, table)
+        except (sa.exc.SQLAlchemyError, duckdb.Error) as exc:
+            path = getattr(engine, "asrlens_path", engine.url.database)
+            raise AsrlensError(f"{describe_error(path, exc)} (table {table}); nothing was "
+                               f"written") from exc
 
 
 def wal_path(path: str | os.PathLike) -> Path:
@@ -122,10 +152,13 @@ def describe_error(db_path: str | os.PathLike, exc: BaseException) -> str:
     if any(s in low for s in ("no space left", "disk full", "file too large", "quota")):
         return (f"{db_path}: the disk is full ({text}); what was committed before is kept: "
                 f"free some space and run the command again")
-    if any(s in low for s in ("corrupt", "checksum", "not a valid duckdb", "serializ",
-                              "invalid block", "read past the end", "unexpected eof")):
-        return (f"{db_path} is damaged ({text}): restore it from a copy, or ingest again into "
-                f"a new file (--db NEW.duckdb); `asrlens doctor` shows what still reads")
+    if "not a valid duckdb" in low:
+        return f"{db_path}: not a DuckDB database file ({text}); check --db"
+    if any(s in low for s in ("corrupt", "checksum", "serializ", "invalid block",
+                              "read past the end", "unexpected eof")):
+        return (f"{db_path}: the file is damaged ({text}); restore it from a copy, or ingest "
+                f"again into a new file (--db NEW.duckdb); `asrlens doctor` shows what still "
+                f"reads")
     if "set lock" in low or "conflicting lock" in low:
         return f"{db_path}: {text} (another asrlens or DuckDB process has it open)"
     return f"{db_path}: {text}"

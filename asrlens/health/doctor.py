@@ -29,6 +29,7 @@ from asrlens.db import (
     connect,
     describe_error,
     query,
+    read_back,
     read_sql,
     resolve_path,
     wal_path,
@@ -150,9 +151,7 @@ def _read_every_table(engine: sa.Engine) -> tuple[dict[str, int], tuple[str, Exc
     tables = [r["table_name"] for r in query(engine, read_sql("health/queries/base_tables.sql"))]
     for table in tables:
         try:
-            with engine.connect() as conn:
-                n = conn.exec_driver_sql(
-                    f'select count(*), min(hash(columns(*))) from "{table}"').scalar()
+            n = read_back(engine, table)
         except (sa.exc.SQLAlchemyError, duckdb.Error) as exc:
             return rows, (table, exc)
         rows[table] = n
