@@ -22,6 +22,10 @@ from asrlens.errors import AsrlensError
 class AsrlensGroup(click.Group):
     """A click group that turns AsrlensError into `Error: ...` without a traceback."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["asrlens.args"] = list(args)  # to say how to run the same command again
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context):
         from asrlens.interrupt import exit_status, signal_name, stop_signals
 
@@ -38,8 +42,10 @@ class AsrlensGroup(click.Group):
 
 
 def _same_command() -> str:
-    """The command line this process was started with, to run again."""
-    return shlex.join(["asrlens", *sys.argv[1:]])
+    """The command line of this invocation, to run again."""
+    ctx = click.get_current_context(silent=True)
+    args = ctx.meta.get("asrlens.args", sys.argv[1:]) if ctx else sys.argv[1:]
+    return shlex.join(["asrlens", *args])
 
 
 def _database_errors(fn):

@@ -494,12 +494,11 @@ def _why_nothing_scored(result: RunResult) -> str:
     head = f"no file of run {result.run_id} could be transcribed"
     if not result.failed:
         return f"{head} (nothing was attempted)"
-    reasons = Counter(error for _, error in result.failed)
-    error, n = reasons.most_common(1)[0]
+    error, n = Counter(error for _, error in result.failed).most_common(1)[0]
     example = next(utt_id for utt_id, e in result.failed if e == error)
-    share = "all" if n == len(result.failed) else f"{n} of"
-    return (f"{head}: {share} {len(result.failed)} files failed, e.g. {example}: {error}; "
-            f"the run is marked failed and is retried by `asrlens infer --run {result.run_id}`")
+    why = f"{n} of them with: {error}" if n > 1 else f"e.g. {example}: {error}"
+    return (f"{head}: all {len(result.failed)} files failed, {why}; the run is marked failed "
+            f"and `asrlens infer --run {result.run_id}` retries it")
 
 
 def _is_database_error(exc: BaseException) -> bool:
