@@ -93,7 +93,7 @@ def close(engine: sa.Engine) -> str | None:
         raw = None
         try:
             raw = engine.raw_connection()
-            raw.driver_connection.execute("checkpoint")
+            _checkpoint(raw.driver_connection)
             raw.close()
         except Exception as exc:  # disk full, damaged file, ...: reported below, never raised
             failure = one_line(exc)
@@ -109,6 +109,11 @@ def close(engine: sa.Engine) -> str | None:
     return (f"{wal} is left beside {path}{why}: the latest committed changes are only in it, "
             f"so copy or move the two files together; the next asrlens command that writes "
             f"folds it in (`asrlens doctor --fix` does only that)")
+
+
+def _checkpoint(connection: duckdb.DuckDBPyConnection) -> None:
+    """Fold the write-ahead log into the database file (all transactions are done)."""
+    connection.execute("checkpoint")
 
 
 def read_back(engine_or_conn: sa.Engine | sa.Connection, table: str) -> int:

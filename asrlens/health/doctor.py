@@ -23,8 +23,8 @@ from pathlib import Path
 import duckdb
 import sqlalchemy as sa
 
+from asrlens import db
 from asrlens.db import (
-    SCHEMA_VERSION,
     close,
     connect,
     describe_error,
@@ -130,15 +130,16 @@ def _schema_version(engine: sa.Engine) -> int | None:
 
 
 def _schema_findings(version: int | None, db_path: Path) -> list[Finding]:
+    expected = db.SCHEMA_VERSION
     if version is None:
         return [Finding("schema", f"{db_path} has no schema_version table: not an asrlens "
                                   f"database", "check --db names the right file")]
-    if version > SCHEMA_VERSION:
+    if version > expected:
         return [Finding("schema", f"schema version {version} is newer than this asrlens's "
-                                  f"({SCHEMA_VERSION})", "upgrade asrlens")]
-    if version < SCHEMA_VERSION:
+                                  f"({expected})", "upgrade asrlens")]
+    if version < expected:
         return [Finding("schema", f"schema version {version} is older than this asrlens's "
-                                  f"({SCHEMA_VERSION}); read-only commands may miss columns",
+                                  f"({expected}); read-only commands may miss columns",
                         f"the next command that writes migrates it, keeping every row: "
                         f"{_command('doctor --fix', db_path)}")]
     return []
