@@ -46,6 +46,8 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False) -
     """An SQLAlchemy engine on the DuckDB file, with the schema applied (unless read-only).
 
     A read-only engine needs the file to exist and refuses any write (DROP, DELETE, ...).
+    Before a read-write engine writes anything, every table is read back (DuckDB checks each
+    block's checksum), so a damaged file is refused untouched.
     Raises AsrlensError when the file is locked by another process, is not a DuckDB file or
     is damaged. A read-write engine marks the runs left 'running' by a process that is gone
     as 'interrupted' (asrlens.health.owner). Call `close(engine)` when done: it checkpoints
@@ -57,6 +59,7 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False) -
             f"database {db_path} does not exist: run `asrlens ingest DATASET` first "
             f"(or pass --db / set {ENV_DB})"
         )
+    existed = db_path.exists()
     if not read_only and db_path.parent and not db_path.parent.exists():
         db_path.parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(
@@ -69,6 +72,11 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False) -
             with engine.connect() as conn:
                 conn.execute(sa.text("select 1"))
         else:
+            if existed:  # never write into a damaged file: read every table back first
+                with engine.connect() as conn:
+                    tables = [r["table_name"] for r in query(conn, read_sql(
+                        "health/queries/base_tables.sql"))]
+                check_readable(engine, tables)
             apply_schema(engine)
             from asrlens.health.owner import mark_stale_runs
 
@@ -138,8 +146,8 @@ def check_readable(engine: sa.Engine, tables: Iterable[str]) -> None:
             read_back(engine, table)
         except (sa.exc.SQLAlchemyError, duckdb.Error) as exc:
             path = getattr(engine, "asrlens_path", engine.url.database)
-            raise AsrlensError(f"{describe_error(path, exc)} (table {table}); nothing was "
-                               f"written") from exc
+            raise AsrlensError(f"cannot open database {describe_error(path, exc)} (table "
+                               f"{table}); nothing was written") from exc
 
 
 def wal_path(path: str | os.PathLike) -> Path:

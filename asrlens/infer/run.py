@@ -36,7 +36,7 @@ import numpy as np
 import sqlalchemy as sa
 from tqdm import tqdm
 
-from asrlens.db import check_readable, insert_rows, query, read_sql
+from asrlens.db import insert_rows, query, read_sql
 from asrlens.errors import AsrlensError
 from asrlens.health.owner import current_owner
 from asrlens.infer.engines import DEFAULT_ENGINE
@@ -173,7 +173,6 @@ def infer(
     started = time.perf_counter()
     if limit is not None and limit < 1:
         raise AsrlensError(f"--limit must be at least 1, got {limit}")
-    check_readable(engine, ("runs", *RESULT_TABLES))  # never write into a damaged file
     if recognizer is not None:
         engine_name = recognizer.name
         model = model or recognizer.model
