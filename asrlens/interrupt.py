@@ -13,6 +13,7 @@ files are committed, the run is marked 'interrupted' and the command says how to
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 from collections.abc import Iterator
 
@@ -26,6 +27,15 @@ class Terminated(KeyboardInterrupt):
 def _on_sigterm(signum: int, frame) -> None:
     _received.append(signum)
     raise Terminated(f"signal {signum}")
+
+
+def _default_in_child() -> None:
+    """A forked worker (ingest's audio readers) dies on SIGTERM, as it would without asrlens."""
+    if signal.getsignal(signal.SIGTERM) is _on_sigterm:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+os.register_at_fork(after_in_child=_default_in_child)
 
 
 @contextlib.contextmanager

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
-from test_infer import ScriptedEngine, make_toy_db, rows, run
+from test_infer import SCRIPT, ScriptedEngine, make_toy_db, rows, run
 
 from asrlens.cli import cli
 from asrlens.db import close, connect, query
@@ -241,3 +241,20 @@ def test_ctrl_c_in_another_command_exits_130_without_click_aborted(toy_db, monke
     assert "Aborted!" not in result.output
     assert "Interrupted (Ctrl-C): what was committed before is kept." in result.output
 
+
+
+def test_ctrl_c_in_asrlens_run_exits_130_with_the_same_command_to_resume(tmp_path, scripted):
+    make_toy_db(tmp_path)
+    root = tmp_path / "toy"
+    (root / "labels.csv").write_text("".join(f"{u}|{ref}|{ref}\n" for u, ref, _ in SCRIPT))
+    scripted.options["interrupt_at"] = 3
+    db = tmp_path / "run.duckdb"
+    args = ["run", str(root), "--db", str(db), "--run", "r", "--audio", "none",
+            "--out", str(tmp_path / "report"), "--no-progress"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 130, result.output
+    assert "Aborted!" not in result.output
+    assert f"Interrupted (Ctrl-C): what was committed is kept (whole files). Resume with: " \
+           f"asrlens {' '.join(args)}" in result.output
+    assert rows(db, "select status from runs") == [{"status": "interrupted"}]
+    assert rows(db, "select count(*) as n from transcripts") == [{"n": 2}]
