@@ -6,7 +6,10 @@ summary. Expected failures (AsrlensError) become one `Error: ...` line and exit 
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
+import shlex
 import sys
 from collections import Counter
 from pathlib import Path
@@ -14,22 +17,36 @@ from pathlib import Path
 import click
 
 from asrlens import DEFAULT_DB, ENV_DB, __version__
-from asrlens.errors import AsrlensError
+from asrlens.errors import AsrlensError, CheckpointFailed
 
 
 class AsrlensGroup(click.Group):
     """A click group that turns AsrlensError into `Error: ...` without a traceback."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["asrlens.args"] = list(args)  # to say how to run the same command again
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context):
+        from asrlens.interrupt import exit_status, signal_name, stop_signals
+
         try:
-            result = super().invoke(ctx)
-            sys.stdout.flush()  # a closed pipe shows here, not in Python's exit
-            return result
+            with stop_signals():  # SIGTERM is handled as Ctrl-C
+                result = super().invoke(ctx)
+                sys.stdout.flush()  # a closed pipe shows here, not in Python's exit
+                return result
         except AsrlensError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(1)
+        except CheckpointFailed as exc:
+            click.echo(f"Warning: {exc}", err=True)
+            sys.exit(1)
         except BrokenPipeError:
             _end_quietly_on_closed_pipe()
+        except KeyboardInterrupt:  # commands with more to say catch it themselves
+            click.echo(f"Interrupted ({signal_name()}): what was committed before is kept. "
+                       f"Run it again with: {_same_command()}", err=True)
+            sys.exit(exit_status())
 
 
 def _end_quietly_on_closed_pipe():
@@ -46,6 +63,60 @@ def _end_quietly_on_closed_pipe():
     sys.exit(0)
 
 
+def _same_command() -> str:
+    """The command line of this invocation, to run again."""
+    ctx = click.get_current_context(silent=True)
+    args = ctx.meta.get("asrlens.args", sys.argv[1:]) if ctx else sys.argv[1:]
+    return shlex.join(["asrlens", *args])
+
+
+def _database_errors(fn):
+    """Database and disk-full errors from a command become one `Error:` line naming the file."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        import duckdb
+        import sqlalchemy as sa
+
+        from asrlens.db import describe_error, resolve_path
+
+        try:
+            return fn(*args, **kwargs)
+        except (sa.exc.SQLAlchemyError, duckdb.Error) as exc:
+            raise AsrlensError(describe_error(resolve_path(kwargs.get("db_path")), exc)) from exc
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+                raise
+            raise AsrlensError(f"{exc.filename or 'a file'}: no space left on the disk "
+                               f"({exc.strerror}); free some space and run the command "
+                               f"again") from exc
+
+    return wrapper
+
+
+@contextlib.contextmanager
+def open_database(db_path: Path, *, read_only: bool = False):
+    """The command's database engine, closed at the end; a read-write one is checkpointed.
+
+    When a .wal is left beside the file afterwards (the checkpoint failed), a warning says
+    so and the command exits with status 1 instead of finishing as if all were stored.
+    """
+    from asrlens.db import close, connect
+
+    engine = connect(db_path, read_only=read_only)
+    try:
+        yield engine
+    except BaseException:
+        warning = close(engine)
+        if warning:
+            click.echo(f"Warning: {warning}", err=True)
+        raise
+    warning = close(engine)
+    if warning:
+        click.echo(f"Warning: {warning}", err=True)
+        sys.exit(1)
+
+
 def db_option(fn):
     """--db PATH, shared by every command (env ASRLENS_DB, default ./asrlens.duckdb)."""
 
@@ -59,6 +130,7 @@ def db_option(fn):
         help=f"DuckDB file to use (env {ENV_DB}).",
     )
     @functools.wraps(fn)
+    @_database_errors
     def wrapper(*args, **kwargs):
         return fn(*args, **kwargs)
 
@@ -78,6 +150,7 @@ def cli():
       asrlens analyze                        # tag errors, relate WER to file features
       asrlens report --out report/           # a shareable HTML report
       asrlens sql "select * from run_summary"
+      asrlens doctor                         # the database's health, what to do
 
     \b
     Or all of ingest, infer, analyze and report in one go:
@@ -210,20 +283,16 @@ def explore_command(dataset, seed, utt_id, out_dir, wav2vec2, model, checkpoint,
       asrlens explore --checkpoint wav2vec2_fairseq_base_ls960_asr_ls960.pth
       asrlens explore --no-wav2vec2          # audio plots only, no model
     """
-    from asrlens.db import connect
     from asrlens.explore import explore
     from asrlens.explore.wav2vec2_view import parse_layers
 
-    engine = connect(db_path, read_only=True)
-    try:
+    with open_database(db_path, read_only=True) as engine:
         result = explore(
             engine, out_dir=out_dir, dataset=dataset, seed=seed, utt_id=utt_id,
             wav2vec2=wav2vec2, model=model, checkpoint=checkpoint,
             layers=parse_layers(layers), device=None if device == "auto" else device,
             on_step=click.echo,
         )
-    finally:
-        engine.dispose()
     if result.wav2vec2_transcript is not None:
         click.echo(f"{result.model} greedy transcript: {result.wav2vec2_transcript}")
     if result.skipped:
@@ -341,38 +410,51 @@ def infer_command(dataset, engine_name, model, checkpoint, device, precision, li
 
     Unless --no-analyze, the run is then analysed as by `asrlens analyze`.
     """
-    from asrlens.db import connect
-    from asrlens.infer import RunInterrupted, infer
+    from asrlens.infer import NothingScored, RunInterrupted, infer
+    from asrlens.interrupt import exit_status, signal_name
 
     chunking = {key: value for key, value in (("chunk_s", chunk_s), ("overlap_s", overlap_s))
                 if value is not None}
-    engine = connect(db_path)
-    try:
-        result = infer(engine, dataset=dataset, engine_name=engine_name, model=model,
-                       checkpoint=checkpoint, device=device, precision=precision, limit=limit,
-                       run_id=run_id, normalizer=normalizer, alignment=alignment,
-                       progress=progress, batch_files=batch_files, **chunking)
-        for line in _infer_summary_lines(result):
-            click.echo(line)
-        if then_analyze and result.files_scored:
-            from asrlens.analysis import analyze as run_analysis
+    result = None
+    with open_database(db_path) as engine:
+        try:
+            result = infer(engine, dataset=dataset, engine_name=engine_name, model=model,
+                           checkpoint=checkpoint, device=device, precision=precision,
+                           limit=limit, run_id=run_id, normalizer=normalizer,
+                           alignment=alignment,
+                           progress=progress, batch_files=batch_files, **chunking)
+            for line in _infer_summary_lines(result):
+                click.echo(line)
+            if then_analyze and result.files_scored:
+                from asrlens.analysis import analyze as run_analysis
 
-            analysis = run_analysis(engine, run_id=result.run_id)
-            click.echo(f"analysed: {sum(analysis.tag_counts.values())} error tags; "
-                       f"the summary: asrlens analyze --run {result.run_id}")
-    except RunInterrupted as stop:
-        for line in _infer_summary_lines(stop.result):
-            click.echo(line)
-        click.echo(f"Interrupted: whole files are saved. Resume with: "
-                   f"{_resume_command(stop.result.run_id, db_path)}")
-        sys.exit(130)
-    finally:
-        engine.dispose()
+                analysis = run_analysis(engine, run_id=result.run_id)
+                click.echo(f"analysed: {sum(analysis.tag_counts.values())} error tags; "
+                           f"the summary: asrlens analyze --run {result.run_id}")
+        except NothingScored as failed:
+            for line in _infer_summary_lines(failed.result):
+                click.echo(line)
+            raise
+        except RunInterrupted as stop:
+            for line in _infer_summary_lines(stop.result):
+                click.echo(line)
+            click.echo(f"Interrupted ({signal_name()}): whole files are saved. Resume with: "
+                       f"{_resume_command(stop.result.run_id, db_path)}")
+            sys.exit(exit_status())
+        except KeyboardInterrupt:  # before the first file, or during the analysis
+            if result is None:
+                click.echo(f"Interrupted ({signal_name()}) before any file was transcribed: "
+                           f"nothing is lost. Resume with: {_same_command()}")
+            else:
+                click.echo(f"Interrupted ({signal_name()}) during the analysis: the run is "
+                           f"stored whole. Analyse it with: asrlens analyze --run "
+                           f"{shlex.quote(result.run_id)}"
+                           + (f" --db {shlex.quote(str(db_path))}"
+                              if str(db_path) != DEFAULT_DB else ""))
+            sys.exit(exit_status())
 
 
 def _resume_command(run_id: str, db_path: Path) -> str:
-    import shlex
-
     command = f"asrlens infer --run {shlex.quote(run_id)}"
     if str(db_path) != DEFAULT_DB:
         command += f" --db {shlex.quote(str(db_path))}"
@@ -436,15 +518,11 @@ def export_command(run_id, fmt, out, db_path):
       asrlens export --run sphinx --format csv --out sphinx.csv
       asrlens export --run sphinx --format jsonl | head -3
     """
-    from asrlens.db import connect
     from asrlens.infer.export import export_run
 
-    engine = connect(db_path, read_only=True)
-    try:
+    with open_database(db_path, read_only=True) as engine:
         result = export_run(engine, run_id=run_id, fmt=fmt, out=out,
                             stream=None if out else sys.stdout)
-    finally:
-        engine.dispose()
     if result.paths:
         files = ", ".join(str(p) for p in result.paths)
         click.echo(f"wrote {result.rows} files of run {run_id} to {files}", err=True)
@@ -491,11 +569,9 @@ def import_run_command(hyp_file, dataset, run_id, fmt, model, normalizer, alignm
       asrlens import-run manifest_with_preds.json --format nemo --run conformer
       asrlens report --run whisper --run sphinx
     """
-    from asrlens.db import connect
     from asrlens.infer.import_run import import_run
 
-    engine = connect(db_path)
-    try:
+    with open_database(db_path) as engine:
         result = import_run(engine, hyp_file, dataset=dataset, run_id=run_id, fmt=fmt,
                             normalizer=normalizer, alignment=alignment, model=model,
                             replace=replace)
@@ -507,8 +583,6 @@ def import_run_command(hyp_file, dataset, run_id, fmt, model, normalizer, alignm
             analysis = run_analysis(engine, run_id=result.run_id)
             click.echo(f"analysed: {sum(analysis.tag_counts.values())} error tags; "
                        f"the summary: asrlens analyze --run {result.run_id}")
-    finally:
-        engine.dispose()
 
 
 def _import_summary_lines(result, *, max_issues: int = 10) -> list[str]:
@@ -562,16 +636,12 @@ def analyze(run_id, db_path):
     """
     from asrlens.analysis import analyze as run_analysis
     from asrlens.analysis import latest_run
-    from asrlens.db import connect
 
-    engine = connect(db_path)
-    try:
+    with open_database(db_path) as engine:
         if run_id is None:
             with engine.connect() as conn:
                 run_id = latest_run(conn)
         result = run_analysis(engine, run_id=run_id)
-    finally:
-        engine.dispose()
     tags = ", ".join(f"{tag} {n}" for tag, n in result.tag_counts.items()) or "none"
     click.echo(f"Analysed run {result.run_id} (dataset {result.dataset}): "
                f"{result.utterances} labels, {result.files_scored} scored files, "
@@ -646,15 +716,11 @@ def report_command(run_ids, dataset, out_dir, audio, top_n, seed, group_by, db_p
       asrlens report --group-by label:speaker          # results per speaker
       asrlens report --audio none --top 50
     """
-    from asrlens.db import connect
     from asrlens.report import render_report
 
-    engine = connect(db_path, read_only=True)
-    try:
+    with open_database(db_path, read_only=True) as engine:
         path = render_report(engine, run_ids=run_ids, dataset=dataset, out_dir=out_dir,
                              audio=audio, top_n=top_n, seed=seed, group_by=group_by)
-    finally:
-        engine.dispose()
     click.echo(path)
 
 
@@ -700,19 +766,21 @@ def run_command(dataset, engine_name, model, checkpoint, device, precision, limi
       asrlens run speechdata.zip --checkpoint w2v.pth --out report/
       asrlens run corpus/ --engine pocketsphinx --limit 20 --audio none
     """
-    from asrlens.db import connect
+    from asrlens.interrupt import exit_status, signal_name
     from asrlens.pipeline import run_pipeline
 
-    engine = connect(db_path)
-    try:
-        result = run_pipeline(
-            engine, dataset, engine_name=engine_name, model=model, checkpoint=checkpoint,
-            device=device, precision=precision, limit=limit, run_id=run_id, name=name,
-            out_dir=out_dir, audio=audio, top_n=top_n, seed=seed, progress=progress,
-            on_step=lambda line: click.echo(line, err=True),
-        )
-    finally:
-        engine.dispose()
+    with open_database(db_path) as engine:
+        try:
+            result = run_pipeline(
+                engine, dataset, engine_name=engine_name, model=model, checkpoint=checkpoint,
+                device=device, precision=precision, limit=limit, run_id=run_id, name=name,
+                out_dir=out_dir, audio=audio, top_n=top_n, seed=seed, progress=progress,
+                on_step=lambda line: click.echo(line, err=True),
+            )
+        except KeyboardInterrupt:  # RunInterrupted included: whole files are committed
+            click.echo(f"Interrupted ({signal_name()}): what was committed is kept (whole "
+                       f"files). Resume with: {_same_command()}", err=True)
+            sys.exit(exit_status())
     click.echo(result.report_path)
 
 
@@ -748,16 +816,70 @@ def compare_command(run_a, run_b, group_by, seed, replicates, db_path):
     """
     from asrlens.compare import compare_runs, parse_rule, store_comparison
     from asrlens.compare.report_text import comparison_lines
-    from asrlens.db import connect
 
     rule = parse_rule(group_by)
-    engine = connect(db_path)
-    try:
+    with open_database(db_path) as engine:
         with engine.connect() as conn:
             comparison = compare_runs(conn, run_a=run_a, run_b=run_b, rule=rule, seed=seed,
                                       replicates=replicates)
         store_comparison(engine, comparison)
-    finally:
-        engine.dispose()
     for line in comparison_lines(comparison):
         click.echo(line)
+
+
+# --- doctor (asrlens/health) ---------------------------------------------------------------
+
+
+@cli.command("doctor")
+@click.option("--fix", is_flag=True,
+              help="Open the file read-write once: mark stale runs 'interrupted' and fold the "
+                   ".wal into the file. Orphan rows are reported, never deleted.")
+@db_option
+def doctor_command(fix, db_path):
+    """Check the database: schema version, rows per table, WAL, stale runs, orphan rows.
+
+    \b
+    Reads every row of every table back (a damaged block shows up), and says
+    what to do about each finding:
+      wal             FILE.wal beside the file holds committed changes not yet
+                      in it: keep the two files together, or --fix
+      stale run       a run says 'running' but its process is gone (killed):
+                      resume it with asrlens infer --run NAME
+      orphan rows     rows whose dataset, run or transcript is gone: the
+                      DELETE statement to run
+      schema          the file is older or newer than this asrlens
+      damaged         a table cannot be read back: restore from a copy
+    Exit status 0 when nothing was found, 1 otherwise. Never writes unless --fix.
+
+    \b
+    Examples:
+      asrlens doctor
+      asrlens doctor --db speech.duckdb --fix
+    """
+    from asrlens.health.doctor import diagnose
+
+    diagnosis = diagnose(db_path, fix=fix)
+    for line in _doctor_lines(diagnosis):
+        click.echo(line)
+    if diagnosis.findings:
+        sys.exit(1)
+
+
+def _doctor_lines(diagnosis) -> list[str]:
+    version = "none" if diagnosis.schema_version is None else diagnosis.schema_version
+    from asrlens.db import SCHEMA_VERSION
+
+    wal = ("none" if diagnosis.wal_bytes is None
+           else f"{diagnosis.path}.wal ({diagnosis.wal_bytes:,} bytes)")
+    rows = ", ".join(f"{table} {n:,}" for table, n in diagnosis.table_rows.items())
+    lines = [f"Database {diagnosis.path}",
+             f"  schema version: {version} (this asrlens: {SCHEMA_VERSION})",
+             f"  write-ahead log: {wal}",
+             f"  rows (each read back): {rows or 'no tables'}"]
+    lines += [f"  fixed: {line}" for line in diagnosis.fixed]
+    if not diagnosis.findings:
+        return [*lines, "No problems found."]
+    lines.append(f"{len(diagnosis.findings)} finding(s):")
+    for finding in diagnosis.findings:
+        lines += [f"- [{finding.kind}] {finding.message}", f"  What to do: {finding.advice}"]
+    return lines

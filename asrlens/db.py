@@ -9,6 +9,7 @@ The database path comes from the argument, else `$ASRLENS_DB`, else `./asrlens.d
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -16,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import sqlalchemy as sa
 
 from asrlens import DEFAULT_DB, ENV_DB
@@ -33,6 +35,11 @@ MIGRATIONS: dict[int, list[str]] = {
         # keep NULL (not counted yet), so the next ingest reads them again
         "UPDATE audio_files SET non_finite_samples = 0 WHERE silence_fraction IS NOT NULL "
         "AND coalesce(subtype, '') NOT IN ('FLOAT', 'DOUBLE')",
+    ],
+    3: [  # the process that owns a run, so a run left 'running' by a killed process is seen
+        "ALTER TABLE runs ADD COLUMN IF NOT EXISTS owner_pid INTEGER",
+        "ALTER TABLE runs ADD COLUMN IF NOT EXISTS owner_host VARCHAR",
+        "ALTER TABLE runs ADD COLUMN IF NOT EXISTS owner_started_at TIMESTAMP",
     ],
     # 5: imported runs, sclite alignment mode (raw_errors, raw_alignment_ops, import_issues
     # and the new run_summary columns come from schema.sql).
@@ -57,8 +64,12 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False) -
     """An SQLAlchemy engine on the DuckDB file, with the schema applied (unless read-only).
 
     A read-only engine needs the file to exist and refuses any write (DROP, DELETE, ...).
-    Raises AsrlensError when the file is locked by another process or is not a DuckDB file.
-    Call `engine.dispose()` when done so the file is released.
+    Before a read-write engine writes anything, every table is read back (DuckDB checks each
+    block's checksum), so a damaged file is refused untouched.
+    Raises AsrlensError when the file is locked by another process, is not a DuckDB file or
+    is damaged. A read-write engine marks the runs left 'running' by a process that is gone
+    as 'interrupted' (asrlens.health.owner). Call `close(engine)` when done: it checkpoints
+    a read-write engine (so the .duckdb file alone holds the data) and releases the file.
     """
     db_path = resolve_path(path)
     if read_only and not db_path.exists():
@@ -66,21 +77,122 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False) -
             f"database {db_path} does not exist: run `asrlens ingest DATASET` first "
             f"(or pass --db / set {ENV_DB})"
         )
+    existed = db_path.exists()
     if not read_only and db_path.parent and not db_path.parent.exists():
         db_path.parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(
         f"duckdb:///{db_path}", connect_args={"read_only": read_only} if read_only else {}
     )
+    engine.asrlens_path = db_path
+    engine.asrlens_read_only = read_only
     try:
         if read_only:
             with engine.connect() as conn:
                 conn.execute(sa.text("select 1"))
         else:
+            if existed:  # never write into a damaged file: read every table back first
+                with engine.connect() as conn:
+                    tables = [r["table_name"] for r in query(conn, read_sql(
+                        "health/queries/base_tables.sql"))]
+                check_readable(engine, tables)
             apply_schema(engine)
-    except sa.exc.DBAPIError as exc:
+            from asrlens.health.owner import mark_stale_runs
+
+            mark_stale_runs(engine)
+    except (sa.exc.SQLAlchemyError, duckdb.Error) as exc:
         engine.dispose()
-        raise AsrlensError(f"cannot open database {db_path}: {one_line(exc)}") from exc
+        raise AsrlensError(f"cannot open database {describe_error(db_path, exc)}") from exc
     return engine
+
+
+def close(engine: sa.Engine) -> str | None:
+    """Release the database file; a read-write engine is checkpointed first.
+
+    The checkpoint folds the write-ahead log (`FILE.wal`) into the .duckdb file, so that the
+    .duckdb file alone holds every committed row. Never raises: returns a warning (one
+    sentence) when a .wal is left beside the file afterwards, None otherwise.
+    """
+    path = getattr(engine, "asrlens_path", None)
+    read_only = getattr(engine, "asrlens_read_only", True)
+    failure = None
+    if not read_only:
+        raw = None
+        try:
+            raw = engine.raw_connection()
+            _checkpoint(raw.driver_connection)
+            raw.close()
+        except Exception as exc:  # disk full, damaged file, ...: reported below, never raised
+            failure = one_line(exc)
+            if raw is not None:  # a failed database refuses the pool's rollback: drop it
+                raw.invalidate()
+    engine.dispose()
+    if read_only or path is None:
+        return None
+    wal = wal_path(path)
+    if not wal.exists():
+        return None
+    why = f" (the checkpoint failed: {failure})" if failure else ""
+    return (f"{wal} is left beside {path}{why}: the latest committed changes are only in it, "
+            f"so copy or move the two files together; the next asrlens command that writes "
+            f"folds it in (`asrlens doctor --fix` does only that)")
+
+
+def _checkpoint(connection: duckdb.DuckDBPyConnection) -> None:
+    """Fold the write-ahead log into the database file (all transactions are done)."""
+    connection.execute("checkpoint")
+
+
+def read_back(engine_or_conn: sa.Engine | sa.Connection, table: str) -> int:
+    """Read every column of every row of `table`; returns the row count.
+
+    DuckDB verifies a block's checksum when it reads the block, so a damaged table raises
+    here (a database error) instead of in the middle of a later write.
+    """
+    if isinstance(engine_or_conn, sa.Engine):
+        with engine_or_conn.connect() as conn:
+            return read_back(conn, table)
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", table):
+        raise ValueError(f"bad table name {table!r}")
+    sql = f"select count(*), min(hash(columns(*))) from {table}"
+    return engine_or_conn.exec_driver_sql(sql).scalar()
+
+
+def check_readable(engine: sa.Engine, tables: Iterable[str]) -> None:
+    """Raise AsrlensError naming the file when one of `tables` cannot be read back whole."""
+    for table in tables:
+        try:
+            read_back(engine, table)
+        except (sa.exc.SQLAlchemyError, duckdb.Error) as exc:
+            path = getattr(engine, "asrlens_path", engine.url.database)
+            raise AsrlensError(f"cannot open database {describe_error(path, exc)} (table "
+                               f"{table}); nothing was written") from exc
+
+
+def wal_path(path: str | os.PathLike) -> Path:
+    """DuckDB's write-ahead log beside the database file: FILE.wal."""
+    return Path(f"{os.fspath(path)}.wal")
+
+
+def describe_error(db_path: str | os.PathLike, exc: BaseException) -> str:
+    """One line naming the database file and the likely cause of a database error."""
+    text = one_line(exc)
+    low = text.lower()
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        text = f"{exc.strerror} ({exc.filename})" if exc.filename else str(exc.strerror)
+        low = "no space left"
+    if any(s in low for s in ("no space left", "disk full", "file too large", "quota")):
+        return (f"{db_path}: the disk is full ({text}); what was committed before is kept: "
+                f"free some space and run the command again")
+    if "not a valid duckdb" in low:
+        return f"{db_path}: not a DuckDB database file ({text}); check --db"
+    if any(s in low for s in ("corrupt", "checksum", "serializ", "invalid block",
+                              "read past the end", "unexpected eof")):
+        return (f"{db_path}: the file is damaged ({text}); restore it from a copy, or ingest "
+                f"again into a new file (--db NEW.duckdb); `asrlens doctor` shows what still "
+                f"reads")
+    if "set lock" in low or "conflicting lock" in low:
+        return f"{db_path}: {text} (another asrlens or DuckDB process has it open)"
+    return f"{db_path}: {text}"
 
 
 def apply_schema(engine: sa.Engine) -> int:

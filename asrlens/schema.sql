@@ -118,12 +118,15 @@ CREATE TABLE IF NOT EXISTS runs (
     precision         VARCHAR NOT NULL,     -- 'fp32', 'bf16', 'fp16'
     options           JSON,                 -- engine options (chunk length, ...) + loop settings: batch_files, limit, checkpoint_arg, ...
     versions          JSON,                 -- library versions: asrlens, torch, torchaudio, jiwer, ...
-    status            VARCHAR NOT NULL,     -- 'running', 'interrupted' (Ctrl-C), 'failed' (crashed), 'finished'
+    status            VARCHAR NOT NULL,     -- 'running', 'interrupted' (Ctrl-C, SIGTERM, or found 'running' after its process died), 'failed' (crashed, or no file scored), 'finished'
     started_at        TIMESTAMP NOT NULL,   -- UTC, first invocation
     finished_at       TIMESTAMP,            -- UTC; NULL until every file has been attempted
     files_total       INTEGER,              -- files with audio the run covers (after --limit)
     audio_s           DOUBLE,               -- audio seconds transcribed so far (files without error)
     wall_s            DOUBLE,               -- wall-clock seconds spent (model loading included), summed over resumes
+    owner_pid         INTEGER,              -- process that last started or resumed the run (schema v3) ...
+    owner_host        VARCHAR,              -- ... on this host (socket.gethostname()) ...
+    owner_started_at  TIMESTAMP,            -- ... which started at this time (UTC): a 'running' run whose process is gone is stale
     alignment         VARCHAR DEFAULT 'unit', -- word alignment of the scores: 'unit' (every edit costs 1) or 'sclite' (S 4, I and D 3)
     source_path       VARCHAR,              -- imported runs (`asrlens import-run`): absolute path of the hypothesis file; NULL when asrlens transcribed
     source_format     VARCHAR               -- imported runs: 'trn', 'csv', 'tsv', 'jsonl' or 'nemo'; NULL when asrlens transcribed

@@ -31,8 +31,8 @@ import duckdb
 import sqlalchemy as sa
 
 from asrlens import ENV_DB
-from asrlens.db import connect, resolve_path
-from asrlens.errors import AsrlensError
+from asrlens.db import close, connect, resolve_path
+from asrlens.errors import AsrlensError, CheckpointFailed
 
 FORMATS = ("table", "csv", "json")
 """Output formats of `asrlens sql`."""
@@ -117,11 +117,16 @@ def run_query(
                 _quiet(cursor)
                 result = _execute(cursor, sql, params, path)
                 conn.commit()
-                return result
         except sa.exc.DBAPIError as exc:  # e.g. the file got locked by a writer meanwhile
+            close(engine)
             raise AsrlensError(_first_line(str(exc))) from exc
-        finally:
-            engine.dispose()
+        except BaseException:
+            close(engine)
+            raise
+        warning = close(engine)  # checkpointed: the .duckdb file alone holds the change
+        if warning:
+            raise CheckpointFailed(warning)
+        return result
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:

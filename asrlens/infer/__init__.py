@@ -16,6 +16,7 @@ _EXPORTS = {
     "default_run_id": "asrlens.infer.run",
     "RunResult": "asrlens.infer.run",
     "RunInterrupted": "asrlens.infer.run",
+    "NothingScored": "asrlens.infer.run",
     "export_run": "asrlens.infer.export",
 }
 

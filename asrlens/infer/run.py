@@ -17,24 +17,28 @@ first convolution's normalization).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import platform
 import queue
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import sqlalchemy as sa
 from tqdm import tqdm
 
 from asrlens.db import insert_rows, query, read_sql
 from asrlens.errors import AsrlensError
+from asrlens.health.owner import current_owner
 from asrlens.infer.align import ALIGNMENTS, DEFAULT_ALIGNMENT
 from asrlens.infer.engines import DEFAULT_ENGINE
 from asrlens.infer.engines.base import Engine as Recognizer
@@ -90,6 +94,14 @@ class RunInterrupted(KeyboardInterrupt):
 
     def __init__(self, result: RunResult):
         super().__init__(f"run {result.run_id} interrupted")
+        self.result = result
+
+
+class NothingScored(AsrlensError):
+    """A run in which no file could be transcribed: it is marked 'failed'; `result` says more."""
+
+    def __init__(self, result: RunResult):
+        super().__init__(_why_nothing_scored(result))
         self.result = result
 
 
@@ -222,6 +234,7 @@ def infer(
         return _result(engine, run_id, dataset, files_done=0, files_failed=0,
                        files_skipped=skipped, already_finished=False)
 
+    _check_dataset_folder(engine, dataset)
     _say(progress, f"run {run_id}: {len(todo)} of {len(utterances)} files to transcribe"
                    + (f" ({skipped} already done)" if skipped else ""))
     if recognizer is None:
@@ -243,7 +256,7 @@ def infer(
                         normalizer=norm, checkpoint_sha256=recognizer.checkpoint_sha256)
         device_used = _merge_devices(stored["device"], recognizer.device)
         _update_run(engine, run_id, status="running", files_total=len(utterances),
-                    device=device_used, options=json.dumps(options))
+                    device=device_used, options=json.dumps(options), **current_owner())
 
     wall_before = float(stored["wall_s"] or 0.0) if stored else 0.0
     loop = _Loop(engine, run_id=run_id, recognizer=recognizer, normalizer=norm,
@@ -257,13 +270,19 @@ def infer(
                          files_failed=loop.files_failed, files_skipped=skipped,
                          already_finished=False)
         raise RunInterrupted(result) from exc
-    except BaseException:
-        loop.finish(status="failed")
+    except BaseException as exc:
+        if not _is_database_error(exc):  # never write after the database failed
+            with contextlib.suppress(Exception):  # the first error is the one to report
+                loop.finish(status="failed")
         raise
     loop.finish(status="finished")
-    return _result(engine, run_id, dataset, files_done=loop.files_done,
-                   files_failed=loop.files_failed, files_skipped=skipped,
-                   already_finished=False)
+    result = _result(engine, run_id, dataset, files_done=loop.files_done,
+                     files_failed=loop.files_failed, files_skipped=skipped,
+                     already_finished=False)
+    if result.files_scored == 0:
+        _update_run(engine, run_id, status="failed", finished_at=None)
+        raise NothingScored(replace(result, status="failed"))
+    return result
 
 
 class _Loop:
@@ -463,6 +482,11 @@ def _load(utt: _Utterance, sample_rate: int) -> _Loaded:
     from asrlens.audio import load_audio
 
     t0 = time.perf_counter()
+    if not utt.path.exists():  # libsndfile would only say "System error"
+        missing = next(p for p in [*reversed(utt.path.parents), utt.path] if not p.exists())
+        what = "audio file" if missing == utt.path else "folder"
+        return _Loaded(utt, None, f"{what} {missing} does not exist (moved or deleted?)",
+                       time.perf_counter() - t0)
     try:
         samples, _ = load_audio(utt.path, sample_rate=sample_rate)
     except AsrlensError as exc:
@@ -471,6 +495,33 @@ def _load(utt: _Utterance, sample_rate: int) -> _Loaded:
         return _Loaded(utt, None, f"cannot read {utt.path}: {type(exc).__name__}: {exc}",
                        time.perf_counter() - t0)
     return _Loaded(utt, samples, None, time.perf_counter() - t0)
+
+
+def _check_dataset_folder(engine: sa.Engine, dataset: str) -> None:
+    """Refuse to start when the dataset's folder is gone: every file would fail."""
+    root = query(engine, "select root from datasets where name = :name", name=dataset)[0]["root"]
+    if not Path(root).is_dir():
+        raise AsrlensError(
+            f"the folder of dataset {dataset!r} does not exist: {root} (moved or deleted?); "
+            f"ingest it again from where it is now (asrlens ingest FOLDER --name {dataset}) "
+            f"and run this again"
+        )
+
+
+def _why_nothing_scored(result: RunResult) -> str:
+    """One sentence: no file scored, and the commonest reason the files failed."""
+    head = f"no file of run {result.run_id} could be transcribed"
+    if not result.failed:
+        return f"{head} (nothing was attempted)"
+    error, n = Counter(error for _, error in result.failed).most_common(1)[0]
+    example = next(utt_id for utt_id, e in result.failed if e == error)
+    why = f"{n} of them with: {error}" if n > 1 else f"e.g. {example}: {error}"
+    return (f"{head}: all {len(result.failed)} files failed, {why}; the run is marked failed "
+            f"and `asrlens infer --run {result.run_id}` retries it")
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    return isinstance(exc, sa.exc.SQLAlchemyError | duckdb.Error)
 
 
 def _resolve_dataset(engine: sa.Engine, dataset: str | None) -> str:
@@ -535,7 +586,7 @@ def _create_run(engine: sa.Engine, *, run_id: str, dataset: str, recognizer: Rec
         "precision": recognizer.precision, "options": json.dumps(options),
         "versions": json.dumps(library_versions()), "status": "running",
         "started_at": _now(), "finished_at": None, "files_total": files_total,
-        "audio_s": 0.0, "wall_s": 0.0, "alignment": alignment,
+        "audio_s": 0.0, "wall_s": 0.0, "alignment": alignment, **current_owner(),
     }
     with engine.begin() as conn:
         insert_rows(conn, "runs", [row])

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from asrlens.db import connect, resolve_path
-from asrlens.errors import AsrlensError
+from asrlens.db import close, connect, resolve_path, wal_path
+from asrlens.errors import AsrlensError, CheckpointFailed
 from asrlens.ingest.audio_stats import AudioFacts, read_many
 from asrlens.ingest.labels import (
     AUDIO_SUFFIXES,
@@ -128,12 +128,14 @@ def ingest_into(db_path: str | os.PathLike, source: str | os.PathLike, **options
             replace_dataset_rows(engine, dataset, rows)
         except BaseException:
             if engine is not None:
-                engine.dispose()
+                close(engine)
             if not existed:  # we created it: leave nothing half-made
-                for leftover in (path, path.with_name(path.name + ".wal")):
+                for leftover in (path, wal_path(path)):
                     leftover.unlink(missing_ok=True)
             raise
-        engine.dispose()
+        warning = close(engine)  # checkpointed: the .duckdb file alone holds the rows
+        if warning:
+            raise CheckpointFailed(warning)
 
     return _ingest(source, extract_base=path.parent.absolute() / EXTRACT_DIR,
                    load_old=load_old, store=store, **options)

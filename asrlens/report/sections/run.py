@@ -8,6 +8,7 @@ import json
 import numpy as np
 import sqlalchemy as sa
 
+from asrlens.health.owner import shown_status
 from asrlens.report.bootstrap import COUNT_COLUMNS, REPLICATES, corpus_intervals
 from asrlens.report.render import ReportContext, run_query
 from asrlens.report.sections.run_scoring import build_scoring
@@ -47,8 +48,11 @@ def build(engine: sa.Engine, ctx: ReportContext) -> dict | None:
     ]
     throughput = run_query(engine, "run_throughput", run_id=ctx.run_id)[0]
     rtf = summary["real_time_factor"]
+    status = shown_status(run_query(engine, "run_status", run_id=ctx.run_id)[0])
     return {
         "summary": summary,
+        "status": status,  # the recorded status, or 'stale' when its process is gone
+        "incomplete": status != "finished",
         "metrics": metrics,
         "replicates": REPLICATES,
         "versions": _json(summary["versions"]),
