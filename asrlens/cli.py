@@ -363,8 +363,16 @@ def _infer_summary_lines(result, *, max_failed: int = 10) -> list[str]:
         f"  WER {pct(result.wer)}  MER {pct(result.mer)}  WIL {pct(result.wil)}  "
         f"CER {pct(result.cer)}",
     ]
+    if result.files_rescored:
+        lines.append(f"  rescored {result.files_rescored} files whose reference changed since "
+                     "they were transcribed (stored hypotheses, no new recognition)")
+    if result.files_unusable:
+        lines.append(f"  {result.files_unusable} files not transcribed: ingest found their "
+                     "audio corrupt or empty (see asrlens sql \"select * from ingest_issues\")")
     if result.failed:
-        lines.append(f"  {len(result.failed)} failed files (retried when the run is resumed):")
+        retried = ("retried when the run is resumed" if not result.files_unusable else
+                   "retried when the run is resumed, unless ingest found the audio unusable")
+        lines.append(f"  {len(result.failed)} failed files ({retried}):")
         lines += [f"    {utt_id}: {error}" for utt_id, error in result.failed[:max_failed]]
         if len(result.failed) > max_failed:
             lines.append(f"    ... see: asrlens sql \"select utt_id, error from transcripts "

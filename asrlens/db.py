@@ -21,12 +21,18 @@ import sqlalchemy as sa
 from asrlens import DEFAULT_DB, ENV_DB
 from asrlens.errors import AsrlensError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 4
 """Version of `schema.sql`. Bump it and add an entry to MIGRATIONS when a table changes."""
 
 MIGRATIONS: dict[int, list[str]] = {
     # version -> statements that bring a file at version-1 to version, run before schema.sql.
     # Example: 2: ["ALTER TABLE runs ADD COLUMN IF NOT EXISTS seed INTEGER"],
+    4: [  # reference hashes: results scored against a label changed since are rescored
+        "ALTER TABLE transcripts ADD COLUMN IF NOT EXISTS ref_sha256 VARCHAR",
+        "ALTER TABLE transcripts ADD COLUMN IF NOT EXISTS rescored_at TIMESTAMP",
+        "UPDATE transcripts SET ref_sha256 = sha256(ref_raw) "
+        "WHERE ref_sha256 IS NULL AND ref_raw IS NOT NULL",
+    ],
 }
 
 
