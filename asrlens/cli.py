@@ -269,7 +269,8 @@ def _normalizer_names() -> list[str]:
               help="Commit results every N files (or every 10 s).")
 @click.option("--chunk-s", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="wav2vec2: files longer than this go through the model in overlapping "
-                   "chunks, so memory stays flat [default: 30].")
+                   "chunks, so memory stays flat; pocketsphinx: in blocks cut at pauses "
+                   "[default: 30].")
 @click.option("--overlap-s", type=click.FloatRange(min=0), metavar="SECONDS",
               help="wav2vec2: overlap between chunks [default: 2].")
 @click.option("--progress/--no-progress", default=True, show_default=True,

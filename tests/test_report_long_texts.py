@@ -71,8 +71,9 @@ def long_db(tmp_path):
     path = make_synthetic_db(tmp_path / "long.duckdb", n_utts=20, n_runs=1, seed=3)
     engine = connect(path)
     try:
-        utt_id, ref_norm = query(engine, "select utt_id, ref_norm from transcripts "
-                                         "where run_id = 'run0' order by utt_id limit 1")[0].values()
+        first = query(engine, "select utt_id, ref_norm from transcripts "
+                              "where run_id = 'run0' order by utt_id limit 1")[0]
+        utt_id, ref_norm = first["utt_id"], first["ref_norm"]
         hyp_norm = " ".join(f"word{i % 97}" for i in range(LONG_WORDS))
         counts, ops = score_rows("run0", utt_id, ref_norm, hyp_norm)
         with engine.begin() as conn:
