@@ -12,6 +12,9 @@ import soundfile as sf
 from asrlens.errors import AsrlensError
 
 _DATA_LOG = re.compile(r"^data\s*:\s*(\d+)\s*\(should be (\d+)\)")
+_SAMPLE_BYTES = {"PCM_S8": 1, "PCM_U8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4,
+                 "DOUBLE": 8}
+"""Bytes per sample of uncompressed subtypes (to turn missing bytes into frames)."""
 
 
 def load_audio(
@@ -33,13 +36,14 @@ def load_audio(
         with sf.SoundFile(os.fspath(path)) as f:
             missing = missing_data_bytes(f) if complete else 0
             header_frames = f.frames
+            block_bytes = _SAMPLE_BYTES.get(f.subtype, 0) * f.channels
             samples = f.read(dtype="float32", always_2d=True)
             rate = f.samplerate
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         raise AsrlensError(f"cannot decode audio {path}: {exc}") from exc
     if complete:
-        _check_length(path, len(samples), rate, missing=missing, header_frames=header_frames,
-                      expected_frames=expected_frames)
+        _check_length(path, len(samples), rate, missing=missing, block_bytes=block_bytes,
+                      header_frames=header_frames, expected_frames=expected_frames)
     if mono:
         samples = samples.mean(axis=1)
     if sample_rate is not None and sample_rate != rate:
@@ -65,10 +69,14 @@ def missing_data_bytes(f: sf.SoundFile) -> int:
     return 0
 
 
-def _check_length(path, decoded: int, rate: int, *, missing: int, header_frames: int,
-                  expected_frames: int | None) -> None:
+def _check_length(path, decoded: int, rate: int, *, missing: int, block_bytes: int,
+                  header_frames: int, expected_frames: int | None) -> None:
     """AsrlensError when `decoded` frames are not all the audio the file should hold."""
     got = f"decoded {decoded} frames ({decoded / rate:.2f} s)"
+    if missing and block_bytes:
+        announced = decoded + missing // block_bytes
+        raise AsrlensError(f"{path}: truncated: {got}, but its header announces {announced} "
+                           f"frames ({announced / rate:.2f} s)")
     if missing:
         raise AsrlensError(f"{path}: truncated: {got}, but its header announces {missing} "
                            "more bytes of audio data than the file holds")

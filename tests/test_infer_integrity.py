@@ -158,7 +158,7 @@ def test_a_scored_file_found_corrupt_by_a_re_ingest_loses_its_scores(dataset, db
     assert audio_after == pytest.approx(audio_before - 8.39, abs=0.01)
 
 
-def test_a_file_truncated_after_ingest_is_an_error_for_that_file(dataset, db_path):
+def test_a_file_truncated_after_ingest_is_an_error_for_that_file(dataset, db_path, sample_dir):
     ingest_into(db_path, dataset)
     cut_data_in_half(dataset / "wavs" / f"{TRUNCATED}.wav")  # ingest did not see this
     listener = Listener()
@@ -167,7 +167,9 @@ def test_a_file_truncated_after_ingest_is_an_error_for_that_file(dataset, db_pat
     assert (result.files_done, result.files_failed) == (2, 1)
     (utt_id, error), = result.failed
     assert utt_id == TRUNCATED
-    assert f"{TRUNCATED}.wav: truncated: decoded 92" in error and "(4.19 s)" in error
+    whole = sf.info(sample_dir / "wavs" / f"{TRUNCATED}.wav").frames
+    assert f"{TRUNCATED}.wav: truncated: decoded " in error and "frames (4.19 s)" in error
+    assert f"but its header announces {whole} frames (8.39 s)" in error
     assert rows(db_path, "select * from utterance_errors where utt_id = :u", u=TRUNCATED) == []
 
 
