@@ -41,7 +41,7 @@ from asrlens.infer.engines import DEFAULT_ENGINE
 from asrlens.infer.engines.base import Engine as Recognizer
 from asrlens.infer.engines.base import Hypothesis
 from asrlens.infer.normalize import DEFAULT_NORMALIZER, Normalizer, get_normalizer
-from asrlens.infer.refresh import apply_plan, plan_run, reference_hash, score_rows
+from asrlens.infer.refresh import Plan, apply_plan, plan_run, reference_hash, score_rows
 from asrlens.infer.refresh import stored_transcripts as _stored_transcripts
 
 BATCH_FILES = 8  # commit after this many files ...
@@ -265,7 +265,7 @@ def infer(
                    already_finished=False, **counts)
 
 
-def _refresh(engine: sa.Engine, run_id: str, plan, *, normalizer: Normalizer,
+def _refresh(engine: sa.Engine, run_id: str, plan: Plan, *, normalizer: Normalizer,
              progress: bool) -> None:
     """Rescore files whose reference changed and record unusable audio as skipped."""
     apply_plan(engine, run_id, plan, normalizer=normalizer)
