@@ -3,8 +3,9 @@
 Prints markdown for BENCHMARKS.md ("pocketsphinx memory"). Each probe runs in a fresh
 process: build the engine, decode and resample the file (the sample clips concatenated and
 tiled to --minutes for the long one), then transcribe it. Reported per probe: resident MB
-before transcribing (libraries, model, audio), the peak while transcribing (Linux VmHWM,
-reset just before), and the wall time.
+before transcribing (libraries, model, audio), the peak while transcribing (the larger of
+Linux VmHWM, reset just before, and VmRSS sampled every 20 ms: the kernel updates VmHWM
+lazily, so it alone can miss a peak), and the wall time.
 
     .venv/bin/python benchmarks/bench_pocketsphinx_memory.py --minutes 30
     .venv/bin/python benchmarks/bench_pocketsphinx_memory.py --minutes 30 --skip-one-pass
@@ -18,6 +19,7 @@ import os
 import platform
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -83,11 +85,24 @@ def probe(data: Path, seconds: float, chunk_s: float) -> dict:
         del clips, tiled
     idle = _rss_mb()
     _reset_peak_rss_mb()  # forget the peak of loading and resampling
+    sampled = [idle]
+    done = threading.Event()
+    sampler = threading.Thread(target=_sample_rss, args=(sampled, done), daemon=True)
+    sampler.start()
     start = time.perf_counter()
     hypothesis = engine.transcribe(samples)
     wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
     return {"audio_s": len(samples) / SAMPLE_RATE, "idle_mb": idle,
-            "peak_mb": _reset_peak_rss_mb(), "words": len(hypothesis.words), "wall_s": wall}
+            "peak_mb": max(_reset_peak_rss_mb(), max(sampled)),
+            "words": len(hypothesis.words), "wall_s": wall}
+
+
+def _sample_rss(sampled: list[float], done: threading.Event) -> None:
+    """Append VmRSS (MB) every 20 ms until `done` is set."""
+    while not done.wait(0.02):
+        sampled.append(_rss_mb())
 
 
 def _rss_mb() -> float:
