@@ -4,8 +4,9 @@ Prints markdown for BENCHMARKS.md ("pocketsphinx memory"). Each probe runs in a 
 process: build the engine, decode and resample the file (the sample clips concatenated and
 tiled to --minutes for the long one), then transcribe it. Reported per probe: resident MB
 before transcribing (libraries, model, audio), the peak while transcribing (the larger of
-Linux VmHWM, reset just before, and VmRSS sampled every 20 ms: the kernel updates VmHWM
-lazily, so it alone can miss a peak), and the wall time.
+Linux VmHWM, reset just before, and VmRSS sampled every 20 ms by a separate process: the
+kernel updates VmHWM lazily, so it alone can miss a peak, and pocketsphinx holds the GIL, so
+a thread could not sample), and the wall time.
 
     .venv/bin/python benchmarks/bench_pocketsphinx_memory.py --minutes 30
     .venv/bin/python benchmarks/bench_pocketsphinx_memory.py --minutes 30 --skip-one-pass
@@ -19,7 +20,6 @@ import os
 import platform
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -85,24 +85,29 @@ def probe(data: Path, seconds: float, chunk_s: float) -> dict:
         del clips, tiled
     idle = _rss_mb()
     _reset_peak_rss_mb()  # forget the peak of loading and resampling
-    sampled = [idle]
-    done = threading.Event()
-    sampler = threading.Thread(target=_sample_rss, args=(sampled, done), daemon=True)
-    sampler.start()
+    sampler = subprocess.Popen([sys.executable, "-c", SAMPLER, str(os.getpid())],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     start = time.perf_counter()
     hypothesis = engine.transcribe(samples)
     wall = time.perf_counter() - start
-    done.set()
-    sampler.join()
+    sampled_kb = int(sampler.communicate("")[0])  # closing its stdin stops it
     return {"audio_s": len(samples) / SAMPLE_RATE, "idle_mb": idle,
-            "peak_mb": max(_reset_peak_rss_mb(), max(sampled)),
+            "peak_mb": max(_reset_peak_rss_mb(), sampled_kb / 1024),
             "words": len(hypothesis.words), "wall_s": wall}
 
 
-def _sample_rss(sampled: list[float], done: threading.Event) -> None:
-    """Append VmRSS (MB) every 20 ms until `done` is set."""
-    while not done.wait(0.02):
-        sampled.append(_rss_mb())
+SAMPLER = """
+import select, sys
+pid, peak = sys.argv[1], 0
+while not select.select([sys.stdin], [], [], 0.02)[0]:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                peak = max(peak, int(line.split()[1]))
+print(peak)
+"""
+"""A process printing the largest VmRSS (kB) of process argv[1], polled every 20 ms, once
+its stdin is closed."""
 
 
 def _rss_mb() -> float:
