@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 
 import numpy as np
 import soundfile as sf
 
 from asrlens.errors import AsrlensError
 
+_DATA_LOG = re.compile(r"^data\s*:\s*(\d+)\s*\(should be (\d+)\)")
+_SAMPLE_BYTES = {"PCM_S8": 1, "PCM_U8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4,
+                 "DOUBLE": 8}
+"""Bytes per sample of uncompressed subtypes (to turn missing bytes into frames)."""
+
 
 def load_audio(
-    path: str | os.PathLike, *, sample_rate: int | None = None, mono: bool = True
+    path: str | os.PathLike, *, sample_rate: int | None = None, mono: bool = True,
+    complete: bool = False, expected_frames: int | None = None,
 ) -> tuple[np.ndarray, int]:
     """Decode a file to float32 in [-1, 1].
 
@@ -21,11 +28,23 @@ def load_audio(
     torchaudio's band-limited sinc resampler. Samples that are not finite (NaN, ±inf: float
     files only) are read as 0, silence. Raises AsrlensError naming the file when libsndfile
     cannot decode it.
+
+    complete=True also raises AsrlensError when the decoded length differs from what the
+    file's header announces (a truncated file, which libsndfile silently shortens) or from
+    `expected_frames` (the frames ingest recorded, when given).
     """
     try:
-        samples, rate = sf.read(os.fspath(path), dtype="float32", always_2d=True)
+        with sf.SoundFile(os.fspath(path)) as f:
+            missing = missing_data_bytes(f) if complete else 0
+            header_frames = f.frames
+            block_bytes = _SAMPLE_BYTES.get(f.subtype, 0) * f.channels
+            samples = f.read(dtype="float32", always_2d=True)
+            rate = f.samplerate
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         raise AsrlensError(f"cannot decode audio {path}: {exc}") from exc
+    if complete:
+        _check_length(path, len(samples), rate, missing=missing, block_bytes=block_bytes,
+                      header_frames=header_frames, expected_frames=expected_frames)
     if not np.isfinite(samples).all():  # NaN / inf samples of a float file (ingest reports them)
         np.nan_to_num(samples, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
     if mono:
@@ -34,6 +53,43 @@ def load_audio(
         samples = resample(samples, rate, sample_rate)
         rate = sample_rate
     return np.ascontiguousarray(samples, dtype=np.float32), rate
+
+
+def missing_data_bytes(f: sf.SoundFile) -> int:
+    """Bytes of sample data a WAV-like header announces beyond the end of the file (0: none).
+
+    libsndfile silently shortens such files; its log line `data : 425786 (should be 212871)`
+    tells. Placeholder sizes of streaming writers (0, 0xFFFFFFFF) are not counted.
+    """
+    if "should be" not in f.extra_info:
+        return 0
+    for line in f.extra_info.splitlines():
+        match = _DATA_LOG.match(line.strip())
+        if match:
+            declared, actual = int(match[1]), int(match[2])
+            if 0 < declared < 0xFFFFFF00 and declared > actual:
+                return declared - actual
+    return 0
+
+
+def _check_length(path, decoded: int, rate: int, *, missing: int, block_bytes: int,
+                  header_frames: int, expected_frames: int | None) -> None:
+    """AsrlensError when `decoded` frames are not all the audio the file should hold."""
+    got = f"decoded {decoded} frames ({decoded / rate:.2f} s)"
+    if missing and block_bytes:
+        announced = decoded + missing // block_bytes
+        raise AsrlensError(f"{path}: truncated: {got}, but its header announces {announced} "
+                           f"frames ({announced / rate:.2f} s)")
+    if missing:
+        raise AsrlensError(f"{path}: truncated: {got}, but its header announces {missing} "
+                           "more bytes of audio data than the file holds")
+    if decoded != header_frames:
+        raise AsrlensError(f"{path}: truncated: {got}, but its header says {header_frames} "
+                           f"frames ({header_frames / rate:.2f} s)")
+    if expected_frames is not None and decoded != expected_frames:
+        raise AsrlensError(f"{path}: {got}, but ingest recorded {expected_frames} frames "
+                           f"({expected_frames / rate:.2f} s): the file changed since it was "
+                           "ingested; run `asrlens ingest` again")
 
 
 def resample(samples: np.ndarray, orig_rate: int, new_rate: int) -> np.ndarray:

@@ -373,7 +373,8 @@ def _normalizer_names() -> list[str]:
               help="Commit results every N files (or every 10 s).")
 @click.option("--chunk-s", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="wav2vec2: files longer than this go through the model in overlapping "
-                   "chunks, so memory stays flat [default: 30].")
+                   "chunks, so memory stays flat; pocketsphinx: in blocks cut at pauses "
+                   "[default: 30].")
 @click.option("--overlap-s", type=click.FloatRange(min=0), metavar="SECONDS",
               help="wav2vec2: overlap between chunks [default: 2].")
 @click.option("--progress/--no-progress", default=True, show_default=True,
@@ -483,8 +484,16 @@ def _infer_summary_lines(result, *, max_failed: int = 10) -> list[str]:
         f"  strict WER {pct(result.strict_wer)} (failed files' words as deletions)  "
         f"raw WER {pct(result.raw_wer)} (case and punctuation only)",
     ]
+    if result.files_rescored:
+        lines.append(f"  rescored {result.files_rescored} files whose reference changed since "
+                     "they were transcribed (stored hypotheses, no new recognition)")
+    if result.files_unusable:
+        lines.append(f"  {result.files_unusable} files not transcribed: ingest found their "
+                     "audio corrupt or empty (see asrlens sql \"select * from ingest_issues\")")
     if result.failed:
-        lines.append(f"  {len(result.failed)} failed files (retried when the run is resumed):")
+        retried = ("retried when the run is resumed" if not result.files_unusable else
+                   "retried when the run is resumed, unless ingest found the audio unusable")
+        lines.append(f"  {len(result.failed)} failed files ({retried}):")
         lines += [f"    {utt_id}: {error}" for utt_id, error in result.failed[:max_failed]]
         if len(result.failed) > max_failed:
             lines.append(f"    ... see: asrlens sql \"select utt_id, error from transcripts "

@@ -41,6 +41,12 @@ MIGRATIONS: dict[int, list[str]] = {
         "ALTER TABLE runs ADD COLUMN IF NOT EXISTS owner_host VARCHAR",
         "ALTER TABLE runs ADD COLUMN IF NOT EXISTS owner_started_at TIMESTAMP",
     ],
+    4: [  # reference hashes: results scored against a label changed since are rescored
+        "ALTER TABLE transcripts ADD COLUMN IF NOT EXISTS ref_sha256 VARCHAR",
+        "ALTER TABLE transcripts ADD COLUMN IF NOT EXISTS rescored_at TIMESTAMP",
+        "UPDATE transcripts SET ref_sha256 = sha256(ref_raw) "
+        "WHERE ref_sha256 IS NULL AND ref_raw IS NOT NULL",
+    ],
     # 5: imported runs, sclite alignment mode (raw_errors, raw_alignment_ops, import_issues
     # and the new run_summary columns come from schema.sql).
     5: [

@@ -142,8 +142,11 @@ CREATE TABLE IF NOT EXISTS transcripts (
     hyp_norm   VARCHAR,          -- hypothesis after `runs.normalizer`
     audio_s    DOUBLE,           -- seconds of audio transcribed; NULL when it could not be read
     compute_s  DOUBLE,           -- seconds spent reading, resampling and recognizing this file
-    error      VARCHAR,          -- why the file could not be transcribed; NULL when it was. Retried on resume
+    error      VARCHAR,          -- why the file could not be transcribed; NULL when it was. Retried on resume,
+                                 -- except 'not transcribed: ingest found the audio unusable ...' (corrupt or empty audio)
     created_at TIMESTAMP NOT NULL,  -- UTC
+    ref_sha256 VARCHAR,          -- sha256 (hex) of ref_raw as scored; a changed reference is rescored on resume
+    rescored_at TIMESTAMP,       -- UTC; when the file was last scored again against a changed reference (NULL: never)
     PRIMARY KEY (run_id, utt_id)
 );
 

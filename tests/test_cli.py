@@ -66,13 +66,16 @@ def test_chunk_length_reaches_the_wav2vec2_engine_and_is_recorded(
         engine.dispose()
 
 
-def test_chunk_length_for_an_engine_without_chunks_is_a_clear_error(ingested_db, copy_db):
+def test_chunk_options_pocketsphinx_cannot_honour_are_clear_errors(ingested_db, copy_db):
+    # pocketsphinx decodes long files in blocks of --chunk-s seconds, without overlap
     db = copy_db(ingested_db)
-    result = CliRunner().invoke(cli, [
-        "infer", "--db", str(db), "--engine", "pocketsphinx", "--no-progress", "--chunk-s", "5",
-    ])
-    assert result.exit_code == 1
-    assert result.output.startswith("Error:") and "chunk_s" in result.output
+    args = ["infer", "--db", str(db), "--engine", "pocketsphinx", "--no-progress"]
+    overlap = CliRunner().invoke(cli, [*args, "--overlap-s", "1"])
+    assert overlap.exit_code == 1
+    assert overlap.output.startswith("Error:") and "overlap_s" in overlap.output
+    short = CliRunner().invoke(cli, [*args, "--chunk-s", "5"])
+    assert short.exit_code == 1
+    assert short.output == "Error: pocketsphinx: --chunk-s must be at least 10 s, got 5\n"
 
 
 def test_run_resumes_a_named_run_with_its_stored_engine(sample_dir, tmp_path):

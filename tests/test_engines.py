@@ -336,3 +336,55 @@ def test_pocketsphinx_records_what_it_ran(sphinx):
 def test_pocketsphinx_refuses_options_it_cannot_honour(option, match):
     with pytest.raises(AsrlensError, match=match):
         get_engine("pocketsphinx", **option)
+
+
+# --- pocketsphinx on long files: blocks cut at pauses -----------------------------------------
+
+
+def test_pocketsphinx_blocks_cover_a_long_file_and_end_in_its_quietest_10_ms():
+    from asrlens.infer.engines.pocketsphinx import CUT_FRAME, CUT_SEARCH_S, block_bounds
+
+    rng = np.random.default_rng(0)
+    samples = rng.uniform(-0.5, 0.5, 75 * SAMPLE_RATE).astype(np.float32)
+    quiet = 27 * SAMPLE_RATE + 3 * CUT_FRAME  # a 10 ms pause 3 s before the first limit
+    samples[quiet:quiet + CUT_FRAME] *= 0.01
+    chunk = 30 * SAMPLE_RATE
+    bounds = block_bounds(samples, chunk=chunk)
+    assert bounds[0] == (0, quiet)
+    assert [b[0] for b in bounds[1:]] == [b[1] for b in bounds[:-1]]  # no gap, no overlap
+    assert bounds[-1][1] == len(samples)
+    for start, end in bounds[:-1]:
+        assert chunk - CUT_SEARCH_S * SAMPLE_RATE <= end - start <= chunk
+    assert block_bounds(samples[:chunk], chunk=chunk) == [(0, chunk)]  # up to chunk_s: whole
+
+
+def test_pocketsphinx_decodes_a_file_longer_than_chunk_s_block_by_block(sample_dir):
+    from asrlens.infer.engines.pocketsphinx import CUT_FRAME
+
+    first = sample_audio(sample_dir, "LJ001-0001")  # 9.66 s
+    first = first[: len(first) // CUT_FRAME * CUT_FRAME]  # cuts fall on 10 ms boundaries
+    second = sample_audio(sample_dir, "LJ001-0002")  # 1.90 s
+    pause = np.zeros(SAMPLE_RATE // 2, dtype=np.float32)  # the quietest place: cut here
+    joined = np.concatenate([first, pause, second])
+    blocks = get_engine("pocketsphinx", chunk_s=10.0)
+    hyp = blocks.transcribe(joined)
+    alone = get_engine("pocketsphinx").transcribe(first)
+    first_s = len(first) / SAMPLE_RATE
+    head = [w for w in hyp.words if w.start_s < first_s]
+    tail = [w for w in hyp.words if w.start_s >= first_s]
+    assert head == alone.words  # the first block is exactly the first clip
+    assert tail and all(first_s <= w.start_s < w.end_s <= len(joined) / SAMPLE_RATE + 0.01
+                        for w in tail)
+    rest = get_engine("pocketsphinx").transcribe(joined[len(first):])  # the second block
+    assert [w.word for w in tail] == [w.word for w in rest.words]
+    assert [w.confidence for w in tail] == [w.confidence for w in rest.words]
+    assert [w.start_s - first_s for w in tail] == pytest.approx([w.start_s for w in rest.words])
+    assert [w.end_s - first_s for w in tail] == pytest.approx([w.end_s for w in rest.words])
+    assert "comparatively" in rest.text
+    assert hyp.text == " ".join(w.word for w in hyp.words)
+    assert blocks.options()["chunk_s"] == 10.0
+
+
+def test_pocketsphinx_refuses_blocks_shorter_than_its_cut_search():
+    with pytest.raises(AsrlensError, match="--chunk-s must be at least 10 s"):
+        get_engine("pocketsphinx", chunk_s=4.0)

@@ -1,5 +1,8 @@
 -- The utterances a run covers: every labelled utterance of :dataset whose audio exists,
 -- in utt_id order, the first :limit of them (NULL: all). root + audio_path is the file to read.
+-- frames: what ingest read from the file's header (checked against the decoded length);
+-- audio_problem / audio_message: set when ingest found the file corrupt or empty, so the run
+-- records it as skipped instead of scoring it.
 with with_audio as (
     select u.utt_id, u.transcript, u.normalized_transcript, u.audio_path, d.root
     from utterances u
@@ -7,8 +10,20 @@ with with_audio as (
     where u.dataset = :dataset and u.audio_path is not null
 ),
 
+unusable as (
+    select path, min(kind) as audio_problem, string_agg(message, '; ') as audio_message
+    from ingest_issues
+    where dataset = :dataset and kind in ('corrupt_audio', 'empty_audio')
+    group by path
+),
+
 final as (
-    select * from with_audio order by utt_id limit :limit
+    select w.*, a.frames, x.audio_problem, x.audio_message
+    from with_audio w
+    left join audio_files a on a.dataset = :dataset and a.path = w.audio_path
+    left join unusable x on x.path = w.audio_path
+    order by w.utt_id
+    limit :limit
 )
 
 select * from final

@@ -7,7 +7,9 @@
 A run is resumable: results are committed every few files, each batch in one transaction, so
 an interrupted run (Ctrl-C, a crash, a killed machine) holds only whole files. Calling `infer`
 again with the same run id transcribes only the files without a stored transcript (files that
-failed are retried); a finished run with nothing missing is not redone.
+failed are retried); a finished run with nothing missing is not redone. Files whose reference
+changed since they were scored are rescored without recognition, and files ingest found
+corrupt or empty are recorded as skipped, never transcribed (asrlens.infer.refresh).
 
 Reading and resampling the next files happens in a background thread (a small bounded
 queue) while the recognizer works on the current one. Files are recognized one at a time:
@@ -45,7 +47,8 @@ from asrlens.infer.engines.base import Engine as Recognizer
 from asrlens.infer.engines.base import Hypothesis
 from asrlens.infer.normalize import DEFAULT_NORMALIZER, Normalizer, get_normalizer
 from asrlens.infer.raw import score_raw
-from asrlens.infer.score import score_texts
+from asrlens.infer.refresh import Plan, apply_plan, plan_run, reference_hash, score_rows
+from asrlens.infer.refresh import stored_transcripts as _stored_transcripts
 
 BATCH_FILES = 8  # commit after this many files ...
 BATCH_SECONDS = 10.0  # ... or after this many wall-clock seconds, whichever comes first
@@ -60,9 +63,12 @@ class RunResult:
     """What one `infer` call did, and the run's corpus figures after it (from run_summary).
 
     files_done / files_failed / files_skipped count this invocation only: transcribed and
-    scored, recorded with an error, already scored by an earlier invocation. `failed` lists
-    every file of the run that holds an error now, as (utt_id, error). Rates are fractions,
-    None when the run has nothing scored; audio_s and wall_s cover all invocations.
+    scored, recorded with an error, already scored by an earlier invocation. files_rescored:
+    files of files_skipped scored again now because their reference changed since.
+    files_unusable: the run's files not transcribed because ingest found their audio corrupt
+    or empty (also in `failed`). `failed` lists every file of the run that holds an error
+    now, as (utt_id, error). Rates are fractions, None when the run has nothing scored;
+    audio_s and wall_s cover all invocations.
     """
 
     run_id: str
@@ -84,6 +90,8 @@ class RunResult:
     failed: list[tuple[str, str]] = field(default_factory=list)
     strict_wer: float | None = None  # failed files' reference words counted as deletions
     raw_wer: float | None = None  # under the minimal normalization (asrlens.infer.raw)
+    files_rescored: int = 0
+    files_unusable: int = 0
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -110,6 +118,9 @@ class _Utterance:
     utt_id: str
     ref_raw: str
     path: Path
+    frames: int | None = None  # what ingest read from the header; the decoded length must match
+    audio_problem: str | None = None  # ingest_issues kind when ingest found the audio unusable
+    audio_message: str | None = None
 
 
 @dataclass
@@ -220,19 +231,19 @@ def infer(
             f"dataset {dataset!r} has no utterance with audio: check `asrlens sql "
             f"\"select * from ingest_issues where dataset = '{dataset}'\"`"
         )
-    done = {row["utt_id"] for row in query(
-        engine, "select utt_id from transcripts where run_id = :run_id and error is null",
-        run_id=run_id)}
-    todo = [u for u in utterances if u.utt_id not in done]
-    skipped = len(utterances) - len(todo)
-    if not todo:
-        if stored is not None and stored["status"] == "finished":
+    plan = plan_run(utterances, _stored_transcripts(engine, run_id))
+    todo, skipped = plan.recognize, plan.recognized_before
+    counts = {"files_rescored": len(plan.rescore), "files_unusable": plan.unusable}
+    if not todo and stored is not None:
+        if stored["status"] == "finished" and not plan.changes:
             return _result(engine, run_id, dataset, files_done=0, files_failed=0,
-                           files_skipped=skipped, already_finished=True)
-        _update_run(engine, run_id, status="finished", finished=True,
-                    files_total=len(utterances))
+                           files_skipped=skipped, already_finished=True, **counts)
+        _refresh(engine, run_id, plan, normalizer=norm, alignment=alignment, progress=progress)
+        if stored["status"] != "finished":
+            _update_run(engine, run_id, status="finished", finished=True,
+                        files_total=len(utterances))
         return _result(engine, run_id, dataset, files_done=0, files_failed=0,
-                       files_skipped=skipped, already_finished=False)
+                       files_skipped=skipped, already_finished=False, **counts)
 
     _check_dataset_folder(engine, dataset)
     _say(progress, f"run {run_id}: {len(todo)} of {len(utterances)} files to transcribe"
@@ -258,6 +269,7 @@ def infer(
         _update_run(engine, run_id, status="running", files_total=len(utterances),
                     device=device_used, options=json.dumps(options), **current_owner())
 
+    _refresh(engine, run_id, plan, normalizer=norm, alignment=alignment, progress=progress)
     wall_before = float(stored["wall_s"] or 0.0) if stored else 0.0
     loop = _Loop(engine, run_id=run_id, recognizer=recognizer, normalizer=norm,
                  alignment=alignment, batch_files=batch_files, batch_seconds=batch_seconds,
@@ -268,7 +280,7 @@ def infer(
         loop.finish(status="interrupted")
         result = _result(engine, run_id, dataset, files_done=loop.files_done,
                          files_failed=loop.files_failed, files_skipped=skipped,
-                         already_finished=False)
+                         already_finished=False, **counts)
         raise RunInterrupted(result) from exc
     except BaseException as exc:
         if not _is_database_error(exc):  # never write after the database failed
@@ -278,11 +290,24 @@ def infer(
     loop.finish(status="finished")
     result = _result(engine, run_id, dataset, files_done=loop.files_done,
                      files_failed=loop.files_failed, files_skipped=skipped,
-                     already_finished=False)
+                     already_finished=False, **counts)
     if result.files_scored == 0:
         _update_run(engine, run_id, status="failed", finished_at=None)
         raise NothingScored(replace(result, status="failed"))
     return result
+
+
+def _refresh(engine: sa.Engine, run_id: str, plan: Plan, *, normalizer: Normalizer,
+             alignment: str, progress: bool) -> None:
+    """Rescore files whose reference changed and record unusable audio as skipped."""
+    apply_plan(engine, run_id, plan, normalizer=normalizer, alignment=alignment)
+    if plan.rescore:
+        score_raw(engine, run_id)  # the raw scores follow the new reference too
+        _say(progress, f"run {run_id}: rescored {len(plan.rescore)} files whose reference "
+                       "changed since they were transcribed (no new recognition)")
+    if plan.skip:
+        _say(progress, f"run {run_id}: {len(plan.skip)} files not transcribed: ingest found "
+                       "their audio corrupt or empty")
 
 
 class _Loop:
@@ -343,6 +368,7 @@ class _Loop:
             "run_id": self.run_id, "utt_id": utt.utt_id, "ref_raw": utt.ref_raw,
             "ref_norm": ref_norm, "hyp_raw": None, "hyp_norm": None, "audio_s": audio_s,
             "compute_s": compute_s, "error": error, "created_at": _now(),
+            "ref_sha256": reference_hash(utt.ref_raw), "rescored_at": None,
         }
         rows = {"transcript": transcript, "errors": None, "ops": [], "words": []}
         if error is not None:
@@ -350,14 +376,9 @@ class _Loop:
             return rows
         hyp_norm = self.normalizer(hypothesis.text)
         transcript.update(hyp_raw=hypothesis.text, hyp_norm=hyp_norm)
-        score = score_texts(ref_norm, hyp_norm, alignment=self.alignment)
+        rows["errors"], rows["ops"] = score_rows(self.run_id, utt.utt_id, ref_norm, hyp_norm,
+                                                 alignment=self.alignment)
         keys = {"run_id": self.run_id, "utt_id": utt.utt_id}
-        rows["errors"] = {**keys, **score.counts()}
-        rows["ops"] = [
-            {**keys, "op_index": i, "op": op.op, "ref_word": op.ref_word,
-             "hyp_word": op.hyp_word, "ref_pos": op.ref_pos, "hyp_pos": op.hyp_pos}
-            for i, op in enumerate(score.ops)
-        ]
         rows["words"] = [
             {**keys, "word_index": i, "word": w.word, "start_s": w.start_s, "end_s": w.end_s,
              "confidence": w.confidence}
@@ -488,7 +509,8 @@ def _load(utt: _Utterance, sample_rate: int) -> _Loaded:
         return _Loaded(utt, None, f"{what} {missing} does not exist (moved or deleted?)",
                        time.perf_counter() - t0)
     try:
-        samples, _ = load_audio(utt.path, sample_rate=sample_rate)
+        samples, _ = load_audio(utt.path, sample_rate=sample_rate, complete=True,
+                                expected_frames=utt.frames)
     except AsrlensError as exc:
         return _Loaded(utt, None, str(exc), time.perf_counter() - t0)
     except Exception as exc:  # anything else that breaks on one file must not stop the run
@@ -548,6 +570,9 @@ def _utterances(engine: sa.Engine, *, dataset: str, normalizer: Normalizer,
             ref_raw=normalizer.reference(transcript=row["transcript"],
                                          normalized=row["normalized_transcript"]),
             path=Path(row["root"]) / row["audio_path"],
+            frames=row["frames"],
+            audio_problem=row["audio_problem"],
+            audio_message=row["audio_message"],
         )
         for row in rows
     ]
@@ -608,7 +633,8 @@ def _merge_devices(stored: str, current: str) -> str:
 
 
 def _result(engine: sa.Engine, run_id: str, dataset: str, *, files_done: int,
-            files_failed: int, files_skipped: int, already_finished: bool) -> RunResult:
+            files_failed: int, files_skipped: int, already_finished: bool,
+            files_rescored: int = 0, files_unusable: int = 0) -> RunResult:
     summary = query(engine, "select * from run_summary where run_id = :run_id", run_id=run_id)[0]
     failed = query(engine, "select utt_id, error from transcripts where run_id = :run_id "
                            "and error is not null order by utt_id", run_id=run_id)
@@ -622,6 +648,7 @@ def _result(engine: sa.Engine, run_id: str, dataset: str, *, files_done: int,
         wall_s=float(summary["wall_s"] or 0), real_time_factor=_float(summary["real_time_factor"]),
         failed=[(row["utt_id"], row["error"]) for row in failed],
         strict_wer=_float(summary["strict_wer"]), raw_wer=_float(summary["raw_wer"]),
+        files_rescored=files_rescored, files_unusable=files_unusable,
     )
 
 

@@ -21,7 +21,6 @@ import hashlib
 import math
 import multiprocessing
 import os
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from asrlens.audio import missing_data_bytes
 from asrlens.db import one_line
 from asrlens.errors import AsrlensError
 
@@ -51,8 +51,6 @@ CHUNK_FILES = 16
 """Files per task sent to a worker process (amortises inter-process overhead)."""
 
 _CLIP_SQ = float(np.float32(CLIP_LEVEL) * np.float32(CLIP_LEVEL))  # |x| >= CLIP_LEVEL, squared
-
-_DATA_LOG = re.compile(r"^data\s*:\s*(\d+)\s*\(should be (\d+)\)")
 
 
 @dataclass(frozen=True)
@@ -98,7 +96,7 @@ def read_audio_facts(path: Path, *, relative: str | None = None) -> AudioFacts:
             if f.frames <= 0:
                 return AudioFacts(**base, **header, duration_s=0.0, problem="empty_audio",
                                   message=f"{name}: the header says zero frames")
-            missing = _missing_data_bytes(f)
+            missing = missing_data_bytes(f)
             if missing:
                 return AudioFacts(**base, problem="corrupt_audio",
                                   message=f"{name}: truncated: {missing} bytes of audio data "
@@ -170,23 +168,6 @@ def _pool_context():
     """
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else None)
-
-
-def _missing_data_bytes(f: sf.SoundFile) -> int:
-    """Bytes of sample data a WAV-like header announces beyond the end of the file (0: none).
-
-    libsndfile silently shortens such files; its log line `data : 425786 (should be 212871)`
-    tells. Placeholder sizes of streaming writers (0, 0xFFFFFFFF) are not counted.
-    """
-    if "should be" not in f.extra_info:
-        return 0
-    for line in f.extra_info.splitlines():
-        match = _DATA_LOG.match(line.strip())
-        if match:
-            declared, actual = int(match[1]), int(match[2])
-            if 0 < declared < 0xFFFFFF00 and declared > actual:
-                return declared - actual
-    return 0
 
 
 def _sha256(path: Path) -> str:

@@ -15,6 +15,7 @@ from asrlens.errors import AsrlensError
 from asrlens.report import plots
 from asrlens.report.media import audio_source
 from asrlens.report.render import ReportContext, run_query
+from asrlens.report.sections.worst import fold_text
 
 TITLE = "Exploration of one file"
 TEMPLATE = "_explore.html"
@@ -62,7 +63,7 @@ def build(engine: sa.Engine, ctx: ReportContext) -> dict | None:
     run_view = None
     if ctx.run_id is not None:
         found = run_query(engine, "run_transcript", run_id=ctx.run_id, utt_id=row["utt_id"])
-        run_view = found[0] if found else None
+        run_view = {**found[0], "hyp_text": fold_text(found[0]["hyp_norm"])} if found else None
     return {
         "file": {
             "utt_id": row["utt_id"],

@@ -3,7 +3,9 @@ reference and hypothesis, word confidences, error tags and an audio player.
 
 Only the top N files are fetched (worst_files.sql ranks in DuckDB); their alignment comes
 from alignment_ops in op_index order (worst_alignment.sql). The aligned view is built in the
-template from these rows, so every word is escaped by Jinja.
+template from these rows, so every word is escaped by Jinja. A long file (a 30-minute
+recording has over a thousand words) shows its first SHOWN_WORDS aligned words; the rest is
+folded into a <details> element, one click away.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ LOW_CONFIDENCE = 0.5
 """Hypothesis words with a confidence below this (in [0, 1]) are shown in italics."""
 OP_CLASSES = {"equal": "eq", "substitute": "sub", "delete": "del", "insert": "ins"}
 """alignment_ops.op -> CSS class of the word in the aligned view."""
+SHOWN_WORDS = 120
+"""Aligned words (or words of a text) shown in the page; the rest is folded into <details>."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,10 @@ def build(engine: sa.Engine, ctx: ReportContext) -> dict | None:
     shown = [
         {
             **f,
-            "words": words.get(f["utt_id"], []),
+            **fold_words(words.get(f["utt_id"], [])),
+            "ref_text": fold_text(f["ref_norm"]),
+            "hyp_text": fold_text(f["hyp_norm"]),
+            "label_text": fold_text(f["ref_raw"]),
             "tags": tags.get(f["utt_id"], []),
             "audio": media.audio_source(ctx, f["audio_path"]),
         }
@@ -67,6 +74,20 @@ def build(engine: sa.Engine, ctx: ReportContext) -> dict | None:
         "has_tags": bool(tag_rows),
         "low_confidence": LOW_CONFIDENCE,
     }
+
+
+def fold_words(words: list[AlignedWord], limit: int = SHOWN_WORDS) -> dict:
+    """The aligned words split into those shown and those folded away (with their errors)."""
+    folded = words[limit:]
+    return {"words": words, "shown_words": words[:limit], "folded_words": folded,
+            "folded_errors": sum(1 for w in folded if w.op != "equal")}
+
+
+def fold_text(text: str | None, limit: int = SHOWN_WORDS) -> dict:
+    """A text as its first `limit` words (head) and the rest (rest, rest_words)."""
+    words = (text or "").split(" ")
+    return {"head": " ".join(words[:limit]), "rest": " ".join(words[limit:]),
+            "rest_words": max(0, len(words) - limit)}
 
 
 def aligned_words(ops: list[dict]) -> dict[str, list[AlignedWord]]:
