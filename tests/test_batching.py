@@ -9,6 +9,8 @@ and a 30 s file with real clips in between must give each file the log-probabili
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -167,3 +169,28 @@ def test_cpu_engines_default_to_one_file_at_a_time():
     engine = small_engine("WAV2VEC2_ASR_BASE_960H", layers=1)
     assert engine.default_batch_audio_s() == 0
     assert engine.options()["padding_exact_group_norm"] is True
+
+
+def test_a_batched_run_stores_the_transcripts_of_a_run_one_file_at_a_time(
+        tmp_path, ingested_db, copy_db):
+    from asrlens.db import connect, query
+    from asrlens.infer import infer
+
+    db = copy_db(ingested_db)
+    engine = connect(db)
+    recognizer = small_engine("WAV2VEC2_ASR_BASE_960H")
+    try:
+        for run_id, seconds in (("alone", 0), ("batched", 40)):
+            infer(engine, recognizer=recognizer, run_id=run_id, limit=6, progress=False,
+                  batch_audio_s=seconds)
+        texts = {run_id: [r["hyp_raw"] for r in query(
+            engine, "select hyp_raw from transcripts where run_id = :r order by utt_id",
+            r=run_id)] for run_id in ("alone", "batched")}
+        options = query(engine, "select options from runs where run_id = 'batched'")[0]
+    finally:
+        engine.dispose()
+    assert texts["batched"] == texts["alone"] and len(texts["alone"]) == 6
+    assert any(texts["alone"])
+    stored = options["options"]
+    stored = stored if isinstance(stored, dict) else json.loads(stored)
+    assert stored["batch_audio_s"] == 40 and stored["weights_dtype"] == "float32"

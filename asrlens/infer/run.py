@@ -20,6 +20,7 @@ utt_id order.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import platform
@@ -307,6 +308,8 @@ class _Loop:
         """
         rate = self.recognizer.sample_rate
         chunk_s = getattr(self.recognizer, "options", dict)().get("chunk_s") or float("inf")
+        if self.batch_audio_s > 0:
+            todo = [_with_duration(utt) for utt in todo]
         batches = plan_batches(todo, max_audio_s=self.batch_audio_s, alone_over_s=chunk_s)
         audio_s = 0.0
         self._last_commit = time.perf_counter()
@@ -590,6 +593,18 @@ def _close_writer(writer: Writer, *, drain: bool) -> None:
         writer.close(drain=False)
         raise
     writer.raise_error()
+
+
+def _with_duration(utt: _Utterance) -> _Utterance:
+    """utt with its duration from the file's header when ingest did not record one."""
+    if utt.duration_s is not None:
+        return utt
+    import soundfile as sf
+
+    try:
+        return dataclasses.replace(utt, duration_s=sf.info(str(utt.path)).duration)
+    except Exception:  # unreadable: it goes alone, and reading it records the error
+        return utt
 
 
 def _load(utt: _Utterance, sample_rate: int) -> _Loaded:

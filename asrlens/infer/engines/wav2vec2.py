@@ -315,6 +315,8 @@ class Wav2Vec2Engine(Engine):
             "chunk_s": self._chunk / self.sample_rate,
             "overlap_s": self._overlap / self.sample_rate,
             "padding_exact_group_norm": self.padding_exact,
+            "weights_dtype": str(self._dtype).removeprefix("torch."),  # cast once at load
+            "log_softmax_dtype": "float32",
             "frame_s": self.geometry.frame_s,
             "normalize_waveform": self._normalize,
             "decoder": "greedy_ctc",
