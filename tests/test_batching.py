@@ -35,7 +35,7 @@ TOLERANCE = 1e-4  # max |log-prob difference| allowed between a batch and one fi
 LAYERS = 2  # transformer layers kept
 
 
-def small_engine(name: str, *, layers: int = LAYERS) -> Wav2Vec2Engine:
+def small_engine(name: str, *, layers: int = LAYERS, device: str = "cpu") -> Wav2Vec2Engine:
     """Bundle `name`'s architecture with random weights and `layers` transformer layers.
 
     The CTC head's weights are scaled up so that each frame's best class wins clearly (random
@@ -49,7 +49,7 @@ def small_engine(name: str, *, layers: int = LAYERS) -> Wav2Vec2Engine:
         net.aux.weight.mul_(20.0)
     if bundle._normalize_waveform:
         net = bundle_utils._extend_model(net, normalize_waveform=True)
-    return Wav2Vec2Engine.from_model(net, model=name, device="cpu")
+    return Wav2Vec2Engine.from_model(net, model=name, device=device)
 
 
 @pytest.fixture(scope="module")
@@ -61,9 +61,13 @@ def mixed_files(sample_dir) -> list[np.ndarray]:
     return [joined[: 30 * RATE], clips[3][:RATE], clips[0], clips[5]]
 
 
+DEVICES = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
+
+
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("name", MODELS)
-def test_a_padded_batch_gives_each_file_its_own_log_probabilities(name, mixed_files):
-    engine = small_engine(name)
+def test_a_padded_batch_gives_each_file_its_own_log_probabilities(name, device, mixed_files):
+    engine = small_engine(name, device=device)
     alone = [engine.emissions(f) for f in mixed_files]
     batched = engine.emissions_batch(mixed_files)
     for one, many in zip(alone, batched, strict=True):
@@ -71,9 +75,10 @@ def test_a_padded_batch_gives_each_file_its_own_log_probabilities(name, mixed_fi
         assert float((one - many).abs().max()) < TOLERANCE
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("name", MODELS)
-def test_a_padded_batch_gives_each_file_its_own_transcript(name, mixed_files):
-    engine = small_engine(name)
+def test_a_padded_batch_gives_each_file_its_own_transcript(name, device, mixed_files):
+    engine = small_engine(name, device=device)
     alone = [engine.transcribe(f) for f in mixed_files]
     batched = engine.transcribe_batch(mixed_files)
     assert [h.text for h in batched] == [h.text for h in alone]

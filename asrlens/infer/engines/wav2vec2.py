@@ -305,6 +305,11 @@ class Wav2Vec2Engine(Engine):
         self.padding_exact = make_padding_exact(net)
         self._net = net.to(dtype=self._dtype)  # weights cast once: no autocast per batch
         self._torch_device = torch_device
+        if torch_device.type == "cuda" and self._dtype == torch.float32:
+            # fp32 means fp32: cuDNN would run the extractor's convolutions in TF32 (10-bit
+            # mantissa), enough to move log-probabilities by 1e-3 between batch shapes
+            torch.backends.cudnn.allow_tf32 = False
+            torch.backends.cuda.matmul.allow_tf32 = False
         self._normalize = bool(bundle._normalize_waveform)
         self.labels = bundle.get_labels()
         self.device = str(torch_device)
