@@ -79,6 +79,7 @@ class ReaderPool:
                                              initializer=_init_reader)
         self._load = load
         self._window = max(window, workers)
+        self._executor.submit(int).result()  # start (fork) every worker now
 
     def map(self, items: Sequence[T]) -> Iterator[R]:
         pending: collections.deque[Future] = collections.deque()

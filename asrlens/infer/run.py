@@ -509,6 +509,7 @@ class _Prefetcher:
         self._queue: queue.Queue = queue.Queue(maxsize=max(1, depth))
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._work, name="asrlens-prefetch", daemon=True)
+        self._pool: ReaderPool | None = None
 
     def __enter__(self) -> Iterator[_LoadedBatch]:
         if self._depth < 1 and self._workers < 1:
@@ -516,6 +517,8 @@ class _Prefetcher:
         import torch
 
         self._caller_threads = torch.get_num_threads()  # fixes this thread's count first
+        if self._workers > 0:  # forked here, before the reading and writing threads exist
+            self._pool = ReaderPool(self._load, workers=self._workers, window=4 * self._workers)
         self._thread.start()
         return self._iterate()
 
@@ -526,6 +529,8 @@ class _Prefetcher:
                 self._queue.get_nowait()
             except queue.Empty:
                 self._thread.join(timeout=0.05)
+        if self._pool is not None:
+            self._pool.close()
 
     def _read(self, batch: list[_Utterance], loaded: Iterator[_Loaded]) -> _LoadedBatch:
         items = [next(loaded) for _ in batch]
@@ -559,20 +564,12 @@ class _Prefetcher:
             torch.set_num_threads(self._caller_threads)
 
     def _produce(self) -> None:
-        pool = None
-        if self._workers > 0:
-            pool = ReaderPool(self._load, workers=self._workers, window=4 * self._workers)
-            loaded = pool.map([utt for batch in self._batches for utt in batch])
-        else:
-            loaded = (self._load(utt) for batch in self._batches for utt in batch)
-        try:
-            for batch in self._batches:
-                if self._stop.is_set() or not self._put(self._read(batch, loaded)):
-                    return
-            self._put(self._DONE)
-        finally:
-            if pool is not None:
-                pool.close()
+        files = [utt for batch in self._batches for utt in batch]
+        loaded = self._pool.map(files) if self._pool else (self._load(utt) for utt in files)
+        for batch in self._batches:
+            if self._stop.is_set() or not self._put(self._read(batch, loaded)):
+                return
+        self._put(self._DONE)
 
     def _put(self, item) -> bool:
         """Queue item, waiting for room; False when the consumer stopped first."""

@@ -27,8 +27,9 @@ class ValidLengthGroupNormBlock(nn.Module):
     """A ConvLayerBlock whose per-channel GroupNorm uses each file's valid frames only.
 
     Holds the original block's `conv` and `layer_norm` (same parameter names, so state dicts
-    load unchanged). With no lengths, or when no row of the batch is padded, it runs exactly
-    as the original block (torch's GroupNorm), so one file at a time is unchanged.
+    load unchanged). With no lengths (one file at a time) it runs exactly as the original
+    block, torch's GroupNorm. (Deciding from the lengths' values whether a batch is padded
+    would make the host wait for a GPU; so with lengths, the valid-length path always runs.)
     """
 
     def __init__(self, block: ConvLayerBlock):
@@ -46,7 +47,7 @@ class ValidLengthGroupNormBlock(nn.Module):
         if length is not None:
             length = torch.div(length - self.kernel_size, self.stride, rounding_mode="floor") + 1
             length = torch.clamp(length, min=0)
-        if length is None or bool((length >= x.shape[-1]).all()):
+        if length is None:  # one file alone (no lengths given): torch's own GroupNorm
             x = self.layer_norm(x)
         else:
             x = valid_length_group_norm(x, length, self.layer_norm)
