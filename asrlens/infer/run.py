@@ -307,7 +307,7 @@ class _Loop:
         asynchronous device (CUDA) is never left waiting for the host.
         """
         rate = self.recognizer.sample_rate
-        chunk_s = getattr(self.recognizer, "options", dict)().get("chunk_s") or float("inf")
+        chunk_s = self.recognizer.options().get("chunk_s") or float("inf")
         if self.batch_audio_s > 0:
             todo = [_with_duration(utt) for utt in todo]
         batches = plan_batches(todo, max_audio_s=self.batch_audio_s, alone_over_s=chunk_s)
