@@ -211,3 +211,17 @@ def test_a_batched_run_stores_the_transcripts_of_a_run_one_file_at_a_time(
     stored = options["options"]
     stored = stored if isinstance(stored, dict) else json.loads(stored)
     assert stored["batch_audio_s"] == 40 and stored["weights_dtype"] == "float32"
+
+
+def test_one_file_alone_runs_exactly_the_unpatched_model(mixed_files):
+    """Without lengths (one file at a time) the replaced block is torch's own GroupNorm."""
+    bundle = get_bundle("WAV2VEC2_ASR_BASE_960H")
+    torch.manual_seed(0)
+    net = bundle_utils._get_model(bundle._model_type, {**bundle._params,
+                                                       "encoder_num_layers": 1}).eval()
+    wave = torch.from_numpy(mixed_files[1])[None]
+    with torch.inference_mode():
+        before, _ = net(wave)
+        assert make_padding_exact(net)
+        after, _ = net(wave)
+    assert torch.equal(before, after)
