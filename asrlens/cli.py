@@ -377,14 +377,22 @@ def _normalizer_names() -> list[str]:
                    "[default: 30].")
 @click.option("--overlap-s", type=click.FloatRange(min=0), metavar="SECONDS",
               help="wav2vec2: overlap between chunks [default: 2].")
+@click.option("--batch-seconds", "batch_audio_s", type=click.FloatRange(min=0),
+              metavar="SECONDS",
+              help="wav2vec2: recognize files sorted by length in zero-padded batches of at "
+                   "most this many audio seconds, each file as if alone; 0: one file at a "
+                   "time [default: 0 on CPU; on a GPU, sized from its free memory].")
+@click.option("--read-workers", type=click.IntRange(min=0), metavar="N",
+              help="Processes that decode and resample ahead of the recognizer [default: 0 "
+                   "(a thread) on CPU, up to 8 on a GPU].")
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="Show a progress bar (files, audio hours, real-time factor).")
 @click.option("--analyze/--no-analyze", "then_analyze", default=True, show_default=True,
               help="Then run `asrlens analyze` on the run (error tags, features, summary).")
 @db_option
 def infer_command(dataset, engine_name, model, checkpoint, device, precision, limit, run_id,
-                  normalizer, alignment, batch_files, chunk_s, overlap_s, progress, then_analyze,
-                  db_path):
+                  normalizer, alignment, batch_files, chunk_s, overlap_s, batch_audio_s,
+                  read_workers, progress, then_analyze, db_path):
     """Transcribe every file of a dataset, score it against its labels, store it.
 
     \b
@@ -422,8 +430,9 @@ def infer_command(dataset, engine_name, model, checkpoint, device, precision, li
             result = infer(engine, dataset=dataset, engine_name=engine_name, model=model,
                            checkpoint=checkpoint, device=device, precision=precision,
                            limit=limit, run_id=run_id, normalizer=normalizer,
-                           alignment=alignment,
-                           progress=progress, batch_files=batch_files, **chunking)
+                           alignment=alignment, progress=progress, batch_files=batch_files,
+                           batch_audio_s=batch_audio_s, read_workers=read_workers,
+                           **chunking)
             for line in _infer_summary_lines(result):
                 click.echo(line)
             if then_analyze and result.files_scored:

@@ -116,7 +116,7 @@ CREATE TABLE IF NOT EXISTS runs (
     reference_column  VARCHAR NOT NULL,     -- 'normalized_transcript' (falls back to 'transcript' per file when NULL) or 'transcript'
     device            VARCHAR NOT NULL,     -- 'cpu', 'cuda', 'cuda:0', ...
     precision         VARCHAR NOT NULL,     -- 'fp32', 'bf16', 'fp16'
-    options           JSON,                 -- engine options (chunk length, ...) + loop settings: batch_files, limit, checkpoint_arg, ...
+    options           JSON,                 -- engine options (chunk length, ...) + loop settings: batch_audio_s (0: one file at a time), read_workers, batch_files, limit, checkpoint_arg, ...
     versions          JSON,                 -- library versions: asrlens, torch, torchaudio, jiwer, ...
     status            VARCHAR NOT NULL,     -- 'running', 'interrupted' (Ctrl-C, SIGTERM, or found 'running' after its process died), 'failed' (crashed, or no file scored), 'finished'
     started_at        TIMESTAMP NOT NULL,   -- UTC, first invocation
@@ -141,7 +141,7 @@ CREATE TABLE IF NOT EXISTS transcripts (
     hyp_raw    VARCHAR,          -- recognizer output as decoded; NULL when error is set
     hyp_norm   VARCHAR,          -- hypothesis after `runs.normalizer`
     audio_s    DOUBLE,           -- seconds of audio transcribed; NULL when it could not be read
-    compute_s  DOUBLE,           -- seconds spent reading, resampling and recognizing this file
+    compute_s  DOUBLE,           -- seconds spent reading, resampling and recognizing this file (in a batch: its share, by audio length)
     error      VARCHAR,          -- why the file could not be transcribed; NULL when it was. Retried on resume,
                                  -- except 'not transcribed: ingest found the audio unusable ...' (corrupt or empty audio)
     created_at TIMESTAMP NOT NULL,  -- UTC

@@ -4,7 +4,9 @@ Runs WAV2VEC2_ASR_BASE_960H over real LJSpeech clips three ways:
   1. one file at a time (what `asrlens infer` does);
   2. zero-padded batches of files of different lengths, with `lengths` passed so the
      transformer masks the padding (the best torchaudio allows);
-  3. batches of equal-length crops (no padding at all), as a control for numerical noise.
+  3. batches of equal-length crops (no padding at all), as a control for numerical noise;
+  4. zero-padded batches through the model as asrlens runs it, with the valid-length GroupNorm
+     (asrlens/infer/engines/exact_padding.py): each file should get what it gets alone.
 For 2 and 3 it reports how far each file's log-probabilities move from the one-at-a-time
 run, how many frames change their argmax class and how many greedy transcripts change.
 Then it times batch sizes (fp32 and bf16) over the same files.
@@ -33,6 +35,7 @@ from bench_engines import seed_placeholder  # benchmarks/bench_engines.py
 
 from asrlens.audio import load_audio
 from asrlens.infer.ctc import greedy_decode
+from asrlens.infer.engines.exact_padding import make_padding_exact
 from asrlens.infer.engines.wav2vec2 import DEFAULT_MODEL, load_bundle_model
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ljspeech-sample"
@@ -76,6 +79,13 @@ def main() -> None:
         for i in range(0, len(clips), size):
             batched += forward(model, clips[i : i + size])
         print(compare_row(size, "zero-padded, lengths masked", single, batched, labels))
+    exact = copy.deepcopy(model)
+    make_padding_exact(exact)
+    for size in batch_sizes[1:]:
+        batched = []
+        for i in range(0, len(clips), size):
+            batched += forward(exact, clips[i : i + size])
+        print(compare_row(size, "zero-padded, valid-length GroupNorm", single, batched, labels))
     for size in batch_sizes[1:]:
         crop = min(map(len, clips))
         cropped = [c[:crop] for c in clips]

@@ -96,3 +96,39 @@ def test_blank_index_and_separator_are_configurable():
 def test_label_count_must_match_the_emission():
     with pytest.raises(ValueError, match="5 classes but 3 labels"):
         greedy_decode(emission_for("AB"), LABELS[:3])
+
+
+def reference_decode(path: list[int], labels, *, blank: int = 0, sep: str = "|") -> list[tuple]:
+    """The greedy rule written as a plain loop over frames: (word, first, last) per word."""
+    words, chars, first, last, previous = [], [], -1, -1, -1
+    for frame, token in enumerate(path):
+        if token != blank and labels[token] == sep:
+            if chars:
+                words.append(("".join(chars), first, last))
+            chars = []
+        elif token != blank:
+            if token != previous:
+                if not chars:
+                    first = frame
+                chars.append(labels[token])
+            last = frame
+        previous = token
+    if chars:
+        words.append(("".join(chars), first, last))
+    return words
+
+
+def test_vectorised_path_decoding_matches_the_frame_by_frame_rule():
+    from asrlens.infer.ctc import decode_path
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        path = rng.integers(0, len(LABELS), size=int(rng.integers(0, 40)))
+        prob = rng.uniform(0.1, 1.0, size=len(path))
+        hyp = decode_path(path, prob, LABELS, frame_s=FRAME_S)
+        expected = reference_decode(path.tolist(), LABELS)
+        assert [(w.word, w.start_s, w.end_s) for w in hyp.words] == [
+            (word, first * FRAME_S, (last + 1) * FRAME_S) for word, first, last in expected]
+        assert [w.confidence for w in hyp.words] == pytest.approx(
+            [float(prob[first : last + 1].mean()) for _w, first, last in expected])
+        assert hyp.text == " ".join(word for word, _f, _l in expected)

@@ -569,3 +569,70 @@ def test_wav2vec2_placeholder_weights_store_transcripts_and_words(
         assert all(0 <= w["confidence"] <= 1 for w in words)
         assert t["hyp_norm"] == LJSPEECH(t["hyp_raw"])
     assert len(rows(db, "select * from utterance_errors")) == n_files
+
+
+# --- batches -------------------------------------------------------------------------------
+
+
+class BatchingEngine(ScriptedEngine):
+    """The scripted engine, recording the batches it is given (sizes, in order)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.batches: list[int] = []
+
+    def transcribe_batch(self, batch):
+        self.batches.append(len(batch))
+        return super().transcribe_batch(batch)
+
+
+def test_batched_runs_store_the_same_rows_as_one_file_at_a_time(toy_db):
+    run(toy_db, ScriptedEngine(), run_id="alone", batch_audio_s=0)
+    batching = BatchingEngine()
+    run(toy_db, batching, run_id="batched", batch_audio_s=1.6)  # 0.5 s files: 3 per batch
+    assert batching.batches == [3, 3, 1]
+    columns = "utt_id, ref_norm, hyp_norm, audio_s, wer, cer"
+    sql = (f"select {columns} from transcripts join utterance_errors using (run_id, utt_id) "
+           "where run_id = :r order by utt_id")
+    assert rows(toy_db, sql, r="batched") == rows(toy_db, sql, r="alone")
+    assert_consistent(toy_db, "batched")
+    options = rows(toy_db, "select options from runs where run_id = 'batched'")[0]["options"]
+    options = options if isinstance(options, dict) else json.loads(options)
+    assert (options["batch_audio_s"], options["read_workers"]) == (1.6, 0)
+
+
+def test_reader_processes_give_the_same_rows(toy_db):
+    run(toy_db, ScriptedEngine(), run_id="thread")
+    run(toy_db, ScriptedEngine(), run_id="procs", read_workers=2, batch_audio_s=1.0)
+    sql = ("select utt_id, hyp_norm, audio_s, wer from transcripts join utterance_errors "
+           "using (run_id, utt_id) where run_id = :r order by utt_id")
+    assert rows(toy_db, sql, r="procs") == rows(toy_db, sql, r="thread")
+
+
+def test_a_file_failing_in_a_batch_is_recorded_and_its_batch_mates_are_not(toy_db):
+    recognizer = BatchingEngine(fail_on=("U002",))
+    result = run(toy_db, recognizer, run_id="r", batch_audio_s=10)
+    assert recognizer.batches == [7]  # one batch, then each file alone
+    assert [u for u, _ in result.failed] == ["U002"]
+    assert "scripted failure" in result.failed[0][1]
+    assert result.files_done == 6
+    assert_consistent(toy_db, "r")
+
+
+def test_batches_are_planned_longest_first_within_the_bound():
+    from dataclasses import dataclass
+
+    from asrlens.infer.batches import plan_batches
+
+    @dataclass
+    class File:
+        name: str
+        duration_s: float | None
+
+    files = [File("a", 1.0), File("b", 30.0), File("c", 2.0), File("d", None),
+             File("e", 45.0), File("f", 2.5)]
+    plan = plan_batches(files, max_audio_s=32, alone_over_s=30)
+    assert [[f.name for f in batch] for batch in plan] == [["d"], ["e"], ["b"], ["f", "c", "a"]]
+    assert all(len(b) * max(f.duration_s or 0 for f in b) <= 32 for b in plan if len(b) > 1)
+    assert [[f.name for f in b] for b in plan_batches(files, max_audio_s=0)] == [
+        [f.name] for f in files]  # 0: one at a time, in the given order

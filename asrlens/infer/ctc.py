@@ -53,41 +53,58 @@ def greedy_decode(
     if scores.shape[0] == 0:
         return Hypothesis(text="")
     path = scores.argmax(axis=1)
-    path_prob = _path_posterior(scores, path)
+    return decode_path(path, _path_posterior(scores, path), labels, blank=blank,
+                       word_sep=word_sep, frame_s=frame_s, time_offset_s=time_offset_s)
 
-    words: list[HypWord] = []
-    chars: list[str] = []
-    first = last = -1
 
-    def flush() -> None:
-        nonlocal chars, first, last
-        if chars:
-            words.append(
-                HypWord(
-                    word="".join(chars),
-                    start_s=time_offset_s + first * frame_s,
-                    end_s=time_offset_s + (last + 1) * frame_s,
-                    confidence=float(path_prob[first : last + 1].mean()),
-                )
-            )
-        chars, first, last = [], -1, -1
+def decode_path(
+    path: np.ndarray,
+    path_prob: np.ndarray,
+    labels: Sequence[str],
+    *,
+    blank: int = 0,
+    word_sep: str = "|",
+    frame_s: float = DEFAULT_FRAME_S,
+    time_offset_s: float = 0.0,
+) -> Hypothesis:
+    """Read an argmax path (class index per frame) and its posteriors as words, vectorised.
 
-    previous = -1
-    for frame, token in enumerate(path.tolist()):
-        if token == blank:
-            previous = token
-            continue
-        label = labels[token]
-        if label == word_sep:
-            flush()
-        else:
-            if token != previous:
-                if not chars:
-                    first = frame
-                chars.append(label)
-            last = frame
-        previous = token
-    flush()
+    What greedy_decode does after its argmax, with numpy over all frames at once (no Python
+    loop over frames), so a batch's paths can be computed on the device and only the path and
+    its posteriors copied back. `path_prob[i]` is the posterior of class path[i] in frame i.
+    """
+    path = np.asarray(path, dtype=np.int64).reshape(-1)
+    prob = np.asarray(path_prob, dtype=np.float64).reshape(-1)
+    if path.size == 0:
+        return Hypothesis(text="")
+    sep = labels.index(word_sep) if word_sep in labels else -1
+    is_char = (path != blank) & (path != sep)
+    previous = np.concatenate(([-1], path[:-1]))
+    emitted = np.flatnonzero(is_char & (path != previous))  # a new character starts here
+    if emitted.size == 0:
+        return Hypothesis(text="")
+    segment = np.cumsum(path == sep)  # words are the runs between separators
+    char_frames = np.flatnonzero(is_char)
+    # every character frame of a segment follows an emitted one in it (same class runs on)
+    word_of_emitted = segment[emitted]
+    starts = np.flatnonzero(np.diff(word_of_emitted, prepend=-1))
+    first = emitted[starts]
+    char_segments = segment[char_frames]
+    last = char_frames[np.flatnonzero(np.diff(char_segments, append=char_segments[-1] + 1))]
+    spans = np.empty(2 * len(first), dtype=np.int64)
+    spans[0::2], spans[1::2] = first, last + 1
+    means = np.add.reduceat(np.append(prob, 0.0), spans)[0::2] / (last + 1 - first)
+    letters = [labels[token] for token in path[emitted].tolist()]
+    bounds = [*starts.tolist(), len(letters)]
+    words = [
+        HypWord(
+            word="".join(letters[bounds[i] : bounds[i + 1]]),
+            start_s=time_offset_s + int(first[i]) * frame_s,
+            end_s=time_offset_s + (int(last[i]) + 1) * frame_s,
+            confidence=float(means[i]),
+        )
+        for i in range(len(first))
+    ]
     return Hypothesis(text=" ".join(w.word for w in words), words=words)
 
 

@@ -1,12 +1,15 @@
 -- The utterances a run covers: every labelled utterance of :dataset whose audio exists,
 -- in utt_id order, the first :limit of them (NULL: all). root + audio_path is the file to read.
 -- frames: what ingest read from the file's header (checked against the decoded length);
+-- duration_s (from ingest, NULL when unknown) lets the loop sort files into batches by length;
 -- audio_problem / audio_message: set when ingest found the file corrupt or empty, so the run
 -- records it as skipped instead of scoring it.
 with with_audio as (
-    select u.utt_id, u.transcript, u.normalized_transcript, u.audio_path, d.root
+    select u.utt_id, u.transcript, u.normalized_transcript, u.audio_path, d.root,
+           a.duration_s, a.frames
     from utterances u
     join datasets d on d.name = u.dataset
+    left join audio_files a on a.dataset = u.dataset and a.path = u.audio_path
     where u.dataset = :dataset and u.audio_path is not null
 ),
 
@@ -18,9 +21,8 @@ unusable as (
 ),
 
 final as (
-    select w.*, a.frames, x.audio_problem, x.audio_message
+    select w.*, x.audio_problem, x.audio_message
     from with_audio w
-    left join audio_files a on a.dataset = :dataset and a.path = w.audio_path
     left join unusable x on x.path = w.audio_path
     order by w.utt_id
     limit :limit

@@ -12,14 +12,19 @@ changed since they were scored are rescored without recognition, and files inges
 corrupt or empty are recorded as skipped, never transcribed (asrlens.infer.refresh).
 
 Reading and resampling the next files happens in a background thread (a small bounded
-queue) while the recognizer works on the current one. Files are recognized one at a time:
-batching files through wav2vec2 BASE changes its transcripts (zero padding leaks through its
-first convolution's normalization).
+queue; on a GPU, in reader processes feeding it) while the recognizer works on the current
+batch. Scoring and database writes happen in a writer thread. With `batch_audio_s` > 0 (the
+default on a GPU) files are sorted by length, longest first, and recognized in zero-padded
+batches of at most that many audio seconds; wav2vec2 gives each file of a batch what it gets
+alone (see asrlens/infer/engines/exact_padding.py). On CPU files go one at a time, in
+utt_id order.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
 import json
 import platform
 import queue
@@ -28,6 +33,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import metadata
@@ -42,6 +48,7 @@ from asrlens.db import insert_rows, query, read_sql
 from asrlens.errors import AsrlensError
 from asrlens.health.owner import current_owner
 from asrlens.infer.align import ALIGNMENTS, DEFAULT_ALIGNMENT
+from asrlens.infer.batches import ReaderPool, Writer, default_read_workers, plan_batches
 from asrlens.infer.engines import DEFAULT_ENGINE
 from asrlens.infer.engines.base import Engine as Recognizer
 from asrlens.infer.engines.base import Hypothesis
@@ -121,6 +128,7 @@ class _Utterance:
     frames: int | None = None  # what ingest read from the header; the decoded length must match
     audio_problem: str | None = None  # ingest_issues kind when ingest found the audio unusable
     audio_message: str | None = None
+    duration_s: float | None = None  # from ingest; orders files into batches
 
 
 @dataclass
@@ -129,6 +137,12 @@ class _Loaded:
     samples: np.ndarray | None
     error: str | None
     load_s: float
+
+
+@dataclass
+class _LoadedBatch:
+    items: list[_Loaded]
+    prepared: object  # the recognizer's prepare_batch() of the readable items' samples
 
 
 def default_run_id(
@@ -167,6 +181,8 @@ def infer(
     batch_files: int = BATCH_FILES,
     batch_seconds: float = BATCH_SECONDS,
     prefetch_files: int = PREFETCH_FILES,
+    batch_audio_s: float | None = None,
+    read_workers: int | None = None,
     **engine_options,
 ) -> RunResult:
     """Transcribe and score every file with audio of `dataset` (the first `limit` by utt_id).
@@ -184,7 +200,10 @@ def infer(
     checkpoint=..., device=..., precision=..., **engine_options)` only when there is work to
     do; pass `recognizer` to use an already built one instead. Results are committed every
     `batch_files` files or `batch_seconds` seconds; `prefetch_files` files are read ahead in a
-    background thread (0: read in the calling thread, no overlap). With progress=True a tqdm bar
+    background thread (0: read in the calling thread, no overlap). `batch_audio_s` bounds a
+    recognizer batch in padded audio seconds (0: one file at a time; None: the recognizer's
+    default, from the GPU's free memory, 0 on CPU); `read_workers` reader processes decode and
+    resample (None: 0 on CPU, up to 8 on a GPU). With progress=True a tqdm bar
     (files, audio hours, real-time factor) and a few lines go to stderr.
     Raises RunInterrupted (a KeyboardInterrupt) on Ctrl-C after marking the run interrupted.
     """
@@ -253,7 +272,12 @@ def infer(
 
         recognizer = get_engine(engine_name, model=model, checkpoint=checkpoint, device=device,
                                 precision=precision, **engine_options)
-    options = {**recognizer.options(), "batch_files": batch_files,
+    if batch_audio_s is None:
+        batch_audio_s = recognizer.default_batch_audio_s()
+    if read_workers is None:
+        read_workers = default_read_workers(recognizer.device)
+    options = {**recognizer.options(), "batch_audio_s": batch_audio_s,
+               "read_workers": read_workers, "batch_files": batch_files,
                "batch_seconds": batch_seconds, "prefetch_files": prefetch_files, "limit": limit,
                "checkpoint_arg": checkpoint and str(Path(checkpoint).resolve()),
                "engine_options": engine_options}
@@ -273,7 +297,8 @@ def infer(
     wall_before = float(stored["wall_s"] or 0.0) if stored else 0.0
     loop = _Loop(engine, run_id=run_id, recognizer=recognizer, normalizer=norm,
                  alignment=alignment, batch_files=batch_files, batch_seconds=batch_seconds,
-                 prefetch_files=prefetch_files, wall_before=wall_before, started=started)
+                 prefetch_files=prefetch_files, wall_before=wall_before, started=started,
+                 batch_audio_s=batch_audio_s, read_workers=read_workers)
     try:
         loop.run(todo, progress=progress)
     except KeyboardInterrupt as exc:
@@ -316,7 +341,8 @@ class _Loop:
     def __init__(self, engine: sa.Engine, *, run_id: str, recognizer: Recognizer,
                  normalizer: Normalizer, batch_files: int, batch_seconds: float,
                  prefetch_files: int, wall_before: float, started: float,
-                 alignment: str = DEFAULT_ALIGNMENT):
+                 alignment: str = DEFAULT_ALIGNMENT, batch_audio_s: float = 0.0,
+                 read_workers: int = 0):
         self.engine = engine
         self.run_id = run_id
         self.recognizer = recognizer
@@ -325,6 +351,8 @@ class _Loop:
         self.batch_files = max(1, batch_files)
         self.batch_seconds = batch_seconds
         self.prefetch_files = prefetch_files
+        self.batch_audio_s = batch_audio_s
+        self.read_workers = read_workers
         self.wall_before = wall_before
         self.started = started
         self.pending: list[dict] = []
@@ -332,36 +360,126 @@ class _Loop:
         self.files_failed = 0
 
     def run(self, todo: list[_Utterance], *, progress: bool) -> None:
+        """Read ahead, recognize batch by batch, score and commit in the writer thread.
+
+        On the device batch k+1 is started before batch k's result is collected, so an
+        asynchronous device (CUDA) is never left waiting for the host.
+        """
         rate = self.recognizer.sample_rate
+        chunk_s = self.recognizer.options().get("chunk_s") or float("inf")
+        if self.batch_audio_s > 0:
+            todo = [_with_duration(utt) for utt in todo]
+        batches = plan_batches(todo, max_audio_s=self.batch_audio_s, alone_over_s=chunk_s)
         audio_s = 0.0
-        last_commit = time.perf_counter()
+        self._last_commit = time.perf_counter()
+        depth = self.prefetch_files if self.batch_audio_s <= 0 else min(self.prefetch_files, 2)
         with tqdm(total=len(todo), unit="file", desc=self.run_id, disable=not progress,
                   file=sys.stderr, dynamic_ncols=True) as bar, \
-                _Prefetcher(todo, lambda u: _load(u, rate), depth=self.prefetch_files) as loaded:
-            for item in loaded:
-                self.pending.append(self._process(item))
-                audio_s += self.pending[-1]["transcript"]["audio_s"] or 0.0
-                elapsed = time.perf_counter() - self.started
-                bar.set_postfix(audio_h=f"{audio_s / 3600:.3f}",
-                                rtf=f"{elapsed / audio_s:.3f}" if audio_s else "-", refresh=False)
-                bar.update(1)
-                if (len(self.pending) >= self.batch_files
-                        or time.perf_counter() - last_commit >= self.batch_seconds):
-                    self.commit()
-                    last_commit = time.perf_counter()
+                _Prefetcher(batches, functools.partial(_load, sample_rate=rate), depth=depth,
+                            workers=self.read_workers, prepare=self._prepare) as loaded:
+            writer = Writer(self._store)
+            started = None
+            try:
+                for batch in loaded:
+                    current = self._start(batch)
+                    previous, started = started, current
+                    if previous is not None:
+                        audio_s += self._hand_over(self._collect(previous), writer, bar, audio_s)
+                if started is not None:
+                    previous, started = started, None
+                    audio_s += self._hand_over(self._collect(previous), writer, bar, audio_s)
+            except BaseException as exc:
+                _close_writer(writer, drain=True)
+                if started is not None and isinstance(exc, KeyboardInterrupt):
+                    # Ctrl-C while the next batch was read or started: keep the files of the
+                    # batch already started (the writer is stopped: pending is ours now)
+                    results, _audio_s = self._collect(started)
+                    self.pending += [self._process(*result) for result in results]
+                raise
+            _close_writer(writer, drain=True)
         self.commit()
 
-    def _process(self, item: _Loaded) -> dict:
-        """Recognize and score one loaded file; an engine error is recorded, not raised."""
-        utt, t0 = item.utt, time.perf_counter()
-        hypothesis: Hypothesis | None = None
-        error = item.error
-        if error is None:
+    def _prepare(self, items: list[_Loaded]):
+        """The recognizer's host-side batch work, in the read-ahead thread."""
+        samples = [item.samples for item in items if item.error is None]
+        return self.recognizer.prepare_batch(samples) if samples else None
+
+    def _start(self, batch: _LoadedBatch) -> tuple:
+        """Start recognizing a batch; a failure to start is kept for `_collect`."""
+        t0 = time.perf_counter()
+        readable = [item for item in batch.items if item.error is None]
+        handle = failure = None
+        if readable:
             try:
-                hypothesis = self.recognizer.transcribe(item.samples)
-            except Exception as exc:  # a failing file is recorded and the run goes on
-                error = f"{self.recognizer.name} failed on {utt.path}: {type(exc).__name__}: {exc}"
-        compute_s = item.load_s + time.perf_counter() - t0
+                handle = self.recognizer.start_batch(batch.prepared)
+            except Exception as exc:  # retried file by file in _collect
+                failure = exc
+        return batch, readable, handle, failure, t0
+
+    def _collect(self, started: tuple) -> tuple[list[tuple], float]:
+        """Wait for a started batch: [(item, hypothesis or error, compute_s)], its audio s."""
+        batch, readable, handle, failure, t0 = started
+        hypotheses: dict[int, Hypothesis | str] = {}
+        if handle is not None:
+            try:
+                hypotheses = dict(zip(map(id, readable), handle.result(), strict=True))
+            except Exception as exc:
+                failure = exc
+        if failure is not None:
+            hypotheses = {id(item): self._recognize_alone(item, failure, len(readable))
+                          for item in readable}
+        elapsed = time.perf_counter() - t0
+        rate = self.recognizer.sample_rate
+        total = sum(len(item.samples) for item in readable) or 1
+        results = []
+        for item in batch.items:
+            outcome = hypotheses.get(id(item))
+            share = 0.0 if item.samples is None else elapsed * len(item.samples) / total
+            results.append((item, outcome, item.load_s + share))
+        return results, sum(len(item.samples) for item in readable) / rate
+
+    def _hand_over(self, collected: tuple[list[tuple], float], writer: Writer, bar,
+                   audio_before: float) -> float:
+        """Queue a batch's results for the writer, move the progress bar; its audio s."""
+        results, audio_s = collected
+        writer.put(results)
+        done = audio_before + audio_s
+        wall = time.perf_counter() - self.started
+        bar.set_postfix(audio_h=f"{done / 3600:.3f}", rtf=f"{wall / done:.3f}" if done else "-",
+                        x_rt=f"{done / wall:.1f}" if wall else "-", refresh=False)
+        bar.update(len(results))
+        return audio_s
+
+    def _recognize_alone(self, item: _Loaded, batch_error: Exception,
+                         batch_size: int) -> Hypothesis | str:
+        """One file of a failed batch on its own: its hypothesis, or its error message."""
+        exc = batch_error
+        if batch_size > 1:
+            try:
+                return self.recognizer.transcribe(item.samples)
+            except Exception as own:  # a failing file is recorded and the run goes on
+                exc = own
+        return (f"{self.recognizer.name} failed on {item.utt.path}: "
+                f"{type(exc).__name__}: {exc}")
+
+    def _store(self, results: list[tuple]) -> None:
+        """Writer thread: score a batch's results and commit every few files or seconds."""
+        for item, outcome, compute_s in results:
+            self.pending.append(self._process(item, outcome, compute_s))
+        if (len(self.pending) >= self.batch_files
+                or time.perf_counter() - self._last_commit >= self.batch_seconds):
+            self.commit()
+            self._last_commit = time.perf_counter()
+
+    def _process(self, item: _Loaded, outcome: Hypothesis | str | None,
+                 compute_s: float) -> dict:
+        """Score one recognized file; an error (outcome str, or a read error) is recorded."""
+        utt = item.utt
+        hypothesis = outcome if isinstance(outcome, Hypothesis) else None
+        error = item.error if item.error is not None else (
+            outcome if isinstance(outcome, str) else None)
+        if error is None and hypothesis is None:
+            error = f"{self.recognizer.name} returned no result for {utt.path}"
         audio_s = None if item.samples is None else len(item.samples) / self.recognizer.sample_rate
         ref_norm = self.normalizer(utt.ref_raw)
         transcript = {
@@ -431,25 +549,36 @@ class _Loop:
 
 
 class _Prefetcher:
-    """Loads items in a background thread, `depth` ahead of the consumer (0: no thread)."""
+    """Reads batches of files in a background thread, `depth` batches ahead (0: no thread).
+
+    Each batch's files are read with `load` (in `workers` reader processes when > 0, else in
+    the thread itself) and handed to `prepare` (the recognizer's host-side batch work) in the
+    thread. Yields _LoadedBatch in the order of `batches`.
+    """
 
     _DONE = object()
 
-    def __init__(self, items: Iterable[_Utterance], load: Callable[[_Utterance], _Loaded], *,
-                 depth: int = PREFETCH_FILES):
-        self._items = list(items)
+    def __init__(self, batches: Iterable[list[_Utterance]],
+                 load: Callable[[_Utterance], _Loaded], *, depth: int = PREFETCH_FILES,
+                 workers: int = 0, prepare: Callable[[list[_Loaded]], object] | None = None):
+        self._batches = [list(batch) for batch in batches]
         self._load = load
         self._depth = depth
+        self._workers = workers
+        self._prepare = prepare or (lambda items: None)
         self._queue: queue.Queue = queue.Queue(maxsize=max(1, depth))
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._work, name="asrlens-prefetch", daemon=True)
+        self._pool: ReaderPool | None = None
 
-    def __enter__(self) -> Iterator[_Loaded]:
-        if self._depth < 1:
-            return (self._load(item) for item in self._items)
+    def __enter__(self) -> Iterator[_LoadedBatch]:
+        if self._depth < 1 and self._workers < 1:
+            return (self._read(batch, map(self._load, batch)) for batch in self._batches)
         import torch
 
         self._caller_threads = torch.get_num_threads()  # fixes this thread's count first
+        if self._workers > 0:  # forked here, before the reading and writing threads exist
+            self._pool = ReaderPool(self._load, workers=self._workers, window=4 * self._workers)
         self._thread.start()
         return self._iterate()
 
@@ -460,12 +589,20 @@ class _Prefetcher:
                 self._queue.get_nowait()
             except queue.Empty:
                 self._thread.join(timeout=0.05)
+        if self._pool is not None:
+            self._pool.close()
 
-    def _iterate(self) -> Iterator[_Loaded]:
+    def _read(self, batch: list[_Utterance], loaded: Iterator[_Loaded]) -> _LoadedBatch:
+        items = [next(loaded) for _ in batch]
+        return _LoadedBatch(items, self._prepare(items))
+
+    def _iterate(self) -> Iterator[_LoadedBatch]:
         while True:
             item = self._queue.get()
             if item is self._DONE:
                 return
+            if isinstance(item, BaseException):
+                raise item
             yield item
 
     def _work(self) -> None:
@@ -478,12 +615,19 @@ class _Prefetcher:
         torch.set_num_threads(PREFETCH_TORCH_THREADS)
         try:
             self._produce()
+        except BaseException as exc:  # noqa: BLE001 - raised in the consumer's thread
+            if isinstance(exc, BrokenProcessPool):
+                exc = AsrlensError(f"a reader process died ({exc}); rerun the same command "
+                                   f"to resume, or use --read-workers 0")
+            self._put(exc)
         finally:
             torch.set_num_threads(self._caller_threads)
 
     def _produce(self) -> None:
-        for utt in self._items:
-            if self._stop.is_set() or not self._put(self._load(utt)):
+        files = [utt for batch in self._batches for utt in batch]
+        loaded = self._pool.map(files) if self._pool else (self._load(utt) for utt in files)
+        for batch in self._batches:
+            if self._stop.is_set() or not self._put(self._read(batch, loaded)):
                 return
         self._put(self._DONE)
 
@@ -496,6 +640,28 @@ class _Prefetcher:
             except queue.Full:
                 continue
         return False
+
+
+def _close_writer(writer: Writer, *, drain: bool) -> None:
+    """Let the writer finish (a second Ctrl-C stops it after its current batch)."""
+    try:
+        writer.close(drain=drain)
+    except KeyboardInterrupt:
+        writer.close(drain=False)
+        raise
+    writer.raise_error()
+
+
+def _with_duration(utt: _Utterance) -> _Utterance:
+    """utt with its duration from the file's header when ingest did not record one."""
+    if utt.duration_s is not None:
+        return utt
+    import soundfile as sf
+
+    try:
+        return dataclasses.replace(utt, duration_s=sf.info(str(utt.path)).duration)
+    except Exception:  # unreadable: it goes alone, and reading it records the error
+        return utt
 
 
 def _load(utt: _Utterance, sample_rate: int) -> _Loaded:
@@ -573,6 +739,7 @@ def _utterances(engine: sa.Engine, *, dataset: str, normalizer: Normalizer,
             frames=row["frames"],
             audio_problem=row["audio_problem"],
             audio_message=row["audio_message"],
+            duration_s=row["duration_s"],
         )
         for row in rows
     ]

@@ -56,6 +56,32 @@ class Engine:
         """
         return [self.transcribe(samples) for samples in batch]
 
+    def prepare_batch(self, batch: list[np.ndarray]):
+        """Host-side work for a batch, done in the read-ahead thread (default: none)."""
+        return batch
+
+    def start_batch(self, prepared) -> _Done:
+        """Start recognizing a prepared batch; `.result()` gives its hypotheses.
+
+        An engine whose device runs asynchronously (wav2vec2 on CUDA) returns before the work
+        is done, so the caller can start the next batch first. The default works at once.
+        """
+        return _Done(self.transcribe_batch(prepared))
+
+    def default_batch_audio_s(self) -> float:
+        """Audio seconds per batch when none is asked for; 0: one file at a time."""
+        return 0.0
+
     def options(self) -> dict:
         """Engine settings worth recording with a run (chunk length, beam, ...)."""
         return {}
+
+
+class _Done:
+    """A batch already recognized."""
+
+    def __init__(self, hypotheses: list[Hypothesis]):
+        self._hypotheses = hypotheses
+
+    def result(self) -> list[Hypothesis]:
+        return self._hypotheses

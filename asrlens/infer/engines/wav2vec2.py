@@ -7,8 +7,10 @@ from a local state-dict file (`checkpoint=`), loaded with the same steps the bun
 
 Long files are cut into overlapping chunks (30 s with 2 s of overlap by default) whose
 emissions are stitched at the middle of each overlap, so memory stays flat whatever the
-file's length. Files are transcribed one at a time: zero-padding a batch changes the
-emissions of the shorter files (see BENCHMARKS.md, "wav2vec2 batching").
+file's length. Several files can go through the model as one zero-padded batch
+(`transcribe_batch`, or `prepare_batch` + `start_batch` to overlap the next batch with the
+device's work): the feature extractor's GroupNorm is made to use each file's valid frames
+only (exact_padding.py), so a file's emissions in a batch equal its emissions alone.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from torchaudio.pipelines._wav2vec2 import utils as bundle_utils
 from asrlens.errors import AsrlensError
 from asrlens.infer import ctc  # module import: ctc imports engines.base, which loads us
 from asrlens.infer.engines.base import Engine, Hypothesis
+from asrlens.infer.engines.exact_padding import make_padding_exact
 
 DEFAULT_MODEL = "WAV2VEC2_ASR_BASE_960H"
 MODELS = (
@@ -41,6 +44,8 @@ DEFAULT_CHUNK_S = 30.0  # seconds: files longer than this are processed in chunk
 DEFAULT_OVERLAP_S = 2.0  # seconds shared by neighbouring chunks (stitched at its middle)
 MIN_CHUNK_S = 1.0  # seconds: shortest chunk length accepted
 HASH_BLOCK_BYTES = 1 << 20
+MAX_BATCH_AUDIO_S = 640.0  # seconds: largest default GPU batch (64 x 10 s, BENCHMARKS.md)
+GPU_MEMORY_SHARE = 0.5  # of the GPU's free memory a default batch may take at its peak
 
 _sha256_cache: dict[tuple[str, int, int], str] = {}
 
@@ -233,7 +238,7 @@ def _first_line(exc: BaseException, *, limit: int = 200) -> str:
 
 
 class Wav2Vec2Engine(Engine):
-    """A wav2vec2/HuBERT CTC bundle with greedy decoding, one file at a time.
+    """A wav2vec2/HuBERT CTC bundle with greedy decoding, one file or one batch at a time.
 
     Waveforms are layer-normalised over the whole file when the bundle expects it (as the
     bundle's wrapper does), then run through the model in chunks of at most chunk_s seconds
@@ -256,7 +261,33 @@ class Wav2Vec2Engine(Engine):
         self.model = model or DEFAULT_MODEL
         torch_device = resolve_device(device)
         self._dtype = resolve_dtype(precision, torch_device)
-        bundle = get_bundle(self.model)
+        self._set_geometry(get_bundle(self.model), chunk_s, overlap_s)
+        net, bundle = load_bundle_model(self.model, checkpoint=checkpoint, device=torch_device)
+        self._attach(net, bundle, torch_device, precision)
+        path = weights_file(bundle, checkpoint)
+        self.checkpoint = str(path)
+        self.checkpoint_sha256 = file_sha256(path)
+
+    @classmethod
+    def from_model(cls, net: torch.nn.Module, *, model: str = DEFAULT_MODEL,
+                   device: str = "cpu", precision: str = "fp32",
+                   chunk_s: float = DEFAULT_CHUNK_S,
+                   overlap_s: float = DEFAULT_OVERLAP_S) -> Wav2Vec2Engine:
+        """An engine around an already built model of bundle `model`'s family (tests, benchmarks).
+
+        net is a torchaudio Wav2Vec2Model (or the bundle's wrapper); no weights file is read,
+        so `checkpoint` and `checkpoint_sha256` are None.
+        """
+        engine = cls.__new__(cls)
+        engine.model = model
+        torch_device = resolve_device(device)
+        engine._dtype = resolve_dtype(precision, torch_device)
+        engine._set_geometry(get_bundle(model), chunk_s, overlap_s)
+        engine._attach(net.eval().to(torch_device), get_bundle(model), torch_device, precision)
+        engine.checkpoint = engine.checkpoint_sha256 = None
+        return engine
+
+    def _set_geometry(self, bundle, chunk_s: float, overlap_s: float) -> None:
         self.geometry = frame_geometry(bundle)
         self.sample_rate = self.geometry.sample_rate
         hop = self.geometry.hop
@@ -267,23 +298,30 @@ class Wav2Vec2Engine(Engine):
                 f"chunk length {chunk_s} s / overlap {overlap_s} s: need a chunk of at least "
                 f"{MIN_CHUNK_S} s and an overlap of less than half a chunk"
             )
-        net, bundle = load_bundle_model(self.model, checkpoint=checkpoint, device=torch_device)
+
+    def _attach(self, net, bundle, torch_device: torch.device, precision: str) -> None:
         if isinstance(net, bundle_utils._Wav2Vec2Model):
             net = net.model  # the waveform normalisation is applied per file below
-        self._net = net.to(dtype=self._dtype)
+        self.padding_exact = make_padding_exact(net)
+        self._net = net.to(dtype=self._dtype)  # weights cast once: no autocast per batch
+        self._torch_device = torch_device
+        if torch_device.type == "cuda" and self._dtype == torch.float32:
+            # fp32 means fp32: cuDNN would run the extractor's convolutions in TF32 (10-bit
+            # mantissa), enough to move log-probabilities by 1e-3 between batch shapes
+            torch.backends.cudnn.allow_tf32 = False
+            torch.backends.cuda.matmul.allow_tf32 = False
         self._normalize = bool(bundle._normalize_waveform)
         self.labels = bundle.get_labels()
         self.device = str(torch_device)
         self.precision = precision
-        path = weights_file(bundle, checkpoint)
-        self.checkpoint = str(path)
-        self.checkpoint_sha256 = file_sha256(path)
 
     def options(self) -> dict:
         return {
             "chunk_s": self._chunk / self.sample_rate,
             "overlap_s": self._overlap / self.sample_rate,
-            "batch_size": 1,
+            "padding_exact_group_norm": self.padding_exact,
+            "weights_dtype": str(self._dtype).removeprefix("torch."),  # cast once at load
+            "log_softmax_dtype": "float32",
             "frame_s": self.geometry.frame_s,
             "normalize_waveform": self._normalize,
             "decoder": "greedy_ctc",
@@ -326,10 +364,168 @@ class Wav2Vec2Engine(Engine):
             pieces.append(emission[first - offset : last - offset])
         return torch.cat(pieces)
 
+    # --- batches --------------------------------------------------------------------------
+
+    def prepare_batch(self, batch: list[np.ndarray]) -> PreparedBatch:
+        """CPU side of a batch (any thread): normalise each file, zero-pad into one tensor.
+
+        Files longer than the chunk length are kept aside: they are chunked as when alone.
+        On CUDA the padded tensor is in pinned memory, so its copy to the GPU does not block.
+        """
+        waves, lengths, long = [], [], {}
+        for i, samples in enumerate(batch):
+            wave = torch.as_tensor(np.ascontiguousarray(samples, dtype=np.float32))
+            if wave.ndim != 1:
+                raise ValueError(f"expected mono samples (1-D), got shape {tuple(wave.shape)}")
+            if wave.numel() > self._chunk:
+                long[i] = samples
+                continue
+            if self._normalize and self.geometry.num_frames(wave.numel()):
+                wave = torch.nn.functional.layer_norm(wave, wave.shape)
+            waves.append((i, wave))
+            lengths.append(wave.numel())
+        width = max(lengths, default=0)
+        pinned = self._torch_device.type == "cuda"
+        padded = torch.zeros((len(waves), width), dtype=torch.float32, pin_memory=pinned)
+        for row, (_i, wave) in enumerate(waves):
+            padded[row, : wave.numel()] = wave
+        return PreparedBatch(size=len(batch), rows=[i for i, _ in waves], waves=padded,
+                             lengths=lengths, long=long)
+
+    @torch.inference_mode()
+    def start_batch(self, prepared: PreparedBatch) -> PendingBatch:
+        """Queue a prepared batch on the device; `.result()` waits for it and decodes.
+
+        On CUDA the kernels run asynchronously: the caller can prepare and start the next
+        batch before asking for this one's result, so the GPU never waits for the CPU.
+        """
+        hypotheses: dict[int, Hypothesis] = {
+            i: self.transcribe(samples) for i, samples in prepared.long.items()
+        }
+        frames = [self.geometry.num_frames(n) for n in prepared.lengths]
+        path = best = event = None
+        if prepared.rows and max(frames) > 0:
+            log_probs = self._forward_batch(prepared.waves, prepared.lengths)
+            best, path = log_probs.max(dim=-1)  # greedy path on the device
+            path = path.to(torch.int32)
+            if self._torch_device.type == "cuda":
+                path = _to_pinned_host(path)
+                best = _to_pinned_host(best)
+                event = torch.cuda.Event()
+                event.record()
+            else:
+                path, best = path.cpu(), best.cpu()
+        return PendingBatch(self, prepared, frames, path, best, event, hypotheses)
+
+    def transcribe_batch(self, batch: list[np.ndarray]) -> list[Hypothesis]:
+        """Greedy transcripts of several files in one padded batch (each as if alone)."""
+        return self.start_batch(self.prepare_batch(batch)).result()
+
+    @torch.inference_mode()
+    def emissions_batch(self, batch: list[np.ndarray]) -> list[torch.Tensor]:
+        """Log-probabilities per file (frames x classes, float32, CPU) from one padded batch."""
+        prepared = self.prepare_batch(batch)
+        out: list[torch.Tensor | None] = [None] * prepared.size
+        for i, samples in prepared.long.items():
+            out[i] = self.emissions(samples)
+        if prepared.rows:
+            log_probs = self._forward_batch(prepared.waves, prepared.lengths).cpu()
+            for row, i in enumerate(prepared.rows):
+                out[i] = log_probs[row, : self.geometry.num_frames(prepared.lengths[row])]
+        return out
+
+    def default_batch_audio_s(self) -> float:
+        """Audio seconds per batch when none is asked for: 0 (one file at a time) on CPU.
+
+        On CPU batching does not pay (BENCHMARKS.md, "wav2vec2 batching"). On a GPU, two
+        chunk-length files are run once to measure the peak memory per audio second, and a
+        batch may take GPU_MEMORY_SHARE of the free memory, between one chunk and
+        MAX_BATCH_AUDIO_S seconds.
+        """
+        if self._torch_device.type != "cuda":
+            return 0.0
+        chunk_s = self._chunk / self.sample_rate
+        torch.cuda.empty_cache()
+        free, _total = torch.cuda.mem_get_info(self._torch_device)
+        probe = np.zeros(self._chunk, dtype=np.float32)
+        before = torch.cuda.memory_allocated(self._torch_device)
+        torch.cuda.reset_peak_memory_stats(self._torch_device)
+        self.transcribe_batch([probe, probe])
+        peak = torch.cuda.max_memory_allocated(self._torch_device) - before
+        return batch_seconds_for_memory(free_bytes=free, peak_bytes=peak,
+                                        probe_audio_s=2 * chunk_s, min_s=chunk_s)
+
+    def _forward_batch(self, waves: torch.Tensor, lengths: list[int]) -> torch.Tensor:
+        """(files, frames, classes) float32 log-probabilities, on the device."""
+        batch = waves.to(device=self._torch_device, non_blocking=True).to(self._dtype)
+        valid = None
+        if batch.shape[0] > 1:
+            valid = torch.tensor(lengths, dtype=torch.int64).to(self._torch_device,
+                                                                 non_blocking=True)
+        logits, _ = self._net(batch, valid)
+        return torch.log_softmax(logits.float(), dim=-1)  # scored in fp32 whatever the weights
+
     def _forward(self, wave: torch.Tensor) -> torch.Tensor:
         batch = wave.to(device=self.device, dtype=self._dtype).unsqueeze(0)
         logits, _ = self._net(batch)
         return torch.log_softmax(logits[0].float(), dim=-1).cpu()
+
+
+@dataclass
+class PreparedBatch:
+    """A batch on the host, ready for `start_batch`: padded rows and files kept aside."""
+
+    size: int  # files in the batch
+    rows: list[int]  # index in the batch of each padded row
+    waves: torch.Tensor  # (rows, samples) float32, zero-padded (pinned on CUDA)
+    lengths: list[int]  # valid samples of each row
+    long: dict[int, np.ndarray]  # index -> samples of files chunked on their own
+
+
+class PendingBatch:
+    """A started batch; result() waits for the device and decodes each file's path."""
+
+    def __init__(self, engine: Wav2Vec2Engine, prepared: PreparedBatch, frames: list[int],
+                 path: torch.Tensor | None, best: torch.Tensor | None, event,
+                 hypotheses: dict[int, Hypothesis]):
+        self._engine, self._prepared, self._frames = engine, prepared, frames
+        self._path, self._best, self._event = path, best, event
+        self._hypotheses = hypotheses
+
+    def result(self) -> list[Hypothesis]:
+        if self._event is not None:
+            self._event.synchronize()
+        engine, out = self._engine, dict(self._hypotheses)
+        for row, i in enumerate(self._prepared.rows):
+            n = self._frames[row]
+            if n == 0 or self._path is None:
+                out[i] = Hypothesis(text="")
+                continue
+            out[i] = ctc.decode_path(
+                self._path[row, :n].numpy(), np.exp(self._best[row, :n].double().numpy()),
+                engine.labels, blank=0, word_sep="|", frame_s=engine.geometry.frame_s,
+            )
+        return [out[i] for i in range(self._prepared.size)]
+
+
+def batch_seconds_for_memory(*, free_bytes: int, peak_bytes: int, probe_audio_s: float,
+                             min_s: float, share: float = GPU_MEMORY_SHARE,
+                             max_s: float = MAX_BATCH_AUDIO_S) -> float:
+    """Audio seconds per batch whose estimated peak stays within share x free memory.
+
+    peak_bytes is what a probe batch of probe_audio_s seconds added at its peak; the result is
+    rounded down to whole 10 s and kept between min_s and max_s.
+    """
+    per_s = max(peak_bytes, 1) / probe_audio_s
+    seconds = math.floor(share * free_bytes / per_s / 10) * 10
+    return float(min(max(seconds, min_s), max_s))
+
+
+def _to_pinned_host(tensor: torch.Tensor) -> torch.Tensor:
+    """Start a non-blocking copy of a CUDA tensor into pinned host memory."""
+    host = torch.empty(tensor.shape, dtype=tensor.dtype, pin_memory=True)
+    host.copy_(tensor, non_blocking=True)
+    return host
 
 
 def chunk_starts(num_samples: int, *, chunk: int, overlap: int) -> list[int]:
