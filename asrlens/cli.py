@@ -436,11 +436,7 @@ def infer_command(dataset, engine_name, model, checkpoint, device, precision, li
             for line in _infer_summary_lines(result):
                 click.echo(line)
             if then_analyze and result.files_scored:
-                from asrlens.analysis import analyze as run_analysis
-
-                analysis = run_analysis(engine, run_id=result.run_id)
-                click.echo(f"analysed: {sum(analysis.tag_counts.values())} error tags; "
-                           f"the summary: asrlens analyze --run {result.run_id}")
+                _analyze_after(engine, result.run_id)
         except NothingScored as failed:
             for line in _infer_summary_lines(failed.result):
                 click.echo(line)
@@ -462,6 +458,15 @@ def infer_command(dataset, engine_name, model, checkpoint, device, precision, li
                            + (f" --db {shlex.quote(str(db_path))}"
                               if str(db_path) != DEFAULT_DB else ""))
             sys.exit(exit_status())
+
+
+def _analyze_after(engine, run_id: str) -> None:
+    """`--analyze` of infer and import-run: analyse the run just stored, say so in one line."""
+    from asrlens.analysis import analyze as run_analysis
+
+    analysis = run_analysis(engine, run_id=run_id)
+    click.echo(f"analysed: {sum(analysis.tag_counts.values())} error tags; "
+               f"the summary: asrlens analyze --run {run_id}")
 
 
 def _resume_command(run_id: str, db_path: Path) -> str:
@@ -596,11 +601,7 @@ def import_run_command(hyp_file, dataset, run_id, fmt, model, normalizer, alignm
         for line in _import_summary_lines(result):
             click.echo(line)
         if then_analyze and result.files_scored:
-            from asrlens.analysis import analyze as run_analysis
-
-            analysis = run_analysis(engine, run_id=result.run_id)
-            click.echo(f"analysed: {sum(analysis.tag_counts.values())} error tags; "
-                       f"the summary: asrlens analyze --run {result.run_id}")
+            _analyze_after(engine, result.run_id)
 
 
 def _import_summary_lines(result, *, max_issues: int = 10) -> list[str]:
