@@ -230,9 +230,7 @@ class _Rows:
         self.audio_s += utt["duration_s"] or 0.0
         score = score_texts(ref_norm, hyp_norm, alignment=alignment)
         self.errors.append({**keys, **score.counts()})
-        self.ops.extend({**keys, "op_index": i, "op": op.op, "ref_word": op.ref_word,
-                         "hyp_word": op.hyp_word, "ref_pos": op.ref_pos, "hyp_pos": op.hyp_pos}
-                        for i, op in enumerate(score.ops))
+        self.ops.extend(score.op_rows(**keys))
 
     def store(self, conn: sa.Connection) -> None:
         insert_rows(conn, "transcripts", self.transcripts)

@@ -49,9 +49,7 @@ def score_raw(engine_or_conn: sa.Engine | sa.Connection, run_id: str) -> int:
         keys = {"run_id": run_id, "utt_id": row["utt_id"]}
         errors.append({**keys, "ref_text": ref_text, "hyp_text": hyp_text,
                        **{name: getattr(score, name) for name in _RAW_COUNTS}})
-        ops.extend({**keys, "op_index": i, "op": op.op, "ref_word": op.ref_word,
-                    "hyp_word": op.hyp_word, "ref_pos": op.ref_pos, "hyp_pos": op.hyp_pos}
-                   for i, op in enumerate(score.ops))
+        ops.extend(score.op_rows(**keys))
     raw = conn.connection.driver_connection
     changed = [e["utt_id"] for e in errors]
     for table in RAW_TABLES:

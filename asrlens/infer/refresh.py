@@ -100,12 +100,7 @@ def score_rows(run_id: str, utt_id: str, ref_norm: str, hyp_norm: str, *,
     """The utterance_errors row and the alignment_ops rows of one scored file."""
     score = score_texts(ref_norm, hyp_norm, alignment=alignment)
     keys = {"run_id": run_id, "utt_id": utt_id}
-    ops = [
-        {**keys, "op_index": i, "op": op.op, "ref_word": op.ref_word, "hyp_word": op.hyp_word,
-         "ref_pos": op.ref_pos, "hyp_pos": op.hyp_pos}
-        for i, op in enumerate(score.ops)
-    ]
-    return {**keys, **score.counts()}, ops
+    return {**keys, **score.counts()}, score.op_rows(**keys)
 
 
 def apply_plan(engine: sa.Engine, run_id: str, plan: Plan, *, normalizer: Normalizer,

@@ -76,6 +76,13 @@ class Score:
         """The utterance_errors columns (everything but the alignment)."""
         return {name: getattr(self, name) for name in COUNT_COLUMNS}
 
+    def op_rows(self, **keys) -> list[dict]:
+        """The alignment as rows of alignment_ops (or raw_alignment_ops), each with `keys`
+        (run_id, utt_id) and its op_index."""
+        return [{**keys, "op_index": i, "op": op.op, "ref_word": op.ref_word,
+                 "hyp_word": op.hyp_word, "ref_pos": op.ref_pos, "hyp_pos": op.hyp_pos}
+                for i, op in enumerate(self.ops)]
+
 
 COUNT_COLUMNS = tuple(f.name for f in fields(Score) if f.name != "ops")
 """The columns of utterance_errors: Score's fields in order, all but the alignment (ops)."""
