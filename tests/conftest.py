@@ -21,6 +21,17 @@ SPHINX_RUN = "sphinx"
 PLACEHOLDER_CHECKPOINT = "wav2vec2_fairseq_base_ls960_asr_ls960.pth"
 
 
+def rows(db_path: Path, sql: str, **params) -> list[dict]:
+    """The rows of one query on a database file, opened read-only and closed again."""
+    from asrlens.db import connect, query
+
+    engine = connect(db_path, read_only=True)
+    try:
+        return query(engine, sql, **params)
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def sample_dir() -> Path:
     """32 real LJSpeech clips + 100 labels (68 labels without audio)."""

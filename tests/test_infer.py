@@ -17,9 +17,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 from click.testing import CliRunner
+from conftest import rows
 
 from asrlens.cli import cli
-from asrlens.db import connect, insert_rows, query
+from asrlens.db import connect, insert_rows
 from asrlens.errors import AsrlensError
 from asrlens.infer import RunInterrupted, infer
 from asrlens.infer.engines.base import Engine, Hypothesis, HypWord
@@ -114,14 +115,6 @@ def run(db: Path, recognizer: Engine, **kwargs):
     engine = connect(db)
     try:
         return infer(engine, recognizer=recognizer, progress=False, **kwargs)
-    finally:
-        engine.dispose()
-
-
-def rows(db: Path, sql: str, **params) -> list[dict]:
-    engine = connect(db, read_only=True)
-    try:
-        return query(engine, sql, **params)
     finally:
         engine.dispose()
 

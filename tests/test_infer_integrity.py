@@ -19,10 +19,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 from click.testing import CliRunner
+from conftest import rows
 
 from asrlens import db
 from asrlens.cli import cli
-from asrlens.db import connect, query
+from asrlens.db import connect
 from asrlens.infer import infer
 from asrlens.infer.engines.base import Engine, Hypothesis, HypWord
 from asrlens.ingest import ingest
@@ -81,14 +82,6 @@ def run(db_path: Path, recognizer: Engine, **kwargs):
     engine = connect(db_path)
     try:
         return infer(engine, recognizer=recognizer, progress=False, **kwargs)
-    finally:
-        engine.dispose()
-
-
-def rows(db_path: Path, sql: str, **params) -> list[dict]:
-    engine = connect(db_path, read_only=True)
-    try:
-        return query(engine, sql, **params)
     finally:
         engine.dispose()
 

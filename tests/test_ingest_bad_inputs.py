@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 from click.testing import CliRunner
+from conftest import rows
 
 from asrlens.cli import cli
-from asrlens.db import connect, query
+from asrlens.db import connect
 from asrlens.errors import AsrlensError
 from asrlens.ingest import ingest
 
@@ -42,14 +43,6 @@ def run_ingest(db_path: Path, source, **kwargs):
     engine = connect(db_path)
     try:
         return ingest(engine, source, progress=False, **kwargs)
-    finally:
-        engine.dispose()
-
-
-def rows(db_path: Path, sql: str, **params) -> list[dict]:
-    engine = connect(db_path, read_only=True)
-    try:
-        return query(engine, sql, **params)
     finally:
         engine.dispose()
 

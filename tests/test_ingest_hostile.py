@@ -20,23 +20,15 @@ import numpy as np
 import pytest
 import soundfile as sf
 from click.testing import CliRunner
+from conftest import rows
 from test_ingest_bad_inputs import make_dataset
 
 from asrlens.cli import cli
-from asrlens.db import connect, query
 
 
 def ingest_cli(db_path: Path, source, *args):
     return CliRunner().invoke(cli, ["ingest", str(source), "--db", str(db_path),
                                     "--no-progress", *args])
-
-
-def rows(db_path: Path, sql: str, **params) -> list[dict]:
-    engine = connect(db_path, read_only=True)
-    try:
-        return query(engine, sql, **params)
-    finally:
-        engine.dispose()
 
 
 def digest(path: Path) -> str:
