@@ -153,14 +153,21 @@ def _read_table(text: str, parsed: ParsedFile, path: Path) -> None:
 
 def _pick(names: list[str], path: Path, line: int) -> tuple[int, int]:
     """Columns of the id and the hypothesis in a header row."""
+    id_name, text_name = _id_and_text(names, path, line, where="the header names", noun="column")
+    return names.index(id_name), names.index(text_name)
+
+
+def _id_and_text(names, path: Path, line: int, *, where: str, noun: str) -> tuple[str, str]:
+    """The first of ID_FIELDS and of TEXT_FIELDS among `names` (a header row, a JSON object's
+    keys); a one-line error naming the file and line when either is missing."""
     id_name = next((n for n in ID_FIELDS if n in names), None)
     text_name = next((n for n in TEXT_FIELDS if n in names), None)
     if id_name is None or text_name is None:
         missing = "id" if id_name is None else "hypothesis"
         expected = ID_FIELDS if id_name is None else TEXT_FIELDS
-        raise AsrlensError(f"{path} line {line}: the header names no {missing} column "
+        raise AsrlensError(f"{path} line {line}: {where} no {missing} {noun} "
                            f"(one of {', '.join(expected)})")
-    return names.index(id_name), names.index(text_name)
+    return id_name, text_name
 
 
 def _read_jsonl(text: str, parsed: ParsedFile, path: Path) -> None:
@@ -178,7 +185,8 @@ def _read_jsonl(text: str, parsed: ParsedFile, path: Path) -> None:
             parsed.problems.append((number, None, "not a JSON object"))
             continue
         if fields is None:
-            fields = _json_fields(record, path, number)
+            fields = _id_and_text(record, path, number, where="the first object has",
+                                  noun="field")
         id_field, text_field = fields
         key, hyp = record.get(id_field), record.get(text_field)
         shown = key.strip() if isinstance(key, str) and key.strip() else None
@@ -189,14 +197,3 @@ def _read_jsonl(text: str, parsed: ParsedFile, path: Path) -> None:
             parsed.problems.append((number, shown, f"{text_field!r} is {what}"))
         else:
             parsed.lines.append(HypLine(number, shown, hyp.strip()))
-
-
-def _json_fields(record: dict, path: Path, line: int) -> tuple[str, str]:
-    id_field = next((n for n in ID_FIELDS if n in record), None)
-    text_field = next((n for n in TEXT_FIELDS if n in record), None)
-    if id_field is None or text_field is None:
-        missing = "id" if id_field is None else "hypothesis"
-        expected = ID_FIELDS if id_field is None else TEXT_FIELDS
-        raise AsrlensError(f"{path} line {line}: the first object has no {missing} field "
-                           f"(one of {', '.join(expected)})")
-    return id_field, text_field
