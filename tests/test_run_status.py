@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -112,18 +113,23 @@ def test_a_run_of_this_very_process_is_not_stale(toy_db):
     assert rows(toy_db, "select status from runs") == [{"status": "running"}]
 
 
-def test_the_report_says_a_stale_run_is_incomplete(toy_db, tmp_path):
+def report_html(db: Path, tmp_path: Path) -> str:
+    """The report of run 'r' as HTML text."""
     from asrlens.report import render_report
 
-    with pytest.raises(KeyboardInterrupt):
-        run(toy_db, ScriptedEngine(interrupt_at=5), run_id="r")
-    set_run(toy_db, "r", status="running", **a_dead_process())
-    engine = connect(toy_db, read_only=True)
+    engine = connect(db, read_only=True)
     try:
-        html = render_report(engine, run_ids=["r"], out_dir=tmp_path / "rep",
+        return render_report(engine, run_ids=["r"], out_dir=tmp_path / "rep",
                              audio="none").read_text()
     finally:
         close(engine)
+
+
+def test_the_report_says_a_stale_run_is_incomplete(toy_db, tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        run(toy_db, ScriptedEngine(interrupt_at=5), run_id="r")
+    set_run(toy_db, "r", status="running", **a_dead_process())
+    html = report_html(toy_db, tmp_path)
     assert '<strong id="run-status">stale</strong>' in html
     assert 'id="run-incomplete"' in html and "This run is incomplete" in html
     assert "the process that ran it is gone" in html
@@ -131,15 +137,8 @@ def test_the_report_says_a_stale_run_is_incomplete(toy_db, tmp_path):
 
 
 def test_a_finished_run_is_not_called_incomplete(toy_db, tmp_path):
-    from asrlens.report import render_report
-
     run(toy_db, ScriptedEngine(), run_id="r")
-    engine = connect(toy_db, read_only=True)
-    try:
-        html = render_report(engine, run_ids=["r"], out_dir=tmp_path / "rep",
-                             audio="none").read_text()
-    finally:
-        close(engine)
+    html = report_html(toy_db, tmp_path)
     assert '<strong id="run-status">finished</strong>' in html
     assert "run-incomplete" not in html
 
