@@ -32,7 +32,7 @@ import torch
 import torchaudio
 
 from asrlens.audio import load_audio
-from asrlens.infer.engines import get_engine
+from asrlens.infer.recognizers import get_recognizer
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ljspeech-sample"
 SAMPLE_RATE = 16000  # Hz
@@ -69,7 +69,7 @@ def main() -> None:
     for name, precision in (("pocketsphinx", "fp32"), ("wav2vec2", "fp32"),
                             ("wav2vec2", "bf16")):
         start = time.perf_counter()
-        engines[name, precision] = get_engine(name, device="cpu", precision=precision)
+        engines[name, precision] = get_recognizer(name, device="cpu", precision=precision)
         load_s[name, precision] = time.perf_counter() - start
         engines[name, precision].transcribe(clips[0])  # warm-up
     # engines interleaved clip by clip, best of the repeats per clip: load from other
@@ -128,7 +128,7 @@ def probe_memory(data: Path, seconds: float, chunk_s: float) -> dict:
     tiled = np.concatenate(clips)
     reps = int(np.ceil(seconds * SAMPLE_RATE / len(tiled)))
     long = np.tile(tiled, reps)[: int(seconds * SAMPLE_RATE)]
-    engine = get_engine("wav2vec2", device="cpu", chunk_s=min(chunk_s, 1e6))
+    engine = get_recognizer("wav2vec2", device="cpu", chunk_s=min(chunk_s, 1e6))
     engine.transcribe(long[: 10 * SAMPLE_RATE])
     before = _reset_peak_rss_mb()  # forget the peak of loading the weights
     engine.transcribe(long[: 10 * SAMPLE_RATE])

@@ -26,12 +26,12 @@ import numpy as np
 
 from asrlens.db import connect, insert_rows, query
 from asrlens.infer import infer
-from asrlens.infer.engines.base import Engine, Hypothesis
+from asrlens.infer.recognizers.base import Hypothesis, Recognizer
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ljspeech-sample"
 
 
-class NullEngine(Engine):
+class NullRecognizer(Recognizer):
     """Answers 'THE' for every file without looking at it: the loop's cost alone."""
 
     name = "null"
@@ -94,8 +94,8 @@ def main() -> None:
               f"load average {os.getloadavg()[0]:.1f}; {n} files")
         print("| run | files | audio s | wall s | files/s | real-time factor | ms per file |")
         print("|---|---|---|---|---|---|---|")
-        cases = [("null recognizer, prefetch 4", {"recognizer": NullEngine()}),
-                 ("null recognizer, prefetch 0", {"recognizer": NullEngine(),
+        cases = [("null recognizer, prefetch 4", {"recognizer": NullRecognizer()}),
+                 ("null recognizer, prefetch 0", {"recognizer": NullRecognizer(),
                                                   "prefetch_files": 0})]
         if not args.skip_sphinx:
             cases += [("pocketsphinx, prefetch 4", {"engine_name": "pocketsphinx"}),

@@ -71,9 +71,9 @@ def main() -> None:
 def probe(data: Path, seconds: float, chunk_s: float) -> dict:
     """Transcribe SHORT_CLIP (seconds 0) or the clips tiled to `seconds`; memory figures."""
     from asrlens.audio import load_audio
-    from asrlens.infer.engines.pocketsphinx import PocketsphinxEngine
+    from asrlens.infer.recognizers.pocketsphinx import PocketsphinxRecognizer
 
-    engine = PocketsphinxEngine(chunk_s=chunk_s)
+    engine = PocketsphinxRecognizer(chunk_s=chunk_s)
     if seconds == 0:
         samples = load_audio(data / "wavs" / f"{SHORT_CLIP}.wav", sample_rate=SAMPLE_RATE)[0]
     else:

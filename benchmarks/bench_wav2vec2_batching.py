@@ -6,7 +6,7 @@ Runs WAV2VEC2_ASR_BASE_960H over real LJSpeech clips three ways:
      transformer masks the padding (the best torchaudio allows);
   3. batches of equal-length crops (no padding at all), as a control for numerical noise;
   4. zero-padded batches through the model as asrlens runs it, with the valid-length GroupNorm
-     (asrlens/infer/engines/exact_padding.py): each file should get what it gets alone.
+     (asrlens/infer/recognizers/exact_padding.py): each file should get what it gets alone.
 For 2 and 3 it reports how far each file's log-probabilities move from the one-at-a-time
 run, how many frames change their argmax class and how many greedy transcripts change.
 Then it times batch sizes (fp32 and bf16) over the same files.
@@ -35,8 +35,8 @@ from bench_engines import seed_placeholder  # benchmarks/bench_engines.py
 
 from asrlens.audio import load_audio
 from asrlens.infer.ctc import greedy_decode
-from asrlens.infer.engines.exact_padding import make_padding_exact
-from asrlens.infer.engines.wav2vec2 import DEFAULT_MODEL, load_bundle_model
+from asrlens.infer.recognizers.exact_padding import make_padding_exact
+from asrlens.infer.recognizers.wav2vec2 import DEFAULT_MODEL, load_bundle_model
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ljspeech-sample"
 SAMPLE_RATE = 16000  # Hz

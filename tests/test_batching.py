@@ -20,13 +20,13 @@ from torchaudio.pipelines._wav2vec2 import utils as bundle_utils
 
 from asrlens.audio import load_audio
 from asrlens.infer.ctc import greedy_decode
-from asrlens.infer.engines.exact_padding import (
+from asrlens.infer.recognizers.exact_padding import (
     make_padding_exact,
     valid_length_group_norm,
 )
-from asrlens.infer.engines.wav2vec2 import (
+from asrlens.infer.recognizers.wav2vec2 import (
     MODELS,
-    Wav2Vec2Engine,
+    Wav2Vec2Recognizer,
     batch_seconds_for_memory,
     get_bundle,
 )
@@ -36,7 +36,7 @@ TOLERANCE = 1e-4  # max |log-prob difference| allowed between a batch and one fi
 LAYERS = 2  # transformer layers kept
 
 
-def small_engine(name: str, *, layers: int = LAYERS, device: str = "cpu") -> Wav2Vec2Engine:
+def small_engine(name: str, *, layers: int = LAYERS, device: str = "cpu") -> Wav2Vec2Recognizer:
     """Bundle `name`'s architecture with random weights and `layers` transformer layers.
 
     The CTC head's weights are scaled up so that each frame's best class wins clearly (random
@@ -50,7 +50,7 @@ def small_engine(name: str, *, layers: int = LAYERS, device: str = "cpu") -> Wav
         net.aux.weight.mul_(20.0)
     if bundle._normalize_waveform:
         net = bundle_utils._extend_model(net, normalize_waveform=True)
-    return Wav2Vec2Engine.from_model(net, model=name, device=device)
+    return Wav2Vec2Recognizer.from_model(net, model=name, device=device)
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +126,7 @@ def test_batches_of_one_and_files_longer_than_a_chunk_keep_their_path(mixed_file
     torch.manual_seed(0)
     net = bundle_utils._get_model(bundle._model_type, {**bundle._params,
                                                        "encoder_num_layers": LAYERS})
-    engine = Wav2Vec2Engine.from_model(net, chunk_s=5.0, overlap_s=1.0)
+    engine = Wav2Vec2Recognizer.from_model(net, chunk_s=5.0, overlap_s=1.0)
     files = [mixed_files[0][: 12 * RATE], mixed_files[1]]  # 12 s: chunked, 1 s: batched
     batched = engine.emissions_batch(files)
     assert torch.equal(batched[0], engine.emissions(files[0]))

@@ -18,7 +18,15 @@ from pathlib import Path
 import duckdb
 import pytest
 from click.testing import CliRunner
-from test_infer import SCRIPT, ScriptedEngine, assert_consistent, make_db, make_toy_db, rows, run
+from test_infer import (
+    SCRIPT,
+    ScriptedRecognizer,
+    assert_consistent,
+    make_db,
+    make_toy_db,
+    rows,
+    run,
+)
 
 import asrlens.infer.run as infer_run
 from asrlens.cli import cli
@@ -35,7 +43,7 @@ def finished_db(tmp_path_factory) -> Path:
     from asrlens.db import close, connect
 
     db = make_toy_db(tmp_path_factory.mktemp("finished"))
-    run(db, ScriptedEngine(), run_id="r")
+    run(db, ScriptedRecognizer(), run_id="r")
     engine = connect(db)
     analyze(engine, run_id="r")
     close(engine)
@@ -107,10 +115,10 @@ def test_doctor_names_the_damaged_table(finished_db, tmp_path):
 
 
 def test_disk_full_during_infer_is_one_error_line_and_keeps_whole_files(tmp_path, monkeypatch):
-    from asrlens.infer import engines
+    from asrlens.infer import recognizers
 
     db = make_toy_db(tmp_path)
-    monkeypatch.setattr(engines, "get_engine", lambda name, **kw: ScriptedEngine())
+    monkeypatch.setattr(recognizers, "get_recognizer", lambda name, **kw: ScriptedRecognizer())
     calls = []
 
     def writer_on_a_full_disk(conn, table, rows_, **kwargs):
@@ -137,11 +145,11 @@ TALKER = textwrap.dedent('''
     """asrlens with a recognizer that hears 300 words in every file (fills a disk fast)."""
     import sys
 
-    from asrlens.infer import engines
-    from asrlens.infer.engines.base import Engine, Hypothesis, HypWord
+    from asrlens.infer import recognizers
+    from asrlens.infer.recognizers.base import Recognizer, Hypothesis, HypWord
 
 
-    class Talker(Engine):
+    class Talker(Recognizer):
         name, model, sample_rate = "talker", "talker-v1", 16000
 
         def transcribe(self, samples):
@@ -154,7 +162,7 @@ TALKER = textwrap.dedent('''
             return {}
 
 
-    engines.get_engine = lambda name, **kwargs: Talker()
+    recognizers.get_recognizer = lambda name, **kwargs: Talker()
     from asrlens.cli import cli
 
     cli(sys.argv[1:], prog_name="asrlens")

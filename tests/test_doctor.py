@@ -12,7 +12,7 @@ import shutil
 import duckdb
 import pytest
 from click.testing import CliRunner
-from test_infer import ScriptedEngine, make_toy_db, run
+from test_infer import ScriptedRecognizer, make_toy_db, run
 from test_run_status import a_dead_process, set_run
 
 from asrlens import db as asrlens_db
@@ -60,7 +60,7 @@ def test_after_ingest_the_duckdb_file_alone_holds_every_row(sample_dir, tmp_path
 
 
 def test_a_command_that_writes_folds_a_left_wal_in(toy_db):
-    run(toy_db, ScriptedEngine(), run_id="r")
+    run(toy_db, ScriptedRecognizer(), run_id="r")
     a_wal_left_behind(toy_db)
     result = CliRunner().invoke(cli, ["analyze", "--db", str(toy_db), "--run", "r"])
     assert result.exit_code == 0, result.output
@@ -92,7 +92,7 @@ def test_a_failed_checkpoint_is_a_warning_and_exit_1_not_stored(sample_dir, tmp_
 
 
 def test_doctor_on_a_healthy_database_finds_nothing_and_exits_0(toy_db):
-    run(toy_db, ScriptedEngine(), run_id="r")
+    run(toy_db, ScriptedRecognizer(), run_id="r")
     result = doctor(toy_db)
     assert result.exit_code == 0, result.output
     assert f"schema version: {SCHEMA_VERSION} (this asrlens: {SCHEMA_VERSION})" in result.output
@@ -103,7 +103,7 @@ def test_doctor_on_a_healthy_database_finds_nothing_and_exits_0(toy_db):
 
 def test_doctor_names_a_stale_run_and_how_to_resume_it(toy_db):
     with pytest.raises(KeyboardInterrupt):
-        run(toy_db, ScriptedEngine(interrupt_at=3), run_id="r")
+        run(toy_db, ScriptedRecognizer(interrupt_at=3), run_id="r")
     set_run(toy_db, "r", status="running", **a_dead_process())
     result = doctor(toy_db)
     assert result.exit_code == 1
@@ -118,7 +118,7 @@ def test_doctor_names_a_stale_run_and_how_to_resume_it(toy_db):
 
 def test_doctor_reports_a_wal_and_fix_folds_it_in_and_marks_stale_runs(toy_db):
     with pytest.raises(KeyboardInterrupt):
-        run(toy_db, ScriptedEngine(interrupt_at=3), run_id="r")
+        run(toy_db, ScriptedRecognizer(interrupt_at=3), run_id="r")
     set_run(toy_db, "r", status="running", **a_dead_process())
     a_wal_left_behind(toy_db)
     result = doctor(toy_db)
@@ -135,7 +135,7 @@ def test_doctor_reports_a_wal_and_fix_folds_it_in_and_marks_stale_runs(toy_db):
 
 
 def test_doctor_counts_orphan_rows_and_gives_the_statement_that_deletes_them(toy_db):
-    run(toy_db, ScriptedEngine(), run_id="r")
+    run(toy_db, ScriptedRecognizer(), run_id="r")
     engine = connect(toy_db)
     with engine.begin() as conn:
         query(conn, "delete from transcripts where utt_id in ('U001', 'U002')")

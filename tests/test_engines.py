@@ -20,8 +20,8 @@ import torchaudio
 
 from asrlens.audio import load_audio
 from asrlens.errors import AsrlensError
-from asrlens.infer.engines import ENGINES, get_engine
-from asrlens.infer.engines.wav2vec2 import (
+from asrlens.infer.recognizers import RECOGNIZERS, get_recognizer
+from asrlens.infer.recognizers.wav2vec2 import (
     DEFAULT_MODEL,
     MODELS,
     chunk_starts,
@@ -54,31 +54,31 @@ def reference(sample_dir, utt_id: str) -> str:
 @pytest.fixture(scope="module")
 def wav2vec2(placeholder_torch_home):
     """The BASE engine on CPU, weights through bundle.get_model() from the placeholder cache."""
-    return get_engine("wav2vec2", device="cpu")
+    return get_recognizer("wav2vec2", device="cpu")
 
 
 # --- registry ------------------------------------------------------------------------------
 
 
 def test_registry_names_both_engines():
-    assert set(ENGINES) >= {"wav2vec2", "pocketsphinx"}
+    assert set(RECOGNIZERS) >= {"wav2vec2", "pocketsphinx"}
 
 
 def test_unknown_engine_lists_the_choices():
     with pytest.raises(AsrlensError, match="unknown engine 'whisper'.*wav2vec2.*pocketsphinx"):
-        get_engine("whisper")
+        get_recognizer("whisper")
 
 
 def test_unknown_wav2vec2_model_lists_the_bundles():
     with pytest.raises(AsrlensError, match="unknown wav2vec2 model 'BASE'") as info:
-        get_engine("wav2vec2", model="BASE", device="cpu")
+        get_recognizer("wav2vec2", model="BASE", device="cpu")
     for name in MODELS:
         assert name in str(info.value)
 
 
 def test_unknown_engine_option_is_a_clear_error():
     with pytest.raises(AsrlensError, match="does not take option.*beam"):
-        get_engine("pocketsphinx", beam=5)
+        get_recognizer("pocketsphinx", beam=5)
 
 
 def test_every_listed_model_is_an_english_ctc_bundle():
@@ -125,7 +125,7 @@ def test_wav2vec2_transcript_uses_only_bundle_characters(wav2vec2, sample_dir):
 def test_checkpoint_file_gives_the_same_emissions_as_the_hub(
     wav2vec2, placeholder_checkpoint, sample_dir
 ):
-    from_file = get_engine("wav2vec2", checkpoint=str(placeholder_checkpoint), device="cpu")
+    from_file = get_recognizer("wav2vec2", checkpoint=str(placeholder_checkpoint), device="cpu")
     samples = sample_audio(sample_dir, "LJ001-0002")
     assert from_file.checkpoint == str(placeholder_checkpoint.resolve())
     assert from_file.checkpoint_sha256 == wav2vec2.checkpoint_sha256
@@ -153,7 +153,7 @@ def test_checkpoint_of_another_architecture_names_the_file(placeholder_torch_hom
     path = tmp_path / "small.pth"
     torch.save(small.state_dict(), path)
     with pytest.raises(AsrlensError, match=f"checkpoint {re.escape(str(path))} does not fit"):
-        get_engine("wav2vec2", checkpoint=str(path), device="cpu")
+        get_recognizer("wav2vec2", checkpoint=str(path), device="cpu")
 
 
 def test_checkpoint_that_is_not_a_state_dict_names_the_file(tmp_path):
@@ -178,7 +178,7 @@ def test_missing_weights_offline_names_the_hub_path(monkeypatch, tmp_path):
     expected = hub_checkpoint_path(get_bundle(DEFAULT_MODEL))
     assert str(expected).startswith(str(tmp_path / "empty_home"))
     with pytest.raises(AsrlensError) as info:
-        get_engine("wav2vec2", device="cpu")
+        get_recognizer("wav2vec2", device="cpu")
     message = str(info.value)
     assert str(expected) in message and "--checkpoint FILE" in message
     assert "name resolution" in message
@@ -190,7 +190,7 @@ def test_missing_weights_offline_names_the_hub_path(monkeypatch, tmp_path):
 
 
 def test_bf16_on_cpu_runs(placeholder_torch_home, sample_dir):
-    engine = get_engine("wav2vec2", device="cpu", precision="bf16")
+    engine = get_recognizer("wav2vec2", device="cpu", precision="bf16")
     assert engine.precision == "bf16"
     emission = engine.emissions(sample_audio(sample_dir, "LJ001-0002"))
     assert emission.dtype == torch.float32 and emission.shape[1] == BASE_LABELS
@@ -199,18 +199,18 @@ def test_bf16_on_cpu_runs(placeholder_torch_home, sample_dir):
 
 def test_fp16_on_cpu_is_refused(placeholder_torch_home):
     with pytest.raises(AsrlensError, match="fp16 needs a CUDA GPU"):
-        get_engine("wav2vec2", device="cpu", precision="fp16")
+        get_recognizer("wav2vec2", device="cpu", precision="fp16")
 
 
 def test_unknown_precision_lists_the_choices(placeholder_torch_home):
     with pytest.raises(AsrlensError, match="fp32, bf16, fp16"):
-        get_engine("wav2vec2", device="cpu", precision="int8")
+        get_recognizer("wav2vec2", device="cpu", precision="int8")
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
 def test_cuda_without_a_gpu_is_a_clear_error(placeholder_torch_home):
     with pytest.raises(AsrlensError, match="no CUDA GPU"):
-        get_engine("wav2vec2", device="cuda")
+        get_recognizer("wav2vec2", device="cuda")
 
 
 def test_auto_device_takes_the_gpu_when_there_is_one():
@@ -235,7 +235,7 @@ CHUNK_S, OVERLAP_S = 4.0, 1.0  # small chunks, so short real files exercise the 
 @pytest.fixture(scope="module")
 def chunked(placeholder_torch_home):
     """The BASE engine with 4 s chunks overlapping by 1 s (default: 30 s and 2 s)."""
-    return get_engine("wav2vec2", device="cpu", chunk_s=CHUNK_S, overlap_s=OVERLAP_S)
+    return get_recognizer("wav2vec2", device="cpu", chunk_s=CHUNK_S, overlap_s=OVERLAP_S)
 
 
 def test_a_file_just_over_the_bound_is_chunked_and_stitched(wav2vec2, chunked, sample_dir):
@@ -279,7 +279,7 @@ def test_a_file_shorter_than_one_frame_gives_an_empty_transcript(wav2vec2):
 
 def test_bad_chunk_options_are_refused(placeholder_torch_home):
     with pytest.raises(AsrlensError, match="overlap"):
-        get_engine("wav2vec2", device="cpu", chunk_s=4.0, overlap_s=3.0)
+        get_recognizer("wav2vec2", device="cpu", chunk_s=4.0, overlap_s=3.0)
 
 
 # --- pocketsphinx ----------------------------------------------------------------------------
@@ -287,7 +287,7 @@ def test_bad_chunk_options_are_refused(placeholder_torch_home):
 
 @pytest.fixture(scope="module")
 def sphinx():
-    return get_engine("pocketsphinx")
+    return get_recognizer("pocketsphinx")
 
 
 def test_pocketsphinx_hears_a_real_file(sphinx, sample_dir):
@@ -335,14 +335,14 @@ def test_pocketsphinx_records_what_it_ran(sphinx):
 )
 def test_pocketsphinx_refuses_options_it_cannot_honour(option, match):
     with pytest.raises(AsrlensError, match=match):
-        get_engine("pocketsphinx", **option)
+        get_recognizer("pocketsphinx", **option)
 
 
 # --- pocketsphinx on long files: blocks cut at pauses -----------------------------------------
 
 
 def test_pocketsphinx_blocks_cover_a_long_file_and_end_in_its_quietest_10_ms():
-    from asrlens.infer.engines.pocketsphinx import CUT_FRAME, CUT_SEARCH_S, block_bounds
+    from asrlens.infer.recognizers.pocketsphinx import CUT_FRAME, CUT_SEARCH_S, block_bounds
 
     rng = np.random.default_rng(0)
     samples = rng.uniform(-0.5, 0.5, 75 * SAMPLE_RATE).astype(np.float32)
@@ -359,23 +359,23 @@ def test_pocketsphinx_blocks_cover_a_long_file_and_end_in_its_quietest_10_ms():
 
 
 def test_pocketsphinx_decodes_a_file_longer_than_chunk_s_block_by_block(sample_dir):
-    from asrlens.infer.engines.pocketsphinx import CUT_FRAME
+    from asrlens.infer.recognizers.pocketsphinx import CUT_FRAME
 
     first = sample_audio(sample_dir, "LJ001-0001")  # 9.66 s
     first = first[: len(first) // CUT_FRAME * CUT_FRAME]  # cuts fall on 10 ms boundaries
     second = sample_audio(sample_dir, "LJ001-0002")  # 1.90 s
     pause = np.zeros(SAMPLE_RATE // 2, dtype=np.float32)  # the quietest place: cut here
     joined = np.concatenate([first, pause, second])
-    blocks = get_engine("pocketsphinx", chunk_s=10.0)
+    blocks = get_recognizer("pocketsphinx", chunk_s=10.0)
     hyp = blocks.transcribe(joined)
-    alone = get_engine("pocketsphinx").transcribe(first)
+    alone = get_recognizer("pocketsphinx").transcribe(first)
     first_s = len(first) / SAMPLE_RATE
     head = [w for w in hyp.words if w.start_s < first_s]
     tail = [w for w in hyp.words if w.start_s >= first_s]
     assert head == alone.words  # the first block is exactly the first clip
     assert tail and all(first_s <= w.start_s < w.end_s <= len(joined) / SAMPLE_RATE + 0.01
                         for w in tail)
-    rest = get_engine("pocketsphinx").transcribe(joined[len(first):])  # the second block
+    rest = get_recognizer("pocketsphinx").transcribe(joined[len(first):])  # the second block
     assert [w.word for w in tail] == [w.word for w in rest.words]
     assert [w.confidence for w in tail] == [w.confidence for w in rest.words]
     assert [w.start_s - first_s for w in tail] == pytest.approx([w.start_s for w in rest.words])
@@ -387,4 +387,4 @@ def test_pocketsphinx_decodes_a_file_longer_than_chunk_s_block_by_block(sample_d
 
 def test_pocketsphinx_refuses_blocks_shorter_than_its_cut_search():
     with pytest.raises(AsrlensError, match="--chunk-s must be at least 10 s"):
-        get_engine("pocketsphinx", chunk_s=4.0)
+        get_recognizer("pocketsphinx", chunk_s=4.0)

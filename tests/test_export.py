@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_infer import SCRIPT, ScriptedEngine, make_toy_db, rows, run
+from test_infer import SCRIPT, ScriptedRecognizer, make_toy_db, rows, run
 
 from asrlens.cli import cli
 from asrlens.db import connect
@@ -28,7 +28,7 @@ def scored_db(tmp_path):
     toy_db = make_toy_db(tmp_path)
     root = Path(rows(toy_db, "select root from datasets")[0]["root"])
     (root / "wavs" / "U003.wav").write_bytes(b"not audio")
-    run(toy_db, ScriptedEngine(), run_id="r")
+    run(toy_db, ScriptedRecognizer(), run_id="r")
     return toy_db
 
 

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import SAMPLE_NAME, SPHINX_RUN
 from test_align import PRA_SCORES
-from test_infer import SCRIPT, ScriptedEngine, make_toy_db, rows, run
+from test_infer import SCRIPT, ScriptedRecognizer, make_toy_db, rows, run
 
 from asrlens.cli import cli
 from asrlens.db import connect
@@ -77,7 +77,7 @@ def hypotheses_in_every_format(folder: Path, root: Path) -> dict[str, Path]:
 
 @pytest.mark.parametrize("fmt", ["trn", "csv", "tsv", "jsonl", "nemo"])
 def test_every_format_gives_the_per_file_counts_of_the_recognizers_own_run(toy, tmp_path, fmt):
-    run(toy, ScriptedEngine(), run_id="scripted")
+    run(toy, ScriptedRecognizer(), run_id="scripted")
     path = hypotheses_in_every_format(tmp_path, toy_root(toy))[fmt]
     result = do_import(toy, path, run_id="imported")
     assert result.fmt == fmt  # detected from the suffix (and nemo from its fields)
@@ -190,7 +190,7 @@ def test_an_existing_run_is_replaced_only_when_asked_and_only_if_imported(toy, t
     assert result.files_scored == 1
     assert rows(toy, "select count(*) as n from transcripts where run_id = 'h' "
                      "and error is null")[0]["n"] == 1
-    run(toy, ScriptedEngine(), run_id="engine-run")
+    run(toy, ScriptedRecognizer(), run_id="engine-run")
     with pytest.raises(AsrlensError, match="run 'engine-run' was transcribed by asrlens"):
         do_import(toy, path, run_id="engine-run", replace=True)
 

@@ -1,6 +1,6 @@
 """The inference loop: one transcript per file, scores stored, resumable, failures recorded.
 
-Loop, resume and storage behaviour is specified with a scripted test double (an Engine that
+Loop, resume and storage behaviour is specified with a scripted test double (an Recognizer that
 reads which file it was given from the audio and answers from a script); corpus figures with
 the real pocketsphinx recognizer over the shared LJSpeech sample.
 """
@@ -23,8 +23,8 @@ from asrlens.cli import cli
 from asrlens.db import connect, insert_rows
 from asrlens.errors import AsrlensError
 from asrlens.infer import RunInterrupted, infer
-from asrlens.infer.engines.base import Engine, Hypothesis, HypWord
 from asrlens.infer.normalize import LJSPEECH
+from asrlens.infer.recognizers.base import Hypothesis, HypWord, Recognizer
 
 RATE = 16000  # Hz, synthetic files and the scripted engine
 DATASET = "toy"
@@ -45,7 +45,7 @@ NO_AUDIO = [("U008", "a label without audio"), ("U009", "another one")]
 # --- helpers -------------------------------------------------------------------------------
 
 
-class ScriptedEngine(Engine):
+class ScriptedRecognizer(Recognizer):
     """Hears file i as SCRIPT[i]: the file's constant sample value is (i + 1) / 100."""
 
     name = "scripted"
@@ -111,7 +111,7 @@ def make_toy_db(tmp_path: Path) -> Path:
     return make_db(tmp_path / "toy.duckdb", root, labels)
 
 
-def run(db: Path, recognizer: Engine, **kwargs):
+def run(db: Path, recognizer: Recognizer, **kwargs):
     engine = connect(db)
     try:
         return infer(engine, recognizer=recognizer, progress=False, **kwargs)
@@ -138,7 +138,7 @@ def assert_consistent(db: Path, run_id: str) -> None:
 
 
 def test_every_file_with_audio_gets_one_transcript_and_one_error_row(toy_db):
-    result = run(toy_db, ScriptedEngine(), run_id="r")
+    result = run(toy_db, ScriptedRecognizer(), run_id="r")
     assert (result.status, result.files_total, result.files_done) == ("finished", 7, 7)
     per_file = rows(toy_db, """
         select t.utt_id, count(distinct e.utt_id) as n_errors
@@ -149,8 +149,8 @@ def test_every_file_with_audio_gets_one_transcript_and_one_error_row(toy_db):
 
 
 def test_reading_in_the_calling_thread_gives_the_same_rows(toy_db):
-    run(toy_db, ScriptedEngine(), run_id="ahead")
-    run(toy_db, ScriptedEngine(), run_id="inline", prefetch_files=0)
+    run(toy_db, ScriptedRecognizer(), run_id="ahead")
+    run(toy_db, ScriptedRecognizer(), run_id="inline", prefetch_files=0)
     columns = "utt_id, ref_norm, hyp_norm, audio_s, wer, cer"
     sql = (f"select {columns} from transcripts join utterance_errors using (run_id, utt_id) "
            "where run_id = :r order by utt_id")
@@ -162,7 +162,7 @@ def test_reading_ahead_leaves_the_recognizers_torch_threads_alone(toy_db):
 
     import torch
 
-    class ThreadCounting(ScriptedEngine):
+    class ThreadCounting(ScriptedRecognizer):
         def transcribe(self, samples):
             self.threads = [*getattr(self, "threads", []), torch.get_num_threads()]
             return super().transcribe(samples)
@@ -180,7 +180,7 @@ def test_reading_ahead_leaves_the_recognizers_torch_threads_alone(toy_db):
 
 
 def test_texts_are_stored_raw_and_normalized(toy_db):
-    run(toy_db, ScriptedEngine(), run_id="r")
+    run(toy_db, ScriptedRecognizer(), run_id="r")
     row = rows(toy_db, "select * from transcripts where utt_id = 'U002'")[0]
     assert row["ref_raw"] == "A well-known printer's mark"
     assert row["ref_norm"] == "A WELL KNOWN PRINTER'S MARK"
@@ -191,7 +191,7 @@ def test_texts_are_stored_raw_and_normalized(toy_db):
 
 
 def test_stored_counts_equal_jiwers_on_the_stored_texts(toy_db):
-    run(toy_db, ScriptedEngine(), run_id="r")
+    run(toy_db, ScriptedRecognizer(), run_id="r")
     for row in rows(toy_db, """select * from transcripts join utterance_errors
                                using (run_id, utt_id) where run_id = 'r'"""):
         words = jiwer.process_words(row["ref_norm"], row["hyp_norm"])
@@ -200,13 +200,13 @@ def test_stored_counts_equal_jiwers_on_the_stored_texts(toy_db):
 
 
 def test_empty_hypothesis_is_stored_as_all_deletions(toy_db):
-    run(toy_db, ScriptedEngine(), run_id="r")
+    run(toy_db, ScriptedRecognizer(), run_id="r")
     row = rows(toy_db, "select * from utterance_errors where utt_id = 'U005'")[0]
     assert (row["ref_words"], row["hyp_words"], row["deletions"], row["wer"]) == (4, 0, 4, 1.0)
 
 
 def test_alignment_ops_and_hyp_words_are_stored_in_order(toy_db):
-    run(toy_db, ScriptedEngine(), run_id="r")
+    run(toy_db, ScriptedRecognizer(), run_id="r")
     ops = rows(toy_db, """select op, ref_word, hyp_word, ref_pos, hyp_pos from alignment_ops
                           where utt_id = 'U004' order by op_index""")
     assert [(o["op"], o["ref_word"], o["hyp_word"]) for o in ops[:2]] == [
@@ -224,14 +224,14 @@ def test_alignment_ops_and_hyp_words_are_stored_in_order(toy_db):
 
 
 def test_limit_takes_the_first_files_by_utt_id(toy_db):
-    result = run(toy_db, ScriptedEngine(), run_id="r", limit=3)
+    result = run(toy_db, ScriptedRecognizer(), run_id="r", limit=3)
     assert result.files_total == 3
     assert [r["utt_id"] for r in rows(toy_db, "select utt_id from transcripts order by 1")] == [
         "U001", "U002", "U003"]
 
 
 def test_runs_row_records_the_settings(toy_db):
-    run(toy_db, ScriptedEngine(), run_id="r", limit=5, batch_files=2)
+    run(toy_db, ScriptedRecognizer(), run_id="r", limit=5, batch_files=2)
     row = rows(toy_db, "select * from runs where run_id = 'r'")[0]
     assert (row["dataset"], row["engine"], row["model"]) == (DATASET, "scripted", "script-v1")
     assert (row["normalizer"], row["reference_column"]) == ("ljspeech-v1", "normalized_transcript")
@@ -246,14 +246,14 @@ def test_runs_row_records_the_settings(toy_db):
 
 
 def test_default_run_id_names_dataset_and_engine(toy_db):
-    assert run(toy_db, ScriptedEngine()).run_id == "toy:scripted:script-v1"
+    assert run(toy_db, ScriptedRecognizer()).run_id == "toy:scripted:script-v1"
 
 
 # --- the summary view ----------------------------------------------------------------------
 
 
 def test_run_summary_rates_are_corpus_totals_not_means(toy_db):
-    run(toy_db, ScriptedEngine(), run_id="r")
+    run(toy_db, ScriptedRecognizer(), run_id="r")
     texts = rows(toy_db, "select ref_norm, hyp_norm from transcripts where run_id = 'r'")
     h = s = d = i = ref_words = hyp_words = char_errors = ref_chars = 0
     for t in texts:  # independently of the stored counts
@@ -283,7 +283,7 @@ def test_run_summary_rates_are_corpus_totals_not_means(toy_db):
 def test_corrupt_audio_is_recorded_and_the_run_goes_on(toy_db):
     root = Path(rows(toy_db, "select root from datasets")[0]["root"])
     (root / "wavs" / "U003.wav").write_bytes(b"RIFF not really a wave file")
-    result = run(toy_db, ScriptedEngine(), run_id="r")
+    result = run(toy_db, ScriptedRecognizer(), run_id="r")
     assert (result.status, result.files_done, result.files_failed) == ("finished", 6, 1)
     assert [u for u, _ in result.failed] == ["U003"]
     assert "U003.wav" in result.failed[0][1]
@@ -295,10 +295,10 @@ def test_corrupt_audio_is_recorded_and_the_run_goes_on(toy_db):
 
 
 def test_engine_errors_are_recorded_and_retried_on_resume(toy_db):
-    result = run(toy_db, ScriptedEngine(fail_on=("U002", "U006")), run_id="r")
+    result = run(toy_db, ScriptedRecognizer(fail_on=("U002", "U006")), run_id="r")
     assert [u for u, _ in result.failed] == ["U002", "U006"]
     assert "scripted failure" in result.failed[0][1]
-    again = ScriptedEngine()
+    again = ScriptedRecognizer()
     result = run(toy_db, again, run_id="r")
     assert again.calls == ["U002", "U006"]
     assert (result.files_done, result.files_skipped, result.failed) == (2, 5, [])
@@ -310,7 +310,7 @@ def test_engine_errors_are_recorded_and_retried_on_resume(toy_db):
 
 
 def test_an_interrupted_run_resumes_without_scoring_a_file_twice(toy_db):
-    first = ScriptedEngine(interrupt_at=4)
+    first = ScriptedRecognizer(interrupt_at=4)
     with pytest.raises(RunInterrupted) as caught:
         run(toy_db, first, run_id="r", batch_files=2)
     assert caught.value.result.status == "interrupted"
@@ -320,7 +320,7 @@ def test_an_interrupted_run_resumes_without_scoring_a_file_twice(toy_db):
     assert_consistent(toy_db, "r")
     wall_before = rows(toy_db, "select wall_s from runs")[0]["wall_s"]
 
-    second = ScriptedEngine()
+    second = ScriptedRecognizer()
     result = run(toy_db, second, run_id="r", batch_files=2)
     assert result.status == "finished" and result.files_skipped == 3
     assert sorted(first.calls[:3] + second.calls) == [u for u, _, _ in SCRIPT]
@@ -344,20 +344,20 @@ def test_a_batch_is_committed_whole_or_not_at_all(toy_db, monkeypatch):
 
     monkeypatch.setattr(run_module, "insert_rows", failing_insert)
     with pytest.raises(RunInterrupted):
-        run(toy_db, ScriptedEngine(), run_id="r", batch_files=3)
+        run(toy_db, ScriptedRecognizer(), run_id="r", batch_files=3)
     assert_consistent(toy_db, "r")
     n = rows(toy_db, "select count(*) as n from transcripts")[0]["n"]
     assert n % 3 == 0 and n >= 3  # whole batches of 3 only
     monkeypatch.setattr(run_module, "insert_rows", real_insert)
-    result = run(toy_db, ScriptedEngine(), run_id="r")
+    result = run(toy_db, ScriptedRecognizer(), run_id="r")
     assert result.files_skipped == n and result.status == "finished"
     assert_consistent(toy_db, "r")
 
 
 def test_a_finished_run_is_not_redone(toy_db):
-    run(toy_db, ScriptedEngine(), run_id="r")
+    run(toy_db, ScriptedRecognizer(), run_id="r")
     finished_at = rows(toy_db, "select finished_at from runs")[0]["finished_at"]
-    again = ScriptedEngine()
+    again = ScriptedRecognizer()
     result = run(toy_db, again, run_id="r")
     assert again.calls == []
     assert result.already_finished and result.status == "finished"
@@ -366,11 +366,11 @@ def test_a_finished_run_is_not_redone(toy_db):
 
 
 def test_resuming_with_another_normalizer_or_model_is_refused(toy_db):
-    run(toy_db, ScriptedEngine(), run_id="r", limit=2)
+    run(toy_db, ScriptedRecognizer(), run_id="r", limit=2)
     with pytest.raises(AsrlensError, match="run 'r' was started with normalizer 'ljspeech-v1'"):
-        run(toy_db, ScriptedEngine(), run_id="r", normalizer="verbatim")
+        run(toy_db, ScriptedRecognizer(), run_id="r", normalizer="verbatim")
 
-    class OtherModel(ScriptedEngine):
+    class OtherModel(ScriptedRecognizer):
         model = "script-v2"
 
     with pytest.raises(AsrlensError, match="model 'script-v1', not 'script-v2'"):
@@ -378,9 +378,9 @@ def test_resuming_with_another_normalizer_or_model_is_refused(toy_db):
 
 
 def test_resuming_with_another_engine_is_refused(toy_db):
-    run(toy_db, ScriptedEngine(), run_id="r", limit=2)
+    run(toy_db, ScriptedRecognizer(), run_id="r", limit=2)
 
-    class OtherEngine(ScriptedEngine):
+    class OtherEngine(ScriptedRecognizer):
         name = "other"
 
     with pytest.raises(AsrlensError, match="engine 'scripted', not 'other'.*--run NEW_NAME"):
@@ -389,7 +389,7 @@ def test_resuming_with_another_engine_is_refused(toy_db):
 
 def test_resuming_by_run_name_reuses_the_stored_settings(toy_db, scripted_get_engine):
     with pytest.raises(RunInterrupted):
-        run(toy_db, ScriptedEngine(interrupt_at=3), run_id="r", limit=5, normalizer="ljspeech")
+        run(toy_db, ScriptedRecognizer(interrupt_at=3), run_id="r", limit=5, normalizer="ljspeech")
     engine = connect(toy_db)
     try:
         result = infer(engine, run_id="r", progress=False)
@@ -402,12 +402,12 @@ def test_resuming_by_run_name_reuses_the_stored_settings(toy_db, scripted_get_en
 
 def test_dataset_must_exist_and_be_chosen_among_several(toy_db, tmp_path):
     with pytest.raises(AsrlensError, match="no dataset 'nope'.*toy"):
-        run(toy_db, ScriptedEngine(), dataset="nope")
+        run(toy_db, ScriptedRecognizer(), dataset="nope")
     make_db(toy_db, tmp_path, [("X1", "x", None, None)], name="other")
     with pytest.raises(AsrlensError, match="2 datasets.*--dataset"):
-        run(toy_db, ScriptedEngine())
+        run(toy_db, ScriptedRecognizer())
     with pytest.raises(AsrlensError, match="no utterance with audio"):
-        run(toy_db, ScriptedEngine(), dataset="other")
+        run(toy_db, ScriptedRecognizer(), dataset="other")
 
 
 # --- the command line ----------------------------------------------------------------------
@@ -415,16 +415,16 @@ def test_dataset_must_exist_and_be_chosen_among_several(toy_db, tmp_path):
 
 @pytest.fixture
 def scripted_get_engine(monkeypatch):
-    """Make `asrlens infer` build ScriptedEngine; returns the kwargs it was built with."""
-    import asrlens.infer.engines as engines
+    """Make `asrlens infer` build ScriptedRecognizer; returns the kwargs it was built with."""
+    import asrlens.infer.recognizers as recognizers
 
     built: dict = {}
 
-    def get_engine(name, **kwargs):
+    def get_recognizer(name, **kwargs):
         built.update(name=name, **kwargs)
-        return ScriptedEngine()
+        return ScriptedRecognizer()
 
-    monkeypatch.setattr(engines, "get_engine", get_engine)
+    monkeypatch.setattr(recognizers, "get_recognizer", get_recognizer)
     return built
 
 
@@ -451,9 +451,10 @@ def test_cli_infer_names_failed_files(toy_db, scripted_get_engine):
 
 
 def test_cli_infer_interrupted_says_how_to_resume(toy_db, monkeypatch):
-    import asrlens.infer.engines as engines
+    import asrlens.infer.recognizers as recognizers
 
-    monkeypatch.setattr(engines, "get_engine", lambda name, **kw: ScriptedEngine(interrupt_at=2))
+    monkeypatch.setattr(recognizers, "get_recognizer",
+                        lambda name, **kw: ScriptedRecognizer(interrupt_at=2))
     result = CliRunner().invoke(cli, ["infer", "--db", str(toy_db), "--engine", "scripted",
                                       "--run", "r", "--no-progress"])
     assert result.exit_code == 130, result.output
@@ -567,7 +568,7 @@ def test_wav2vec2_placeholder_weights_store_transcripts_and_words(
 # --- batches -------------------------------------------------------------------------------
 
 
-class BatchingEngine(ScriptedEngine):
+class BatchingEngine(ScriptedRecognizer):
     """The scripted engine, recording the batches it is given (sizes, in order)."""
 
     def __init__(self, **kwargs):
@@ -580,7 +581,7 @@ class BatchingEngine(ScriptedEngine):
 
 
 def test_batched_runs_store_the_same_rows_as_one_file_at_a_time(toy_db):
-    run(toy_db, ScriptedEngine(), run_id="alone", batch_audio_s=0)
+    run(toy_db, ScriptedRecognizer(), run_id="alone", batch_audio_s=0)
     batching = BatchingEngine()
     run(toy_db, batching, run_id="batched", batch_audio_s=1.6)  # 0.5 s files: 3 per batch
     assert batching.batches == [3, 3, 1]
@@ -595,8 +596,8 @@ def test_batched_runs_store_the_same_rows_as_one_file_at_a_time(toy_db):
 
 
 def test_reader_processes_give_the_same_rows(toy_db):
-    run(toy_db, ScriptedEngine(), run_id="thread")
-    run(toy_db, ScriptedEngine(), run_id="procs", read_workers=2, batch_audio_s=1.0)
+    run(toy_db, ScriptedRecognizer(), run_id="thread")
+    run(toy_db, ScriptedRecognizer(), run_id="procs", read_workers=2, batch_audio_s=1.0)
     sql = ("select utt_id, hyp_norm, audio_s, wer from transcripts join utterance_errors "
            "using (run_id, utt_id) where run_id = :r order by utt_id")
     assert rows(toy_db, sql, r="procs") == rows(toy_db, sql, r="thread")

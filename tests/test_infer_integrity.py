@@ -25,7 +25,7 @@ from asrlens import db
 from asrlens.cli import cli
 from asrlens.db import connect
 from asrlens.infer import infer
-from asrlens.infer.engines.base import Engine, Hypothesis, HypWord
+from asrlens.infer.recognizers.base import Hypothesis, HypWord, Recognizer
 from asrlens.ingest import ingest
 
 CLIPS = ("LJ001-0002", "LJ001-0007", "LJ001-0008")  # 1.90 s, 8.39 s, 1.78 s
@@ -33,7 +33,7 @@ TRUNCATED = "LJ001-0007"
 HEARD = "in being comparatively modern"
 
 
-class Listener(Engine):
+class Listener(Recognizer):
     """Hears HEARD in every file and remembers how many samples each file had."""
 
     name = "listener"
@@ -78,7 +78,7 @@ def ingest_into(db_path: Path, root: Path) -> None:
         engine.dispose()
 
 
-def run(db_path: Path, recognizer: Engine, **kwargs):
+def run(db_path: Path, recognizer: Recognizer, **kwargs):
     engine = connect(db_path)
     try:
         return infer(engine, recognizer=recognizer, progress=False, **kwargs)
@@ -217,9 +217,9 @@ def test_a_fixed_label_is_rescored_without_recognizing_again(dataset, db_path):
 
 
 def test_cli_says_how_many_files_were_rescored(dataset, db_path, monkeypatch):
-    import asrlens.infer.engines as engines
+    import asrlens.infer.recognizers as recognizers
 
-    monkeypatch.setattr(engines, "get_engine", lambda name, **kwargs: Listener())
+    monkeypatch.setattr(recognizers, "get_recognizer", lambda name, **kwargs: Listener())
     args = ["infer", "--db", str(db_path), "--engine", "listener", "--run", "r",
             "--no-progress", "--no-analyze"]
     ingest_into(db_path, dataset)

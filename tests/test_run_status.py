@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
-from test_infer import SCRIPT, ScriptedEngine, make_toy_db, rows, run
+from test_infer import SCRIPT, ScriptedRecognizer, make_toy_db, rows, run
 
 from asrlens.cli import cli
 from asrlens.db import close, connect, query
@@ -32,17 +32,17 @@ def toy_db(tmp_path):
 
 @pytest.fixture
 def scripted(monkeypatch):
-    """`asrlens infer` builds a ScriptedEngine(**scripted.options) whatever --engine says;
+    """`asrlens infer` builds a ScriptedRecognizer(**scripted.options) whatever --engine says;
     scripted.built lists the engines built."""
-    from asrlens.infer import engines
+    from asrlens.infer import recognizers
 
     state = SimpleNamespace(options={}, built=[])
 
     def build(name, **kwargs):
-        state.built.append(ScriptedEngine(**state.options))
+        state.built.append(ScriptedRecognizer(**state.options))
         return state.built[-1]
 
-    monkeypatch.setattr(engines, "get_engine", build)
+    monkeypatch.setattr(recognizers, "get_recognizer", build)
     return state
 
 
@@ -70,7 +70,7 @@ def set_run(db, run_id: str, **columns) -> None:
 
 
 def test_a_run_records_the_process_that_runs_it(toy_db):
-    run(toy_db, ScriptedEngine(), run_id="r")
+    run(toy_db, ScriptedRecognizer(), run_id="r")
     row = rows(toy_db, "select owner_pid, owner_host, owner_started_at from runs")[0]
     assert row["owner_pid"] == os.getpid()
     assert row["owner_host"] == socket.gethostname()
@@ -91,7 +91,7 @@ def test_a_process_is_alive_until_it_exits_and_a_reused_pid_is_not_the_owner():
 
 def test_a_running_run_whose_process_is_gone_is_stale_then_marked_interrupted(toy_db):
     with pytest.raises(KeyboardInterrupt):
-        run(toy_db, ScriptedEngine(interrupt_at=4), run_id="r")
+        run(toy_db, ScriptedRecognizer(interrupt_at=4), run_id="r")
     set_run(toy_db, "r", status="running", **a_dead_process())  # as a SIGKILL leaves it
     engine = connect(toy_db, read_only=True)
     try:
@@ -102,12 +102,12 @@ def test_a_running_run_whose_process_is_gone_is_stale_then_marked_interrupted(to
 
     close(connect(toy_db))  # any command that writes
     assert rows(toy_db, "select status from runs") == [{"status": "interrupted"}]
-    result = run(toy_db, ScriptedEngine(), run_id="r")
+    result = run(toy_db, ScriptedRecognizer(), run_id="r")
     assert result.status == "finished" and result.files_scored == 7
 
 
 def test_a_run_of_this_very_process_is_not_stale(toy_db):
-    run(toy_db, ScriptedEngine(), run_id="r")
+    run(toy_db, ScriptedRecognizer(), run_id="r")
     set_run(toy_db, "r", status="running", **current_owner())
     close(connect(toy_db))
     assert rows(toy_db, "select status from runs") == [{"status": "running"}]
@@ -127,7 +127,7 @@ def report_html(db: Path, tmp_path: Path) -> str:
 
 def test_the_report_says_a_stale_run_is_incomplete(toy_db, tmp_path):
     with pytest.raises(KeyboardInterrupt):
-        run(toy_db, ScriptedEngine(interrupt_at=5), run_id="r")
+        run(toy_db, ScriptedRecognizer(interrupt_at=5), run_id="r")
     set_run(toy_db, "r", status="running", **a_dead_process())
     html = report_html(toy_db, tmp_path)
     assert '<strong id="run-status">stale</strong>' in html
@@ -137,7 +137,7 @@ def test_the_report_says_a_stale_run_is_incomplete(toy_db, tmp_path):
 
 
 def test_a_finished_run_is_not_called_incomplete(toy_db, tmp_path):
-    run(toy_db, ScriptedEngine(), run_id="r")
+    run(toy_db, ScriptedRecognizer(), run_id="r")
     html = report_html(toy_db, tmp_path)
     assert '<strong id="run-status">finished</strong>' in html
     assert "run-incomplete" not in html
@@ -149,7 +149,7 @@ def test_a_finished_run_is_not_called_incomplete(toy_db, tmp_path):
 def test_a_run_in_which_every_file_failed_is_failed_and_says_why(toy_db):
     every = ("U001", "U002", "U003", "U004", "U005", "U006", "U007")
     with pytest.raises(NothingScored) as caught:
-        run(toy_db, ScriptedEngine(fail_on=every), run_id="r")
+        run(toy_db, ScriptedRecognizer(fail_on=every), run_id="r")
     assert caught.value.result.status == "failed"
     assert caught.value.result.files_failed == 7
     message = str(caught.value)
@@ -157,7 +157,7 @@ def test_a_run_in_which_every_file_failed_is_failed_and_says_why(toy_db):
     assert "scripted failure" in message
     assert rows(toy_db, "select status, finished_at from runs") == [
         {"status": "failed", "finished_at": None}]
-    result = run(toy_db, ScriptedEngine(), run_id="r")  # fixed: the resume retries them all
+    result = run(toy_db, ScriptedRecognizer(), run_id="r")  # fixed: the resume retries them all
     assert result.status == "finished" and result.files_scored == 7
 
 
@@ -185,7 +185,7 @@ def test_a_moved_dataset_folder_is_named_before_anything_runs(toy_db, tmp_path, 
 
 def test_a_missing_audio_file_is_named_not_a_system_error(toy_db, tmp_path):
     (tmp_path / "toy" / "wavs" / "U003.wav").unlink()
-    result = run(toy_db, ScriptedEngine(), run_id="r")
+    result = run(toy_db, ScriptedRecognizer(), run_id="r")
     assert result.files_scored == 6
     assert result.failed == [
         ("U003", f"audio file {tmp_path / 'toy' / 'wavs' / 'U003.wav'} does not exist "
@@ -196,12 +196,12 @@ def test_a_missing_audio_file_is_named_not_a_system_error(toy_db, tmp_path):
 
 
 def test_ctrl_c_while_the_model_loads_exits_130_with_the_hint(toy_db, monkeypatch):
-    from asrlens.infer import engines
+    from asrlens.infer import recognizers
 
     def interrupted_load(name, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(engines, "get_engine", interrupted_load)
+    monkeypatch.setattr(recognizers, "get_recognizer", interrupted_load)
     result = CliRunner().invoke(cli, ["infer", "--db", str(toy_db), "--no-progress"])
     assert result.exit_code == 130, result.output
     assert "Aborted!" not in result.output
@@ -233,7 +233,7 @@ def test_ctrl_c_in_another_command_exits_130_without_click_aborted(toy_db, monke
     def interrupted_analysis(engine, **kwargs):
         raise KeyboardInterrupt
 
-    run(toy_db, ScriptedEngine(), run_id="r")
+    run(toy_db, ScriptedRecognizer(), run_id="r")
     monkeypatch.setattr(asrlens.analysis, "analyze", interrupted_analysis)
     result = CliRunner().invoke(cli, ["analyze", "--db", str(toy_db), "--run", "r"])
     assert result.exit_code == 130

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_infer import SCRIPT, ScriptedEngine, make_toy_db, rows, run
+from test_infer import SCRIPT, ScriptedRecognizer, make_toy_db, rows, run
 
 from asrlens import db as asrlens_db
 from asrlens.analysis import analyze
@@ -29,7 +29,7 @@ def summary(db: Path, run_id: str) -> dict:
 
 
 def test_a_failed_file_counts_in_the_strict_wer_with_all_its_words_deleted(toy):
-    run(toy, ScriptedEngine(fail_on=("U004",)), run_id="r")
+    run(toy, ScriptedRecognizer(fail_on=("U004",)), run_id="r")
     s = summary(toy, "r")
     lost = len(LJSPEECH("Gutenberg and Schoeffer").split())
     assert (s["files_scored"], s["files_failed"], s["files_not_attempted"]) == (6, 1, 0)
@@ -41,20 +41,20 @@ def test_a_failed_file_counts_in_the_strict_wer_with_all_its_words_deleted(toy):
 
 
 def test_without_failures_the_strict_wer_is_the_wer(toy):
-    run(toy, ScriptedEngine(), run_id="r")
+    run(toy, ScriptedRecognizer(), run_id="r")
     s = summary(toy, "r")
     assert s["strict_wer"] == pytest.approx(s["wer"]) and s["files_failed"] == 0
 
 
 def test_files_not_yet_attempted_are_counted_apart(toy):
     with pytest.raises(KeyboardInterrupt):
-        run(toy, ScriptedEngine(interrupt_at=4), run_id="r", batch_files=1)
+        run(toy, ScriptedRecognizer(interrupt_at=4), run_id="r", batch_files=1)
     s = summary(toy, "r")
     assert s["files_not_attempted"] == 7 - s["files_scored"] - s["files_failed"] > 0
 
 
 def test_every_scored_file_is_also_scored_raw(toy):
-    run(toy, ScriptedEngine(), run_id="r")
+    run(toy, ScriptedRecognizer(), run_id="r")
     raw = {r["utt_id"]: r for r in rows(toy, "select * from raw_errors where run_id = 'r'")}
     assert sorted(raw) == [u for u, _, _ in SCRIPT]
     for utt_id, ref, hyp in SCRIPT:
@@ -70,7 +70,7 @@ def test_every_scored_file_is_also_scored_raw(toy):
 
 
 def test_normalizer_word_effects_names_the_words_whose_errors_it_removed_or_added(toy):
-    run(toy, ScriptedEngine(), run_id="r")
+    run(toy, ScriptedRecognizer(), run_id="r")
     effects = {r["word"]: (r["raw_errors"], r["normalized_errors"], r["change"])
                for r in rows(toy, "select * from normalizer_word_effects where run_id = 'r'")}
     # U002 "A well-known printer's mark" heard as "a well known printers mark":
@@ -82,8 +82,8 @@ def test_normalizer_word_effects_names_the_words_whose_errors_it_removed_or_adde
 
 
 def test_sclite_alignment_is_recorded_and_used_for_both_scores(toy):
-    run(toy, ScriptedEngine(), run_id="u")
-    run(toy, ScriptedEngine(), run_id="s", alignment="sclite")
+    run(toy, ScriptedRecognizer(), run_id="u")
+    run(toy, ScriptedRecognizer(), run_id="s", alignment="sclite")
     assert summary(toy, "s")["alignment"] == "sclite" and summary(toy, "u")["alignment"] == "unit"
     stored = rows(toy, "select t.ref_norm, t.hyp_norm, e.* from transcripts t join "
                        "utterance_errors e using (run_id, utt_id) where run_id = 's'")
@@ -96,11 +96,11 @@ def test_sclite_alignment_is_recorded_and_used_for_both_scores(toy):
     from asrlens.errors import AsrlensError
 
     with pytest.raises(AsrlensError, match="was started with alignment 'sclite', not 'unit'"):
-        run(toy, ScriptedEngine(), run_id="s", alignment="unit")
+        run(toy, ScriptedRecognizer(), run_id="s", alignment="unit")
 
 
 def test_a_version_1_database_is_migrated_and_analyze_adds_raw_scores(toy, monkeypatch):
-    run(toy, ScriptedEngine(), run_id="old")
+    run(toy, ScriptedRecognizer(), run_id="old")
     engine = connect(toy)  # make it look like a file written before schema version 5
     try:
         with engine.begin() as conn:

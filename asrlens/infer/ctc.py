@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from asrlens.infer.engines.base import Hypothesis, HypWord
+from asrlens.infer.recognizers.base import Hypothesis, HypWord
 
 DEFAULT_FRAME_S = 0.02  # seconds per emission frame: 320 samples at 16 kHz for wav2vec2/HuBERT
 

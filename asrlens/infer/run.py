@@ -16,7 +16,7 @@ queue; on a GPU, in reader processes feeding it) while the recognizer works on t
 batch. Scoring and database writes happen in a writer thread. With `batch_audio_s` > 0 (the
 default on a GPU) files are sorted by length, longest first, and recognized in zero-padded
 batches of at most that many audio seconds; wav2vec2 gives each file of a batch what it gets
-alone (see asrlens/infer/engines/exact_padding.py). On CPU files go one at a time, in
+alone (see asrlens/infer/recognizers/exact_padding.py). On CPU files go one at a time, in
 utt_id order.
 """
 
@@ -49,11 +49,10 @@ from asrlens.errors import AsrlensError
 from asrlens.health.owner import current_owner
 from asrlens.infer.align import ALIGNMENTS, DEFAULT_ALIGNMENT
 from asrlens.infer.batches import ReaderPool, Writer, default_read_workers, plan_batches
-from asrlens.infer.engines import DEFAULT_ENGINE
-from asrlens.infer.engines.base import Engine as Recognizer
-from asrlens.infer.engines.base import Hypothesis
 from asrlens.infer.normalize import DEFAULT_NORMALIZER, Normalizer, get_normalizer
 from asrlens.infer.raw import score_raw
+from asrlens.infer.recognizers import DEFAULT_ENGINE
+from asrlens.infer.recognizers.base import Hypothesis, Recognizer
 from asrlens.infer.refresh import Plan, apply_plan, plan_run, reference_hash, score_rows
 from asrlens.infer.refresh import stored_transcripts as _stored_transcripts
 
@@ -196,7 +195,7 @@ def infer(
     'sclite' aligns words with sclite's costs (asrlens.infer.align). At the end of each call
     the scored files are also scored under the minimal normalization (asrlens.infer.raw).
 
-    The recognizer is built with `asrlens.infer.engines.get_engine(engine_name, model=...,
+    The recognizer is built with `asrlens.infer.recognizers.get_recognizer(engine_name, model=...,
     checkpoint=..., device=..., precision=..., **engine_options)` only when there is work to
     do; pass `recognizer` to use an already built one instead. Results are committed every
     `batch_files` files or `batch_seconds` seconds; `prefetch_files` files are read ahead in a
@@ -268,9 +267,9 @@ def infer(
     _say(progress, f"run {run_id}: {len(todo)} of {len(utterances)} files to transcribe"
                    + (f" ({skipped} already done)" if skipped else ""))
     if recognizer is None:
-        from asrlens.infer.engines import get_engine  # looked up per call: tests replace it
+        from asrlens.infer.recognizers import get_recognizer  # looked up per call: tests replace it
 
-        recognizer = get_engine(engine_name, model=model, checkpoint=checkpoint, device=device,
+        recognizer = get_recognizer(engine_name, model=model, checkpoint=checkpoint, device=device,
                                 precision=precision, **engine_options)
     if batch_audio_s is None:
         batch_audio_s = recognizer.default_batch_audio_s()

@@ -1,7 +1,7 @@
-"""The engine interface: one small class per recognizer.
+"""The recognizer interface: one small class per speech recognizer (`--engine` NAME).
 
 To add a recognizer (Whisper, NeMo, ...), write one module in this package with a class that
-subclasses Engine, and register it in `asrlens.infer.engines.ENGINES`.
+subclasses Recognizer, and register it in `asrlens.infer.recognizers.RECOGNIZERS`.
 """
 
 from __future__ import annotations
@@ -23,16 +23,16 @@ class HypWord:
 
 @dataclass(frozen=True)
 class Hypothesis:
-    """What an engine heard in one file: the text and, where the engine gives them, its words."""
+    """What a recognizer heard in one file: the text and, where it gives them, its words."""
 
     text: str
     words: list[HypWord] = field(default_factory=list)
 
 
-class Engine:
+class Recognizer:
     """A speech recognizer. Subclasses set the class attributes and implement `transcribe`.
 
-    Constructing an engine loads its model (and may raise AsrlensError with a message saying
+    Constructing a recognizer loads its model (and may raise AsrlensError with a message saying
     how to supply missing weights). `transcribe` takes mono float32 samples in [-1, 1] at
     `self.sample_rate` and must not keep state between files.
     """
@@ -51,7 +51,7 @@ class Engine:
     def transcribe_batch(self, batch: list[np.ndarray]) -> list[Hypothesis]:
         """Several files at once; one Hypothesis per input, in order.
 
-        The default transcribes them one by one. An engine overrides it only where batching
+        The default transcribes them one by one. A recognizer overrides it only where batching
         is shown not to change transcripts (see BENCHMARKS.md, "wav2vec2 batching").
         """
         return [self.transcribe(samples) for samples in batch]
@@ -63,7 +63,7 @@ class Engine:
     def start_batch(self, prepared) -> _Done:
         """Start recognizing a prepared batch; `.result()` gives its hypotheses.
 
-        An engine whose device runs asynchronously (wav2vec2 on CUDA) returns before the work
+        A recognizer whose device runs asynchronously (wav2vec2 on CUDA) returns before the work
         is done, so the caller can start the next batch first. The default works at once.
         """
         return _Done(self.transcribe_batch(prepared))
@@ -73,7 +73,7 @@ class Engine:
         return 0.0
 
     def options(self) -> dict:
-        """Engine settings worth recording with a run (chunk length, beam, ...)."""
+        """Recognizer settings worth recording with a run (chunk length, beam, ...)."""
         return {}
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from asrlens.errors import AsrlensError
-from asrlens.infer.engines.base import Engine, Hypothesis, HypWord
+from asrlens.infer.recognizers.base import Hypothesis, HypWord, Recognizer
 
 SAMPLE_RATE = 16000  # Hz, the rate of the bundled acoustic model
 FRAMES_PER_S = 100  # pocketsphinx feature frames per second (config `frate`)
@@ -45,7 +45,7 @@ def _base_word(word: str) -> str:
     return word
 
 
-class PocketsphinxEngine(Engine):
+class PocketsphinxRecognizer(Recognizer):
     """pocketsphinx with its bundled US English acoustic model, dictionary and language model.
 
     One Decoder is built per engine (about 0.3 s) and reused for every file; its feature

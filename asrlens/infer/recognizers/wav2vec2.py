@@ -28,8 +28,8 @@ from torchaudio.pipelines._wav2vec2 import utils as bundle_utils
 
 from asrlens.errors import AsrlensError
 from asrlens.infer import ctc  # module import: ctc imports engines.base, which loads us
-from asrlens.infer.engines.base import Engine, Hypothesis
-from asrlens.infer.engines.exact_padding import make_padding_exact
+from asrlens.infer.recognizers.base import Hypothesis, Recognizer
+from asrlens.infer.recognizers.exact_padding import make_padding_exact
 
 DEFAULT_MODEL = "WAV2VEC2_ASR_BASE_960H"
 MODELS = (
@@ -237,7 +237,7 @@ def _first_line(exc: BaseException, *, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-class Wav2Vec2Engine(Engine):
+class Wav2Vec2Recognizer(Recognizer):
     """A wav2vec2/HuBERT CTC bundle with greedy decoding, one file or one batch at a time.
 
     Waveforms are layer-normalised over the whole file when the bundle expects it (as the
@@ -272,7 +272,7 @@ class Wav2Vec2Engine(Engine):
     def from_model(cls, net: torch.nn.Module, *, model: str = DEFAULT_MODEL,
                    device: str = "cpu", precision: str = "fp32",
                    chunk_s: float = DEFAULT_CHUNK_S,
-                   overlap_s: float = DEFAULT_OVERLAP_S) -> Wav2Vec2Engine:
+                   overlap_s: float = DEFAULT_OVERLAP_S) -> Wav2Vec2Recognizer:
         """An engine around an already built model of bundle `model`'s family (tests, benchmarks).
 
         net is a torchaudio Wav2Vec2Model (or the bundle's wrapper); no weights file is read,
@@ -485,7 +485,7 @@ class PreparedBatch:
 class PendingBatch:
     """A started batch; result() waits for the device and decodes each file's path."""
 
-    def __init__(self, engine: Wav2Vec2Engine, prepared: PreparedBatch, frames: list[int],
+    def __init__(self, engine: Wav2Vec2Recognizer, prepared: PreparedBatch, frames: list[int],
                  path: torch.Tensor | None, best: torch.Tensor | None, event,
                  hypotheses: dict[int, Hypothesis]):
         self._engine, self._prepared, self._frames = engine, prepared, frames

@@ -11,7 +11,7 @@ attention. So computing that GroupNorm's mean and variance over each file's vali
 Extractors in "layer_norm" mode (LARGE LV60K, XLSR, HuBERT LARGE / XLARGE, WavLM LARGE)
 normalise each frame over channels, so padding cannot reach a valid frame: nothing to change.
 Their bundles also layer-normalise the waveform first; asrlens does that per file before
-padding (see Wav2Vec2Engine), never over the batch tensor.
+padding (see Wav2Vec2Recognizer), never over the batch tensor.
 
     patched = make_padding_exact(model)   # True when a GroupNorm block was replaced
 """
