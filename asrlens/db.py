@@ -2,7 +2,7 @@
 
     engine = connect("asrlens.duckdb")          # applies schema.sql, migrates older files
     rows = query(engine, "select * from run_summary")
-    rows = query(engine, read_sql("report/queries/worst_files.sql"), run_id="r1")
+    rows = query(engine, named_query("report", "worst_files"), run_id="r1")
 
 The database path comes from the argument, else `$ASRLENS_DB`, else `./asrlens.duckdb`.
 """
@@ -98,8 +98,8 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False) -
         else:
             if existed:  # never write into a damaged file: read every table back first
                 with engine.connect() as conn:
-                    tables = [r["table_name"] for r in query(conn, read_sql(
-                        "health/queries/base_tables.sql"))]
+                    tables = [r["table_name"] for r in query(conn, named_query(
+                        "health", "base_tables"))]
                 check_readable(engine, tables)
             apply_schema(engine)
             from asrlens.health.owner import mark_stale_runs
@@ -228,7 +228,7 @@ def apply_schema(engine: sa.Engine) -> int:
             for version in range(current + 1, SCHEMA_VERSION + 1):
                 for statement in MIGRATIONS.get(version, []):
                     raw.execute(statement)
-        raw.execute(read_sql("schema.sql"))
+        raw.execute(_package_text("schema.sql"))
         if current < SCHEMA_VERSION:
             conn.execute(
                 sa.text("insert into schema_version (version) values (:v) on conflict do nothing"),
@@ -237,8 +237,17 @@ def apply_schema(engine: sa.Engine) -> int:
     return SCHEMA_VERSION
 
 
-def read_sql(relative_path: str) -> str:
-    """The text of a .sql file shipped inside the asrlens package, e.g. 'report/queries/x.sql'."""
+def named_query(stage: str, name: str) -> str:
+    """The text of query `name` of a stage: the file asrlens/<stage>/queries/<name>.sql.
+
+    Every query asrlens runs lives in such a file, one query per file; this is the one way
+    to find them (e.g. named_query("report", "worst_files")).
+    """
+    return _package_text(f"{stage}/queries/{name}.sql")
+
+
+def _package_text(relative_path: str) -> str:
+    """The text of a .sql file shipped inside the asrlens package."""
     resource = resources.files("asrlens").joinpath(relative_path)
     try:
         return resource.read_text(encoding="utf-8")

@@ -36,7 +36,7 @@ from bench_engines import seed_placeholder  # benchmarks/bench_engines.py
 from asrlens.audio import load_audio
 from asrlens.infer.ctc import greedy_decode
 from asrlens.infer.recognizers.exact_padding import make_padding_exact
-from asrlens.infer.recognizers.wav2vec2 import DEFAULT_MODEL, load_bundle_model
+from asrlens.infer.recognizers.wav2vec2_weights import DEFAULT_MODEL, load_bundle_model
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ljspeech-sample"
 SAMPLE_RATE = 16000  # Hz

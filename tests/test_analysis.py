@@ -16,7 +16,7 @@ from asrlens.analysis.features import RARE_MAX_COUNT, text_features, word_freque
 from asrlens.analysis.summary import bucket_phrase
 from asrlens.analysis.tags import RULES
 from asrlens.cli import cli
-from asrlens.db import connect, insert_rows, query, read_sql
+from asrlens.db import connect, insert_rows, named_query, query
 from asrlens.errors import AsrlensError
 from asrlens.infer.score import score_texts
 
@@ -245,7 +245,7 @@ def sphinx(sphinx_db):
 
 
 def _sql(engine, name, **params):
-    return query(engine, read_sql(f"analysis/queries/{name}.sql"), **params)
+    return query(engine, named_query("analysis", name), **params)
 
 
 def _summary(engine, topic):

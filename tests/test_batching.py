@@ -24,12 +24,8 @@ from asrlens.infer.recognizers.exact_padding import (
     make_padding_exact,
     valid_length_group_norm,
 )
-from asrlens.infer.recognizers.wav2vec2 import (
-    MODELS,
-    Wav2Vec2Recognizer,
-    batch_seconds_for_memory,
-    get_bundle,
-)
+from asrlens.infer.recognizers.wav2vec2 import Wav2Vec2Recognizer, batch_seconds_for_memory
+from asrlens.infer.recognizers.wav2vec2_weights import MODELS, get_bundle
 
 RATE = 16000  # Hz
 TOLERANCE = 1e-4  # max |log-prob difference| allowed between a batch and one file alone

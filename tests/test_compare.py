@@ -258,7 +258,7 @@ def test_each_run_wer_is_over_its_own_reference_words(tmp_path):
         add_run(engine, "A", ids, refs_a, hyps)
         add_run(engine, "B", ids, refs_b, refs_b, normalizer="other")
         result = compare(engine)
-        from asrlens.report.render import run_query
+        from asrlens.report.context import run_query
         overview = run_query(engine, "compare_overview", run_a="A", run_b="B")[0]
     finally:
         engine.dispose()

@@ -28,7 +28,8 @@ from test_infer import (
     run,
 )
 
-import asrlens.infer.run as infer_run
+import asrlens.infer.loop as infer_loop
+import asrlens.infer.runs as infer_runs
 from asrlens.cli import cli
 from asrlens.db import wal_path
 
@@ -127,8 +128,9 @@ def test_disk_full_during_infer_is_one_error_line_and_keeps_whole_files(tmp_path
             raise duckdb.IOException(f'Could not write file "{db}.wal": No space left on device')
         return real_insert_rows(conn, table, rows_, **kwargs)
 
-    real_insert_rows = infer_run.insert_rows
-    monkeypatch.setattr(infer_run, "insert_rows", writer_on_a_full_disk)
+    real_insert_rows = infer_loop.insert_rows
+    monkeypatch.setattr(infer_runs, "insert_rows", writer_on_a_full_disk)  # the run row
+    monkeypatch.setattr(infer_loop, "insert_rows", writer_on_a_full_disk)  # the batches
     result = CliRunner().invoke(cli, ["infer", "--db", str(db), "--run", "r", "--no-progress",
                                       "--batch-files", "2"])
     assert result.exit_code == 1

@@ -21,10 +21,10 @@ import torchaudio
 from asrlens.audio import load_audio
 from asrlens.errors import AsrlensError
 from asrlens.infer.recognizers import RECOGNIZERS, get_recognizer
-from asrlens.infer.recognizers.wav2vec2 import (
+from asrlens.infer.recognizers.wav2vec2 import chunk_starts
+from asrlens.infer.recognizers.wav2vec2_weights import (
     DEFAULT_MODEL,
     MODELS,
-    chunk_starts,
     get_bundle,
     hub_checkpoint_path,
     load_bundle_model,

@@ -330,9 +330,9 @@ def test_an_interrupted_run_resumes_without_scoring_a_file_twice(toy_db):
 
 
 def test_a_batch_is_committed_whole_or_not_at_all(toy_db, monkeypatch):
-    import asrlens.infer.run as run_module
+    import asrlens.infer.loop as loop_module
 
-    real_insert = run_module.insert_rows
+    real_insert = loop_module.insert_rows
     calls = {"hyp_words": 0}
 
     def failing_insert(conn, table, data, **kwargs):
@@ -342,13 +342,13 @@ def test_a_batch_is_committed_whole_or_not_at_all(toy_db, monkeypatch):
                 raise KeyboardInterrupt
         return real_insert(conn, table, data, **kwargs)
 
-    monkeypatch.setattr(run_module, "insert_rows", failing_insert)
+    monkeypatch.setattr(loop_module, "insert_rows", failing_insert)
     with pytest.raises(RunInterrupted):
         run(toy_db, ScriptedRecognizer(), run_id="r", batch_files=3)
     assert_consistent(toy_db, "r")
     n = rows(toy_db, "select count(*) as n from transcripts")[0]["n"]
     assert n % 3 == 0 and n >= 3  # whole batches of 3 only
-    monkeypatch.setattr(run_module, "insert_rows", real_insert)
+    monkeypatch.setattr(loop_module, "insert_rows", real_insert)
     result = run(toy_db, ScriptedRecognizer(), run_id="r")
     assert result.files_skipped == n and result.status == "finished"
     assert_consistent(toy_db, "r")

@@ -69,9 +69,9 @@ def test_named_parameters(ingested_db):
 
 
 def test_report_query_files_run_as_is_with_their_colon_parameters(ingested_db):
-    from asrlens.db import read_sql
+    from asrlens.db import named_query
 
-    text = read_sql("report/queries/dataset_issues.sql")
+    text = named_query("report", "dataset_issues")
     assert ":dataset" in text
     result = sql(ingested_db, "-", "--param", "dataset=ljspeech-sample", "--param", "examples=2",
                  "--format", "json", stdin=text)

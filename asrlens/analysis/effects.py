@@ -14,25 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from asrlens.vocabulary import FEATURES
+
 N_BUCKETS = 4
 """Quartiles. A feature with at most this many distinct values gets one bucket per value."""
-
-FEATURES: dict[str, str] = {
-    "duration_s": "duration (s)",
-    "ref_words": "reference words",
-    "words_per_s": "speaking rate (words/s)",
-    "chars_per_s": "speaking rate (letters/s)",
-    "rms_dbfs": "level (RMS dBFS)",
-    "silence_fraction": "silence (fraction of frames)",
-    "clipped_fraction": "clipping (fraction of samples)",
-    "n_digits": "digits in the transcript",
-    "n_abbreviations": "abbreviations",
-    "norm_differs": "normalized text differs from raw (1 = yes)",
-    "n_proper_nouns": "proper nouns",
-    "n_rare_words": "rare words",
-    "n_hyphenated": "hyphenated words",
-}
-"""Feature column of utterance_features -> label with its unit, in display order."""
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from asrlens.analysis import features as feats
 from asrlens.analysis import tags as tagging
 from asrlens.analysis import text
 from asrlens.analysis.effects import feature_effects
-from asrlens.analysis.summary import summarize
-from asrlens.db import insert_rows, query, read_sql
+from asrlens.analysis.summary import _sql, summarize
+from asrlens.db import insert_rows, named_query, query
 from asrlens.errors import AsrlensError
 from asrlens.infer.raw import score_raw
 
@@ -39,10 +39,6 @@ class AnalysisResult:
     errors: int                # alignment ops that are not 'equal'
     tag_counts: dict[str, int] = field(default_factory=dict)  # tag -> error ops carrying it
     summary: list[str] = field(default_factory=list)          # the written summary
-
-
-def _sql(conn: sa.Connection, name: str, **params) -> list[dict]:
-    return query(conn, read_sql(f"analysis/queries/{name}.sql"), **params)
 
 
 def find_run(conn: sa.Connection, run_id: str) -> dict:
@@ -129,7 +125,7 @@ def analyze(engine: sa.Engine, *, run_id: str) -> AnalysisResult:
         labels = _sql(conn, "labels", dataset=dataset)
         frequencies = feats.word_frequencies(labels)
         feature_rows = feats.utterance_features(labels, dataset=dataset, frequencies=frequencies)
-        op_rows = conn.execute(sa.text(read_sql("analysis/queries/run_ops.sql")),
+        op_rows = conn.execute(sa.text(named_query("analysis", "run_ops")),
                                {"run_id": run_id}).all()
         tag_rows, word_rows = tag_run(
             op_rows, run_id=run_id,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from asrlens.analysis.effects import FEATURES
-from asrlens.db import query, read_sql
+from asrlens.db import named_query, query
+from asrlens.vocabulary import FEATURES
 
 WORST_FILES = 3
 """Files named in the summary."""
@@ -28,7 +28,8 @@ MIN_FEATURE_FILES = 8
 
 
 def _sql(conn: sa.Connection, name: str, **params) -> list[dict]:
-    return query(conn, read_sql(f"analysis/queries/{name}.sql"), **params)
+    """Rows of asrlens/analysis/queries/<name>.sql (the analysis stage's named queries)."""
+    return query(conn, named_query("analysis", name), **params)
 
 
 def _join(items: list[str]) -> str:

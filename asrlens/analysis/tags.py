@@ -3,7 +3,8 @@
 Every rule is a pure function `rule(ops, i, ctx) -> bool` over the utterance's alignment
 `ops`, the index `i` of the error op and the utterance's context `ctx`. An op may carry
 several tags; `tag_op` returns them all, in the order of RULES. Words are compared by their
-key (`asrlens.analysis.text.key`: lower-case, punctuation removed).
+key (`asrlens.analysis.text.key`: lower-case, punctuation removed). Each tag's one-line
+definition is in asrlens.vocabulary.TAG_DESCRIPTIONS.
 
     ops = [Op("equal", "the", "the", 0, 0), Op("substitute", "woodcutters", "wood", 1, 1),
            Op("insert", None, "cutters", None, 2)]
@@ -171,17 +172,6 @@ RULES: dict[str, Rule] = {
     "edge": is_edge,
 }
 """Tag name -> rule, in the order tags are listed."""
-
-DESCRIPTIONS: dict[str, str] = {
-    "normalization": "the reference word was a number or abbreviation in the raw transcript",
-    "proper_noun": "the reference word is capitalised mid-sentence in the raw transcript",
-    "rare_word": "the reference word occurs at most twice in the dataset's labels",
-    "compound": "a split or merge: the letters match once spaces are removed",
-    "near_homophone": "a spelling variant or similar-sounding word (small edit distance)",
-    "function_word": "a function word (the, of, and, ...) was dropped, added or replaced",
-    "edge": "the error touches the first or last word of the utterance",
-}
-"""Tag name -> one-line definition, for the report and the CLI."""
 
 
 def tag_op(ops: Sequence[Op], i: int, ctx: Context) -> list[str]:

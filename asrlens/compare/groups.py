@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sqlalchemy as sa
 
-from asrlens.db import one_line, query, read_sql
+from asrlens.db import named_query, one_line, query
 from asrlens.errors import AsrlensError
 
 RULE_KINDS = ("regex", "label", "sql")
@@ -97,7 +97,7 @@ def assign_groups(conn: sa.Connection, *, dataset: str, rule: GroupRule) -> dict
     if rule.kind == "label":
         try:
             names = [r["name"] for r in query(
-                conn, read_sql("compare/queries/label_names.sql"), dataset=dataset)]
+                conn, named_query("compare", "label_names"), dataset=dataset)]
         except sa.exc.DBAPIError as exc:  # a database from before utterance_labels existed
             raise AsrlensError(f"--group-by {rule.text}: {one_line(exc)}; re-ingest the "
                                f"dataset with this asrlens to store its label columns") from exc
@@ -105,10 +105,10 @@ def assign_groups(conn: sa.Connection, *, dataset: str, rule: GroupRule) -> dict
             known = ", ".join(names) or "none (its labels file has no extra columns)"
             raise AsrlensError(f"--group-by {rule.text}: dataset {dataset} has no label column "
                                f"{rule.value!r}; columns: {known}")
-        rows = query(conn, read_sql("compare/queries/group_labels.sql"), dataset=dataset,
+        rows = query(conn, named_query("compare", "group_labels"), dataset=dataset,
                      name=rule.value)
         return {r["utt_id"]: r["value"] or NO_GROUP for r in rows}
-    context = read_sql("compare/queries/group_context.sql")
+    context = named_query("compare", "group_context")
     expression = rule.value.replace(":", "\\:")  # a colon in it is text, not a parameter
     sql = (f"select utt_id, cast(({expression}) as varchar) as group_name "
            f"from ({context}) as utterance")
@@ -129,7 +129,7 @@ def group_results(
     the group resampled, seeded); the corpus row over all files; and the OUTLIERS groups
     differing most from the corpus WER (those whose interval excludes it first)."""
     groups = assign_groups(conn, dataset=dataset, rule=rule)
-    files = query(conn, read_sql("compare/queries/run_files.sql"), run_id=run_id)
+    files = query(conn, named_query("compare", "run_files"), run_id=run_id)
     by_group: dict[str, list[dict]] = {}
     for f in files:
         by_group.setdefault(groups.get(f["utt_id"], NO_GROUP), []).append(f)

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from asrlens.compare import significance as sig
 from asrlens.compare.groups import NO_GROUP, GroupRule, GroupTable, assign_groups, group_results
-from asrlens.db import insert_rows, query, read_sql
+from asrlens.db import insert_rows, named_query, query
 from asrlens.errors import AsrlensError
 
 
@@ -82,8 +82,8 @@ def compare_runs(
     if runs[run_b]["dataset"] != dataset:
         raise AsrlensError(f"runs {run_a!r} and {run_b!r} are on different datasets "
                            f"({dataset}, {runs[run_b]['dataset']}): their files cannot be paired")
-    shared = query(conn, read_sql("compare/queries/shared_files.sql"), run_a=run_a, run_b=run_b)
-    count = read_sql("compare/queries/file_counts.sql")
+    shared = query(conn, named_query("compare", "shared_files"), run_a=run_a, run_b=run_b)
+    count = named_query("compare", "file_counts")
     comparison = Comparison(
         run_a=run_a, run_b=run_b, dataset=dataset, rule=rule, seed=seed,
         files_a=query(conn, count, run_id=run_a)[0]["files"],
@@ -99,7 +99,7 @@ def compare_runs(
             seed=seed, replicates=replicates),
     )
     paths = {run: {r["utt_id"]: r["path"] for r in query(
-        conn, read_sql("compare/queries/alignment_paths.sql"), run_id=run)}
+        conn, named_query("compare", "alignment_paths"), run_id=run)}
         for run in (run_a, run_b)}
     ids = [f["utt_id"] for f in shared]
     comparison.tests["mapsswe"] = sig.mapsswe([paths[run_a][u] for u in ids],

@@ -7,7 +7,7 @@ import secrets
 
 import sqlalchemy as sa
 
-from asrlens.db import query, read_sql
+from asrlens.db import named_query, query
 from asrlens.errors import AsrlensError
 
 MAX_SEED = 1_000_000
@@ -44,7 +44,7 @@ def pick_utterance(
     if utt_id is not None:
         return _by_id(engine, utt_id=utt_id, dataset=dataset)
 
-    rows = query(engine, read_sql("explore/queries/readable_utterances.sql"),
+    rows = query(engine, named_query("explore", "readable_utterances"),
                  dataset=dataset, utt_id=None)
     if not rows:
         scope = f"dataset {dataset!r}" if dataset else "this database"
@@ -60,7 +60,7 @@ def pick_utterance(
 
 
 def _by_id(engine, *, utt_id: str, dataset: str | None) -> dict:
-    rows = query(engine, read_sql("explore/queries/readable_utterances.sql"),
+    rows = query(engine, named_query("explore", "readable_utterances"),
                  dataset=dataset, utt_id=utt_id)
     if len(rows) == 1:
         return {**rows[0], "seed": None}
@@ -68,7 +68,7 @@ def _by_id(engine, *, utt_id: str, dataset: str | None) -> dict:
         names = ", ".join(row["dataset"] for row in rows)
         raise AsrlensError(f"utterance {utt_id!r} is in several datasets ({names}): "
                            f"choose one with --dataset")
-    status = query(engine, read_sql("explore/queries/utterance_status.sql"),
+    status = query(engine, named_query("explore", "utterance_status"),
                    utt_id=utt_id, dataset=dataset)
     where = f" in dataset {dataset!r}" if dataset else ""
     if not status:

@@ -16,7 +16,7 @@ import numpy as np
 from asrlens.audio import resample
 from asrlens.errors import AsrlensError
 from asrlens.infer.ctc import greedy_decode
-from asrlens.infer.recognizers.wav2vec2 import (
+from asrlens.infer.recognizers.wav2vec2_weights import (
     DEFAULT_MODEL,
     MODELS,
     frame_geometry,

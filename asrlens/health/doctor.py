@@ -28,9 +28,9 @@ from asrlens.db import (
     close,
     connect,
     describe_error,
+    named_query,
     query,
     read_back,
-    read_sql,
     resolve_path,
     wal_path,
 )
@@ -123,7 +123,7 @@ def _fix(db_path: Path) -> list[str]:
 
 
 def _schema_version(engine: sa.Engine) -> int | None:
-    tables = {r["table_name"] for r in query(engine, read_sql("health/queries/base_tables.sql"))}
+    tables = {r["table_name"] for r in query(engine, named_query("health", "base_tables"))}
     if "schema_version" not in tables:
         return None
     return query(engine, "select max(version) as v from schema_version")[0]["v"]
@@ -149,7 +149,7 @@ def _read_every_table(engine: sa.Engine) -> tuple[dict[str, int], tuple[str, Exc
     """Rows per table, reading every column of every row (DuckDB checks each block's
     checksum as it reads it); stops at the first table that cannot be read."""
     rows: dict[str, int] = {}
-    tables = [r["table_name"] for r in query(engine, read_sql("health/queries/base_tables.sql"))]
+    tables = [r["table_name"] for r in query(engine, named_query("health", "base_tables"))]
     for table in tables:
         try:
             n = read_back(engine, table)
@@ -171,7 +171,7 @@ def _run_findings(engine: sa.Engine, db_path: Path) -> list[Finding]:
             f"resume it: {_command('infer --run ' + shlex.quote(run['run_id']), db_path)} "
             f"(any command that writes marks it 'interrupted'; `doctor --fix` only does that)",
         ))
-    for run in query(engine, read_sql("health/queries/other_host_runs.sql"),
+    for run in query(engine, named_query("health", "other_host_runs"),
                      host=socket.gethostname()) if _has_owner_columns(engine) else []:
         findings.append(Finding(
             "other_host_run",
@@ -198,7 +198,7 @@ def _orphan_findings(engine: sa.Engine, db_path: Path) -> list[Finding]:
                 "sql --write " + shlex.quote(f"delete from {row['table_name']} where "
                                              f"{row['condition']}"), db_path),
         )
-        for row in query(engine, read_sql("health/queries/orphan_rows.sql"))
+        for row in query(engine, named_query("health", "orphan_rows"))
     ]
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from asrlens.db import query, read_sql
+from asrlens.db import named_query, query
 
 START_TIME_TOLERANCE = timedelta(seconds=5)
 """Two readings of one process's start time differ by rounding (and clock adjustments) only."""
@@ -71,7 +71,7 @@ def shown_status(run: dict) -> str:
 
 def stale_runs(engine_or_conn: sa.Engine | sa.Connection) -> list[dict]:
     """Runs recorded as 'running' whose process is gone, with their owner columns."""
-    running = query(engine_or_conn, read_sql("health/queries/running_runs.sql"))
+    running = query(engine_or_conn, named_query("health", "running_runs"))
     return [run for run in running if is_alive(run) is False]
 
 
@@ -81,7 +81,7 @@ def mark_stale_runs(engine: sa.Engine) -> list[str]:
     if stale:
         with engine.begin() as conn:
             for run in stale:
-                conn.execute(sa.text(read_sql("health/queries/mark_interrupted.sql")),
+                conn.execute(sa.text(named_query("health", "mark_interrupted")),
                              {"run_id": run["run_id"]})
     return [run["run_id"] for run in stale]
 

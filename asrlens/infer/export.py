@@ -26,7 +26,7 @@ from typing import TextIO
 import sqlalchemy as sa
 
 from asrlens.atomic import atomic_open
-from asrlens.db import query, read_sql
+from asrlens.db import named_query, query
 from asrlens.errors import AsrlensError
 
 FORMATS = ("trn", "csv", "jsonl")
@@ -108,7 +108,7 @@ def trn_line(text: str | None, utt_id: str) -> str:
 def _export_rows(engine: sa.Engine, run_id: str) -> tuple[list[str], list[dict]]:
     """Column names and rows of export_rows.sql for the run."""
     with engine.connect() as conn:
-        result = conn.execute(sa.text(read_sql("infer/export_rows.sql")), {"run_id": run_id})
+        result = conn.execute(sa.text(named_query("infer", "export_rows")), {"run_id": run_id})
         return list(result.keys()), [dict(row._mapping) for row in result]
 
 

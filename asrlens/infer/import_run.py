@@ -24,13 +24,13 @@ from pathlib import Path, PurePosixPath
 
 import sqlalchemy as sa
 
-from asrlens.db import insert_rows, query, read_sql
+from asrlens.db import insert_rows, named_query, query
 from asrlens.errors import AsrlensError
 from asrlens.infer.align import ALIGNMENTS, DEFAULT_ALIGNMENT
 from asrlens.infer.hypfile import read_hypotheses
 from asrlens.infer.normalize import DEFAULT_NORMALIZER, get_normalizer
 from asrlens.infer.raw import score_raw
-from asrlens.infer.run import _now, _resolve_dataset, library_versions
+from asrlens.infer.runs import _now, _resolve_dataset, library_versions
 from asrlens.infer.score import score_texts
 
 ENGINE_NAME = "import"
@@ -95,7 +95,7 @@ def import_run(
     run_id = run_id or path.stem
     _check_replace(engine, run_id, replace)
     parsed = read_hypotheses(path, fmt=fmt)
-    utterances = query(engine, read_sql("infer/import_utterances.sql"), dataset=dataset)
+    utterances = query(engine, named_query("infer", "import_utterances"), dataset=dataset)
     matcher = _Matcher(utterances)
 
     issues = [ImportIssue("bad_line", line, key, message)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from asrlens.db import insert_rows, query, read_sql
+from asrlens.db import insert_rows, named_query, query
 from asrlens.infer.normalize import MINIMAL
 from asrlens.infer.score import score_texts
 
@@ -41,7 +41,7 @@ def score_raw(engine_or_conn: sa.Engine | sa.Connection, run_id: str) -> int:
         return 0
     alignment = runs[0]["alignment"]
     errors, ops = [], []
-    for row in query(conn, read_sql("infer/raw_to_score.sql"), run_id=run_id):
+    for row in query(conn, named_query("infer", "raw_to_score"), run_id=run_id):
         ref_text, hyp_text = RAW_NORMALIZER(row["transcript"]), RAW_NORMALIZER(row["hyp_raw"])
         if (row["ref_text"], row["hyp_text"]) == (ref_text, hyp_text):
             continue

@@ -34,7 +34,7 @@ UNUSABLE_AUDIO = ("corrupt_audio", "empty_audio")
 
 
 class Utterance(Protocol):
-    """What the plan needs of a run's file (asrlens.infer.run._Utterance)."""
+    """What the plan needs of a run's file (asrlens.infer.readahead._Utterance)."""
 
     utt_id: str
     ref_raw: str

@@ -11,93 +11,65 @@ failed are retried); a finished run with nothing missing is not redone. Files wh
 changed since they were scored are rescored without recognition, and files ingest found
 corrupt or empty are recorded as skipped, never transcribed (asrlens.infer.refresh).
 
-Reading and resampling the next files happens in a background thread (a small bounded
-queue; on a GPU, in reader processes feeding it) while the recognizer works on the current
-batch. Scoring and database writes happen in a writer thread. With `batch_audio_s` > 0 (the
-default on a GPU) files are sorted by length, longest first, and recognized in zero-padded
-batches of at most that many audio seconds; wav2vec2 gives each file of a batch what it gets
-alone (see asrlens/infer/recognizers/exact_padding.py). On CPU files go one at a time, in
-utt_id order.
+The jobs live in their own modules: the `runs` table in asrlens.infer.runs, the read-ahead
+(reading and resampling the next files in a background thread, on a GPU in reader processes)
+in asrlens.infer.readahead, and the loop that recognizes, scores and commits (database writes
+in a writer thread) in asrlens.infer.loop; this module puts them in order.
+
+With `batch_audio_s` > 0 (the default on a GPU) files are sorted by length, longest first,
+and recognized in zero-padded batches of at most that many audio seconds; wav2vec2 gives each
+file of a batch what it gets alone (see asrlens/infer/recognizers/exact_padding.py). On CPU
+files go one at a time, in utt_id order.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import functools
 import json
-import platform
-import queue
 import sys
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from importlib import metadata
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import sqlalchemy as sa
 from tqdm import tqdm
 
-from asrlens.db import insert_rows, query, read_sql
 from asrlens.errors import AsrlensError
 from asrlens.health.owner import current_owner
 from asrlens.infer.align import ALIGNMENTS, DEFAULT_ALIGNMENT
-from asrlens.infer.batches import ReaderPool, Writer, default_read_workers, plan_batches
+from asrlens.infer.batches import default_read_workers
+from asrlens.infer.loop import _Loop
 from asrlens.infer.normalize import DEFAULT_NORMALIZER, Normalizer, get_normalizer
 from asrlens.infer.raw import score_raw
+from asrlens.infer.readahead import PREFETCH_FILES, PREFETCH_TORCH_THREADS, _utterances
 from asrlens.infer.recognizers import DEFAULT_ENGINE
-from asrlens.infer.recognizers.base import Hypothesis, Recognizer
-from asrlens.infer.refresh import Plan, apply_plan, plan_run, reference_hash, score_rows
+from asrlens.infer.recognizers.base import Recognizer
+from asrlens.infer.refresh import Plan, apply_plan, plan_run
 from asrlens.infer.refresh import stored_transcripts as _stored_transcripts
+from asrlens.infer.runs import (
+    RunResult,
+    _check_dataset_folder,
+    _check_same_run,
+    _create_run,
+    _json,
+    _load_run,
+    _merge_devices,
+    _resolve_dataset,
+    _result,
+    _update_run,
+    default_run_id,
+    library_versions,
+)
 
 BATCH_FILES = 8  # commit after this many files ...
 BATCH_SECONDS = 10.0  # ... or after this many wall-clock seconds, whichever comes first
-PREFETCH_FILES = 4  # files read and resampled ahead of the recognizer
-PREFETCH_TORCH_THREADS = 1  # torch threads of the reading thread (resampling); see BENCHMARKS.md
-VERSION_PACKAGES = ("asrlens", "torch", "torchaudio", "jiwer", "pocketsphinx", "duckdb", "numpy")
-RESULT_TABLES = ("transcripts", "utterance_errors", "alignment_ops", "hyp_words")
 
-
-@dataclass(frozen=True)
-class RunResult:
-    """What one `infer` call did, and the run's corpus figures after it (from run_summary).
-
-    files_done / files_failed / files_skipped count this invocation only: transcribed and
-    scored, recorded with an error, already scored by an earlier invocation. files_rescored:
-    files of files_skipped scored again now because their reference changed since.
-    files_unusable: the run's files not transcribed because ingest found their audio corrupt
-    or empty (also in `failed`). `failed` lists every file of the run that holds an error
-    now, as (utt_id, error). Rates are fractions, None when the run has nothing scored;
-    audio_s and wall_s cover all invocations.
-    """
-
-    run_id: str
-    dataset: str
-    status: str
-    files_total: int
-    files_done: int
-    files_failed: int
-    files_skipped: int
-    already_finished: bool
-    files_scored: int
-    wer: float | None
-    mer: float | None
-    wil: float | None
-    cer: float | None
-    audio_s: float
-    wall_s: float
-    real_time_factor: float | None
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    strict_wer: float | None = None  # failed files' reference words counted as deletions
-    raw_wer: float | None = None  # under the minimal normalization (asrlens.infer.raw)
-    files_rescored: int = 0
-    files_unusable: int = 0
+__all__ = [  # RunResult, default_run_id, library_versions and PREFETCH_*: imported from here too
+    "BATCH_FILES", "BATCH_SECONDS", "PREFETCH_FILES", "PREFETCH_TORCH_THREADS", "NothingScored",
+    "RunInterrupted", "RunResult", "default_run_id", "infer", "library_versions",
+]
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -117,49 +89,6 @@ class NothingScored(AsrlensError):
     def __init__(self, result: RunResult):
         super().__init__(_why_nothing_scored(result))
         self.result = result
-
-
-@dataclass(frozen=True)
-class _Utterance:
-    utt_id: str
-    ref_raw: str
-    path: Path
-    frames: int | None = None  # what ingest read from the header; the decoded length must match
-    audio_problem: str | None = None  # ingest_issues kind when ingest found the audio unusable
-    audio_message: str | None = None
-    duration_s: float | None = None  # from ingest; orders files into batches
-
-
-@dataclass
-class _Loaded:
-    utt: _Utterance
-    samples: np.ndarray | None
-    error: str | None
-    load_s: float
-
-
-@dataclass
-class _LoadedBatch:
-    items: list[_Loaded]
-    prepared: object  # the recognizer's prepare_batch() of the readable items' samples
-
-
-def default_run_id(
-    *, dataset: str, engine_name: str, model: str | None, precision: str, normalizer: str
-) -> str:
-    """The run id used when none is given: 'DATASET:ENGINE[:MODEL][:PRECISION][:NORMALIZER]'.
-
-    Parts at their defaults (model None, fp32, the default normalizer) are left out, so the
-    same command always names the same run and re-running it resumes.
-    """
-    parts = [dataset, engine_name]
-    if model:
-        parts.append(model)
-    if precision != "fp32":
-        parts.append(precision)
-    if normalizer != DEFAULT_NORMALIZER:
-        parts.append(normalizer)
-    return ":".join(parts)
 
 
 def infer(
@@ -334,367 +263,6 @@ def _refresh(engine: sa.Engine, run_id: str, plan: Plan, *, normalizer: Normaliz
                        "their audio corrupt or empty")
 
 
-class _Loop:
-    """Transcribe, score and commit; one instance per `infer` call."""
-
-    def __init__(self, engine: sa.Engine, *, run_id: str, recognizer: Recognizer,
-                 normalizer: Normalizer, batch_files: int, batch_seconds: float,
-                 prefetch_files: int, wall_before: float, started: float,
-                 alignment: str = DEFAULT_ALIGNMENT, batch_audio_s: float = 0.0,
-                 read_workers: int = 0):
-        self.engine = engine
-        self.run_id = run_id
-        self.recognizer = recognizer
-        self.normalizer = normalizer
-        self.alignment = alignment
-        self.batch_files = max(1, batch_files)
-        self.batch_seconds = batch_seconds
-        self.prefetch_files = prefetch_files
-        self.batch_audio_s = batch_audio_s
-        self.read_workers = read_workers
-        self.wall_before = wall_before
-        self.started = started
-        self.pending: list[dict] = []
-        self.files_done = 0
-        self.files_failed = 0
-
-    def run(self, todo: list[_Utterance], *, progress: bool) -> None:
-        """Read ahead, recognize batch by batch, score and commit in the writer thread.
-
-        On the device batch k+1 is started before batch k's result is collected, so an
-        asynchronous device (CUDA) is never left waiting for the host.
-        """
-        rate = self.recognizer.sample_rate
-        chunk_s = self.recognizer.options().get("chunk_s") or float("inf")
-        if self.batch_audio_s > 0:
-            todo = [_with_duration(utt) for utt in todo]
-        batches = plan_batches(todo, max_audio_s=self.batch_audio_s, alone_over_s=chunk_s)
-        audio_s = 0.0
-        self._last_commit = time.perf_counter()
-        depth = self.prefetch_files if self.batch_audio_s <= 0 else min(self.prefetch_files, 2)
-        with tqdm(total=len(todo), unit="file", desc=self.run_id, disable=not progress,
-                  file=sys.stderr, dynamic_ncols=True) as bar, \
-                _Prefetcher(batches, functools.partial(_load, sample_rate=rate), depth=depth,
-                            workers=self.read_workers, prepare=self._prepare) as loaded:
-            writer = Writer(self._store)
-            started = None
-            try:
-                for batch in loaded:
-                    current = self._start(batch)
-                    previous, started = started, current
-                    if previous is not None:
-                        audio_s += self._hand_over(self._collect(previous), writer, bar, audio_s)
-                if started is not None:
-                    previous, started = started, None
-                    audio_s += self._hand_over(self._collect(previous), writer, bar, audio_s)
-            except BaseException as exc:
-                _close_writer(writer, drain=True)
-                if started is not None and isinstance(exc, KeyboardInterrupt):
-                    # Ctrl-C while the next batch was read or started: keep the files of the
-                    # batch already started (the writer is stopped: pending is ours now)
-                    results, _audio_s = self._collect(started)
-                    self.pending += [self._process(*result) for result in results]
-                raise
-            _close_writer(writer, drain=True)
-        self.commit()
-
-    def _prepare(self, items: list[_Loaded]):
-        """The recognizer's host-side batch work, in the read-ahead thread."""
-        samples = [item.samples for item in items if item.error is None]
-        return self.recognizer.prepare_batch(samples) if samples else None
-
-    def _start(self, batch: _LoadedBatch) -> tuple:
-        """Start recognizing a batch; a failure to start is kept for `_collect`."""
-        t0 = time.perf_counter()
-        readable = [item for item in batch.items if item.error is None]
-        handle = failure = None
-        if readable:
-            try:
-                handle = self.recognizer.start_batch(batch.prepared)
-            except Exception as exc:  # retried file by file in _collect
-                failure = exc
-        return batch, readable, handle, failure, t0
-
-    def _collect(self, started: tuple) -> tuple[list[tuple], float]:
-        """Wait for a started batch: [(item, hypothesis or error, compute_s)], its audio s."""
-        batch, readable, handle, failure, t0 = started
-        hypotheses: dict[int, Hypothesis | str] = {}
-        if handle is not None:
-            try:
-                hypotheses = dict(zip(map(id, readable), handle.result(), strict=True))
-            except Exception as exc:
-                failure = exc
-        if failure is not None:
-            hypotheses = {id(item): self._recognize_alone(item, failure, len(readable))
-                          for item in readable}
-        elapsed = time.perf_counter() - t0
-        rate = self.recognizer.sample_rate
-        total = sum(len(item.samples) for item in readable) or 1
-        results = []
-        for item in batch.items:
-            outcome = hypotheses.get(id(item))
-            share = 0.0 if item.samples is None else elapsed * len(item.samples) / total
-            results.append((item, outcome, item.load_s + share))
-        return results, sum(len(item.samples) for item in readable) / rate
-
-    def _hand_over(self, collected: tuple[list[tuple], float], writer: Writer, bar,
-                   audio_before: float) -> float:
-        """Queue a batch's results for the writer, move the progress bar; its audio s."""
-        results, audio_s = collected
-        writer.put(results)
-        done = audio_before + audio_s
-        wall = time.perf_counter() - self.started
-        bar.set_postfix(audio_h=f"{done / 3600:.3f}", rtf=f"{wall / done:.3f}" if done else "-",
-                        x_rt=f"{done / wall:.1f}" if wall else "-", refresh=False)
-        bar.update(len(results))
-        return audio_s
-
-    def _recognize_alone(self, item: _Loaded, batch_error: Exception,
-                         batch_size: int) -> Hypothesis | str:
-        """One file of a failed batch on its own: its hypothesis, or its error message."""
-        exc = batch_error
-        if batch_size > 1:
-            try:
-                return self.recognizer.transcribe(item.samples)
-            except Exception as own:  # a failing file is recorded and the run goes on
-                exc = own
-        return (f"{self.recognizer.name} failed on {item.utt.path}: "
-                f"{type(exc).__name__}: {exc}")
-
-    def _store(self, results: list[tuple]) -> None:
-        """Writer thread: score a batch's results and commit every few files or seconds."""
-        for item, outcome, compute_s in results:
-            self.pending.append(self._process(item, outcome, compute_s))
-        if (len(self.pending) >= self.batch_files
-                or time.perf_counter() - self._last_commit >= self.batch_seconds):
-            self.commit()
-            self._last_commit = time.perf_counter()
-
-    def _process(self, item: _Loaded, outcome: Hypothesis | str | None,
-                 compute_s: float) -> dict:
-        """Score one recognized file; an error (outcome str, or a read error) is recorded."""
-        utt = item.utt
-        hypothesis = outcome if isinstance(outcome, Hypothesis) else None
-        error = item.error if item.error is not None else (
-            outcome if isinstance(outcome, str) else None)
-        if error is None and hypothesis is None:
-            error = f"{self.recognizer.name} returned no result for {utt.path}"
-        audio_s = None if item.samples is None else len(item.samples) / self.recognizer.sample_rate
-        ref_norm = self.normalizer(utt.ref_raw)
-        transcript = {
-            "run_id": self.run_id, "utt_id": utt.utt_id, "ref_raw": utt.ref_raw,
-            "ref_norm": ref_norm, "hyp_raw": None, "hyp_norm": None, "audio_s": audio_s,
-            "compute_s": compute_s, "error": error, "created_at": _now(),
-            "ref_sha256": reference_hash(utt.ref_raw), "rescored_at": None,
-        }
-        rows = {"transcript": transcript, "errors": None, "ops": [], "words": []}
-        if error is not None:
-            self.files_failed += 1
-            return rows
-        hyp_norm = self.normalizer(hypothesis.text)
-        transcript.update(hyp_raw=hypothesis.text, hyp_norm=hyp_norm)
-        rows["errors"], rows["ops"] = score_rows(self.run_id, utt.utt_id, ref_norm, hyp_norm,
-                                                 alignment=self.alignment)
-        keys = {"run_id": self.run_id, "utt_id": utt.utt_id}
-        rows["words"] = [
-            {**keys, "word_index": i, "word": w.word, "start_s": w.start_s, "end_s": w.end_s,
-             "confidence": w.confidence}
-            for i, w in enumerate(hypothesis.words)
-        ]
-        self.files_done += 1
-        return rows
-
-    def commit(self) -> None:
-        """Store the pending files and the run's progress in one transaction."""
-        if not self.pending:
-            return
-        ids = [rows["transcript"]["utt_id"] for rows in self.pending]
-        with self.engine.begin() as conn:
-            raw = conn.connection.driver_connection
-            for table in RESULT_TABLES:  # a retried file replaces its earlier failure
-                raw.execute(f"delete from {table} where run_id = ? and utt_id in "
-                            "(select unnest(?))", [self.run_id, ids])
-            insert_rows(conn, "transcripts", [r["transcript"] for r in self.pending])
-            insert_rows(conn, "utterance_errors",
-                        [r["errors"] for r in self.pending if r["errors"] is not None])
-            insert_rows(conn, "alignment_ops", [op for r in self.pending for op in r["ops"]])
-            insert_rows(conn, "hyp_words", [w for r in self.pending for w in r["words"]])
-            self._update_progress(conn)
-        self.pending = []
-
-    def finish(self, *, status: str) -> None:
-        """Commit what is whole and record the run's final status and wall time."""
-        if status == "finished" or status == "interrupted":
-            try:
-                self.commit()
-            except KeyboardInterrupt:  # a second Ctrl-C: the open batch was rolled back
-                self.pending = []
-        else:
-            self.pending = []
-        with self.engine.begin() as conn:
-            self._update_progress(conn, status=status)
-        if status != "failed":
-            try:
-                score_raw(self.engine, self.run_id)
-            except KeyboardInterrupt:  # a second Ctrl-C: the next call or analyze adds them
-                pass
-
-    def _update_progress(self, conn: sa.Connection, *, status: str = "running") -> None:
-        wall_s = self.wall_before + time.perf_counter() - self.started
-        conn.execute(sa.text(read_sql("infer/update_run_progress.sql")), {
-            "run_id": self.run_id, "status": status, "wall_s": wall_s,
-            "finished_at": _now() if status == "finished" else None,
-        })
-
-
-class _Prefetcher:
-    """Reads batches of files in a background thread, `depth` batches ahead (0: no thread).
-
-    Each batch's files are read with `load` (in `workers` reader processes when > 0, else in
-    the thread itself) and handed to `prepare` (the recognizer's host-side batch work) in the
-    thread. Yields _LoadedBatch in the order of `batches`.
-    """
-
-    _DONE = object()
-
-    def __init__(self, batches: Iterable[list[_Utterance]],
-                 load: Callable[[_Utterance], _Loaded], *, depth: int = PREFETCH_FILES,
-                 workers: int = 0, prepare: Callable[[list[_Loaded]], object] | None = None):
-        self._batches = [list(batch) for batch in batches]
-        self._load = load
-        self._depth = depth
-        self._workers = workers
-        self._prepare = prepare or (lambda items: None)
-        self._queue: queue.Queue = queue.Queue(maxsize=max(1, depth))
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._work, name="asrlens-prefetch", daemon=True)
-        self._pool: ReaderPool | None = None
-
-    def __enter__(self) -> Iterator[_LoadedBatch]:
-        if self._depth < 1 and self._workers < 1:
-            return (self._read(batch, map(self._load, batch)) for batch in self._batches)
-        import torch
-
-        self._caller_threads = torch.get_num_threads()  # fixes this thread's count first
-        if self._workers > 0:  # forked here, before the reading and writing threads exist
-            self._pool = ReaderPool(self._load, workers=self._workers, window=4 * self._workers)
-        self._thread.start()
-        return self._iterate()
-
-    def __exit__(self, *exc_info) -> None:
-        self._stop.set()
-        while self._thread.is_alive():  # False when never started (depth 0)
-            try:  # unblock a producer waiting on a full queue
-                self._queue.get_nowait()
-            except queue.Empty:
-                self._thread.join(timeout=0.05)
-        if self._pool is not None:
-            self._pool.close()
-
-    def _read(self, batch: list[_Utterance], loaded: Iterator[_Loaded]) -> _LoadedBatch:
-        items = [next(loaded) for _ in batch]
-        return _LoadedBatch(items, self._prepare(items))
-
-    def _iterate(self) -> Iterator[_LoadedBatch]:
-        while True:
-            item = self._queue.get()
-            if item is self._DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-
-    def _work(self) -> None:
-        import torch
-
-        # Resampling here uses one core and leaves the others to the recognizer; with torch's
-        # default (all cores) it was 30x slower on a busy 2-core machine (BENCHMARKS.md).
-        # torch's thread count is per thread once a thread has used torch (__enter__ makes sure
-        # the calling thread has); the process-wide default for new threads is restored after.
-        torch.set_num_threads(PREFETCH_TORCH_THREADS)
-        try:
-            self._produce()
-        except BaseException as exc:  # noqa: BLE001 - raised in the consumer's thread
-            if isinstance(exc, BrokenProcessPool):
-                exc = AsrlensError(f"a reader process died ({exc}); rerun the same command "
-                                   f"to resume, or use --read-workers 0")
-            self._put(exc)
-        finally:
-            torch.set_num_threads(self._caller_threads)
-
-    def _produce(self) -> None:
-        files = [utt for batch in self._batches for utt in batch]
-        loaded = self._pool.map(files) if self._pool else (self._load(utt) for utt in files)
-        for batch in self._batches:
-            if self._stop.is_set() or not self._put(self._read(batch, loaded)):
-                return
-        self._put(self._DONE)
-
-    def _put(self, item) -> bool:
-        """Queue item, waiting for room; False when the consumer stopped first."""
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-
-def _close_writer(writer: Writer, *, drain: bool) -> None:
-    """Let the writer finish (a second Ctrl-C stops it after its current batch)."""
-    try:
-        writer.close(drain=drain)
-    except KeyboardInterrupt:
-        writer.close(drain=False)
-        raise
-    writer.raise_error()
-
-
-def _with_duration(utt: _Utterance) -> _Utterance:
-    """utt with its duration from the file's header when ingest did not record one."""
-    if utt.duration_s is not None:
-        return utt
-    import soundfile as sf
-
-    try:
-        return dataclasses.replace(utt, duration_s=sf.info(str(utt.path)).duration)
-    except Exception:  # unreadable: it goes alone, and reading it records the error
-        return utt
-
-
-def _load(utt: _Utterance, sample_rate: int) -> _Loaded:
-    """Read and resample one file; a failure becomes the file's error message."""
-    from asrlens.audio import load_audio
-
-    t0 = time.perf_counter()
-    if not utt.path.exists():  # libsndfile would only say "System error"
-        missing = next(p for p in [*reversed(utt.path.parents), utt.path] if not p.exists())
-        what = "audio file" if missing == utt.path else "folder"
-        return _Loaded(utt, None, f"{what} {missing} does not exist (moved or deleted?)",
-                       time.perf_counter() - t0)
-    try:
-        samples, _ = load_audio(utt.path, sample_rate=sample_rate, complete=True,
-                                expected_frames=utt.frames)
-    except AsrlensError as exc:
-        return _Loaded(utt, None, str(exc), time.perf_counter() - t0)
-    except Exception as exc:  # anything else that breaks on one file must not stop the run
-        return _Loaded(utt, None, f"cannot read {utt.path}: {type(exc).__name__}: {exc}",
-                       time.perf_counter() - t0)
-    return _Loaded(utt, samples, None, time.perf_counter() - t0)
-
-
-def _check_dataset_folder(engine: sa.Engine, dataset: str) -> None:
-    """Refuse to start when the dataset's folder is gone: every file would fail."""
-    root = query(engine, "select root from datasets where name = :name", name=dataset)[0]["root"]
-    if not Path(root).is_dir():
-        raise AsrlensError(
-            f"the folder of dataset {dataset!r} does not exist: {root} (moved or deleted?); "
-            f"ingest it again from where it is now (asrlens ingest FOLDER --name {dataset}) "
-            f"and run this again"
-        )
-
-
 def _why_nothing_scored(result: RunResult) -> str:
     """One sentence: no file scored, and the commonest reason the files failed."""
     head = f"no file of run {result.run_id} could be transcribed"
@@ -711,140 +279,7 @@ def _is_database_error(exc: BaseException) -> bool:
     return isinstance(exc, sa.exc.SQLAlchemyError | duckdb.Error)
 
 
-def _resolve_dataset(engine: sa.Engine, dataset: str | None) -> str:
-    names = [row["name"] for row in query(engine, "select name from datasets order by name")]
-    if dataset is None:
-        if len(names) == 1:
-            return names[0]
-        if not names:
-            raise AsrlensError("the database holds no dataset: run `asrlens ingest DATASET` first")
-        raise AsrlensError(f"the database holds {len(names)} datasets ({', '.join(names)}): "
-                           "choose one with --dataset NAME")
-    if dataset not in names:
-        known = ", ".join(names) or "none"
-        raise AsrlensError(f"no dataset {dataset!r} in the database (datasets: {known})")
-    return dataset
-
-
-def _utterances(engine: sa.Engine, *, dataset: str, normalizer: Normalizer,
-                limit: int | None) -> list[_Utterance]:
-    rows = query(engine, read_sql("infer/files_to_transcribe.sql"), dataset=dataset, limit=limit)
-    return [
-        _Utterance(
-            utt_id=row["utt_id"],
-            ref_raw=normalizer.reference(transcript=row["transcript"],
-                                         normalized=row["normalized_transcript"]),
-            path=Path(row["root"]) / row["audio_path"],
-            frames=row["frames"],
-            audio_problem=row["audio_problem"],
-            audio_message=row["audio_message"],
-            duration_s=row["duration_s"],
-        )
-        for row in rows
-    ]
-
-
-def _load_run(engine: sa.Engine, run_id: str) -> dict | None:
-    rows = query(engine, "select * from runs where run_id = :run_id", run_id=run_id)
-    return rows[0] if rows else None
-
-
-def _check_same_run(stored: dict, *, dataset: str, engine_name: str, model: str | None,
-                    precision: str, normalizer: Normalizer,
-                    checkpoint_sha256: str | None = None, alignment: str | None = None) -> None:
-    """Refuse to resume a run with settings that would change its transcripts or scores."""
-    wanted = {"dataset": dataset, "engine": engine_name, "model": model,
-              "precision": precision, "normalizer": normalizer.id,
-              "checkpoint_sha256": checkpoint_sha256, "alignment": alignment}
-    for column, value in wanted.items():
-        if value is not None and stored.get(column) is not None and stored[column] != value:
-            raise AsrlensError(
-                f"run {stored['run_id']!r} was started with {column} {stored[column]!r}, not "
-                f"{value!r}: resume it with the same settings, or start a new run with "
-                f"--run NEW_NAME"
-            )
-
-
-def _create_run(engine: sa.Engine, *, run_id: str, dataset: str, recognizer: Recognizer,
-                normalizer: Normalizer, options: dict, files_total: int,
-                alignment: str = DEFAULT_ALIGNMENT) -> None:
-    row = {
-        "run_id": run_id, "dataset": dataset, "engine": recognizer.name,
-        "model": recognizer.model,
-        "checkpoint": None if recognizer.checkpoint is None else str(recognizer.checkpoint),
-        "checkpoint_sha256": recognizer.checkpoint_sha256, "normalizer": normalizer.id,
-        "reference_column": normalizer.reference_column, "device": str(recognizer.device),
-        "precision": recognizer.precision, "options": json.dumps(options),
-        "versions": json.dumps(library_versions()), "status": "running",
-        "started_at": _now(), "finished_at": None, "files_total": files_total,
-        "audio_s": 0.0, "wall_s": 0.0, "alignment": alignment, **current_owner(),
-    }
-    with engine.begin() as conn:
-        insert_rows(conn, "runs", [row])
-
-
-def _update_run(engine: sa.Engine, run_id: str, *, finished: bool = False, **columns) -> None:
-    if finished:
-        columns["finished_at"] = _now()
-    assignments = ", ".join(f"{name} = :{name}" for name in columns)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"update runs set {assignments} where run_id = :run_id"),
-                     {**columns, "run_id": run_id})
-
-
-def _merge_devices(stored: str, current: str) -> str:
-    """'cpu' + 'cuda' -> 'cpu,cuda': a run resumed on other hardware says so."""
-    devices = stored.split(",")
-    return stored if str(current) in devices else ",".join([*devices, str(current)])
-
-
-def _result(engine: sa.Engine, run_id: str, dataset: str, *, files_done: int,
-            files_failed: int, files_skipped: int, already_finished: bool,
-            files_rescored: int = 0, files_unusable: int = 0) -> RunResult:
-    summary = query(engine, "select * from run_summary where run_id = :run_id", run_id=run_id)[0]
-    failed = query(engine, "select utt_id, error from transcripts where run_id = :run_id "
-                           "and error is not null order by utt_id", run_id=run_id)
-    return RunResult(
-        run_id=run_id, dataset=dataset, status=summary["status"],
-        files_total=summary["files_total"] or 0, files_done=files_done,
-        files_failed=files_failed, files_skipped=files_skipped,
-        already_finished=already_finished, files_scored=summary["files_scored"],
-        wer=_float(summary["wer"]), mer=_float(summary["mer"]), wil=_float(summary["wil"]),
-        cer=_float(summary["cer"]), audio_s=float((summary["audio_hours"] or 0) * 3600),
-        wall_s=float(summary["wall_s"] or 0), real_time_factor=_float(summary["real_time_factor"]),
-        failed=[(row["utt_id"], row["error"]) for row in failed],
-        strict_wer=_float(summary["strict_wer"]), raw_wer=_float(summary["raw_wer"]),
-        files_rescored=files_rescored, files_unusable=files_unusable,
-    )
-
-
-def library_versions() -> dict[str, str | None]:
-    """Versions of the libraries that shape a run's results (None when not installed)."""
-    versions: dict[str, str | None] = {"python": platform.python_version()}
-    for package in VERSION_PACKAGES:
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = None
-    return versions
-
-
-def _json(value) -> dict:
-    """A JSON column as a dict (duckdb-engine may hand it over as text)."""
-    if value is None:
-        return {}
-    return value if isinstance(value, dict) else json.loads(value)
-
-
-def _float(value) -> float | None:
-    return None if value is None else float(value)
-
-
-def _now() -> datetime:
-    """UTC now, naive (TIMESTAMP columns hold UTC)."""
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def _say(progress: bool, message: str) -> None:
     if progress:
         tqdm.write(message, file=sys.stderr)
+

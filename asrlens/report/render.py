@@ -10,70 +10,35 @@ and JS inlined, plots inline as SVG or PNG data URIs, no network.
 A section is a module in asrlens/report/sections/ with `TITLE`, `TEMPLATE` (a partial in
 asrlens/templates/) and `build(engine, ctx: ReportContext) -> dict | None`; None means the
 section does not apply (e.g. no run) and is left out. The dict is available to the partial
-as `data`.
+as `data`. ReportContext and run_query live in asrlens.report.context, below the sections.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import jinja2
 import sqlalchemy as sa
 
 from asrlens import __version__
 from asrlens.atomic import atomic_write_text
-from asrlens.db import query, read_sql
 from asrlens.errors import AsrlensError
 from asrlens.report import plots
+from asrlens.report.context import (
+    DEFAULT_OUT_DIR,
+    DEFAULT_SEED,
+    DEFAULT_TOP_N,
+    ReportContext,
+    run_query,
+)
+from asrlens.report.sections import SECTIONS
 
-DEFAULT_OUT_DIR = "asrlens-report"
 AUDIO_MODES = ("embed", "link", "none")
-DEFAULT_TOP_N = 20
-"""Files listed in the worst-files section."""
-DEFAULT_SEED = 0
 INDEX_NAME = "index.html"
-
-
-@dataclass(frozen=True)
-class ReportContext:
-    """What every section's `build` gets besides the database engine.
-
-    run_ids: the runs to report, primary first (empty: a dataset-only report).
-    dataset: the dataset reported on (the primary run's, or the one ingested).
-    dataset_root: absolute folder its audio paths are relative to (None if unknown).
-    audio: 'embed' (compressed audio inside the page), 'link' (file:// links) or 'none'.
-    top_n: how many files the worst-files and changed-files tables list.
-    seed: seeds every random choice (sampled file, bootstrap), so a report is reproducible.
-    out_dir: folder index.html is written to.
-    group_by: how the groups section groups files (asrlens.compare.groups rule text; None:
-    the default, the utt_id's prefix before '-').
-    """
-
-    run_ids: tuple[str, ...]
-    dataset: str
-    dataset_root: Path | None = None
-    audio: str = "embed"
-    top_n: int = DEFAULT_TOP_N
-    seed: int = DEFAULT_SEED
-    out_dir: Path = Path(DEFAULT_OUT_DIR)
-    runs: dict[str, dict] = field(default_factory=dict)
-    """run_id -> its `runs` row, for every run in run_ids."""
-    group_by: str | None = None
-
-    @property
-    def run_id(self) -> str | None:
-        """The primary run (the first given), or None for a dataset-only report."""
-        return self.run_ids[0] if self.run_ids else None
-
-    @property
-    def run(self) -> dict | None:
-        """The primary run's `runs` row, or None."""
-        return self.runs.get(self.run_id) if self.run_id else None
 
 
 @dataclass(frozen=True)
@@ -84,11 +49,6 @@ class RenderedSection:
     title: str
     template: str  # partial in asrlens/templates/
     data: dict
-
-
-def run_query(engine: sa.Engine | sa.Connection, name: str, **params: Any) -> list[dict]:
-    """Rows (as dicts) of asrlens/report/queries/<name>.sql, with :named parameters."""
-    return query(engine, read_sql(f"report/queries/{name}.sql"), **params)
 
 
 def render_report(
@@ -108,8 +68,6 @@ def render_report(
     dataset-only report. Raises AsrlensError for an unknown run or dataset, an empty
     database, or a bad option.
     """
-    from asrlens.report.sections import SECTIONS  # sections import this module
-
     if audio not in AUDIO_MODES:
         raise AsrlensError(f"--audio must be one of {', '.join(AUDIO_MODES)}, not {audio!r}")
     if top_n < 1:

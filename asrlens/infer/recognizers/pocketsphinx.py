@@ -48,7 +48,7 @@ def _base_word(word: str) -> str:
 class PocketsphinxRecognizer(Recognizer):
     """pocketsphinx with its bundled US English acoustic model, dictionary and language model.
 
-    One Decoder is built per engine (about 0.3 s) and reused for every file; its feature
+    One Decoder is built per recognizer (about 0.3 s) and reused for every file; its feature
     extraction is reset before each block so that no state carries from one file (or block)
     to the next: a file decodes the same whatever was decoded before. Files longer than
     chunk_s seconds are decoded block by block (see the module doc).

@@ -15,7 +15,7 @@ from asrlens.compare import compare_runs, parse_rule
 from asrlens.compare.report_text import TEST_LABELS, fmt_p
 from asrlens.compare.significance import TESTS
 from asrlens.report import plots
-from asrlens.report.render import ReportContext, run_query
+from asrlens.report.context import ReportContext, run_query
 
 TITLE = "Run comparison"
 TEMPLATE = "_compare.html"

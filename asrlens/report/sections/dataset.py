@@ -6,7 +6,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from asrlens.report import plots
-from asrlens.report.render import ReportContext, run_query
+from asrlens.report.context import ReportContext, run_query
 
 TITLE = "Dataset"
 TEMPLATE = "_dataset.html"

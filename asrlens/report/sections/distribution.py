@@ -14,7 +14,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from asrlens.report import plots
-from asrlens.report.render import ReportContext, run_query
+from asrlens.report.context import ReportContext, run_query
 
 TITLE = "Error distribution"
 TEMPLATE = "_distribution.html"

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from asrlens.audio import load_audio
 from asrlens.errors import AsrlensError
 from asrlens.report import plots
+from asrlens.report.context import ReportContext, run_query
 from asrlens.report.media import audio_source
-from asrlens.report.render import ReportContext, run_query
 from asrlens.report.sections.worst import fold_text
 
 TITLE = "Exploration of one file"

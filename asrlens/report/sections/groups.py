@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from asrlens.compare import group_results, parse_rule
 from asrlens.report import plots
-from asrlens.report.render import ReportContext
+from asrlens.report.context import ReportContext
 
 TITLE = "Results by group"
 TEMPLATE = "_groups.html"

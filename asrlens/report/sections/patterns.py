@@ -11,7 +11,7 @@ import math
 
 import sqlalchemy as sa
 
-from asrlens.report.render import ReportContext, run_query
+from asrlens.report.context import ReportContext, run_query
 
 TITLE = "Error patterns"
 TEMPLATE = "_patterns.html"

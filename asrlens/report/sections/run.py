@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from asrlens.health.owner import shown_status
 from asrlens.report.bootstrap import COUNT_COLUMNS, REPLICATES, corpus_intervals
-from asrlens.report.render import ReportContext, run_query
+from asrlens.report.context import ReportContext, run_query
 from asrlens.report.sections.run_scoring import build_scoring
 
 TITLE = "Run"

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from asrlens.errors import AsrlensError
 from asrlens.infer.align import ALIGNMENTS
 from asrlens.infer.normalize import MINIMAL, get_normalizer
-from asrlens.report.render import run_query
+from asrlens.report.context import run_query
 
 WORD_EFFECTS = 10
 """Words listed each way (errors the normalizer removed, errors it added)."""

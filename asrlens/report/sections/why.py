@@ -12,11 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 import sqlalchemy as sa
 
-from asrlens.analysis.effects import FEATURES
-from asrlens.analysis.tags import DESCRIPTIONS
-from asrlens.db import query, read_sql
+from asrlens.db import named_query, query
 from asrlens.report import plots
-from asrlens.report.render import ReportContext, run_query
+from asrlens.report.context import ReportContext, run_query
+from asrlens.vocabulary import FEATURES, TAG_DESCRIPTIONS
 
 TITLE = "Why it fails"
 TEMPLATE = "_why.html"
@@ -45,15 +44,15 @@ def build(engine: sa.Engine, ctx: ReportContext) -> dict | None:
     summary = run_query(engine, "why_summary", run_id=ctx.run_id)
     if not summary:
         return {"analysed": False, "run_id": ctx.run_id}
-    overall = query(engine, read_sql("analysis/queries/summary_overall.sql"),
+    overall = query(engine, named_query("analysis", "summary_overall"),
                     run_id=ctx.run_id)
     corpus_wer = overall[0]["wer"] if overall else None
     features = feature_table(run_query(engine, "why_effects", run_id=ctx.run_id))
-    tag_rows = query(engine, read_sql("analysis/queries/tag_shares.sql"), run_id=ctx.run_id)
+    tag_rows = query(engine, named_query("analysis", "tag_shares"), run_id=ctx.run_id)
     examples = tag_examples(run_query(
         engine, "why_tag_examples", run_id=ctx.run_id, per_tag=EXAMPLES_PER_TAG,
         window=EXAMPLE_WINDOW_OPS, seed=str(ctx.seed)))
-    tags = [{**row, "description": DESCRIPTIONS.get(row["tag"], ""),
+    tags = [{**row, "description": TAG_DESCRIPTIONS.get(row["tag"], ""),
              "examples": examples.get(row["tag"], [])} for row in tag_rows if row["tag"]]
     untagged = next((row for row in tag_rows if row["tag"] is None), None)
     plotted = [f for f in features if f["spearman"] is not None][:PLOTTED_FEATURES]

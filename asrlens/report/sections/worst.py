@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from asrlens.report import media
-from asrlens.report.render import ReportContext, run_query
+from asrlens.report.context import ReportContext, run_query
 
 TITLE = "Worst files"
 TEMPLATE = "_worst.html"

@@ -1,0 +1,2 @@
+-- Every ingested dataset, by name.
+select name from datasets order by name

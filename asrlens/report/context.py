@@ -1,0 +1,63 @@
+"""What every report section gets: the ReportContext, and run_query for the report's SQL.
+
+    rows = run_query(engine, "worst_files", run_id=ctx.run_id, limit=ctx.top_n)
+
+Sections import this module, render.py imports the sections: no module imports back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from asrlens.db import named_query, query
+
+DEFAULT_OUT_DIR = "asrlens-report"
+DEFAULT_TOP_N = 20
+"""Files listed in the worst-files section."""
+DEFAULT_SEED = 0
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """What every section's `build` gets besides the database engine.
+
+    run_ids: the runs to report, primary first (empty: a dataset-only report).
+    dataset: the dataset reported on (the primary run's, or the one ingested).
+    dataset_root: absolute folder its audio paths are relative to (None if unknown).
+    audio: 'embed' (compressed audio inside the page), 'link' (file:// links) or 'none'.
+    top_n: how many files the worst-files and changed-files tables list.
+    seed: seeds every random choice (sampled file, bootstrap), so a report is reproducible.
+    out_dir: folder index.html is written to.
+    group_by: how the groups section groups files (asrlens.compare.groups rule text; None:
+    the default, the utt_id's prefix before '-').
+    """
+
+    run_ids: tuple[str, ...]
+    dataset: str
+    dataset_root: Path | None = None
+    audio: str = "embed"
+    top_n: int = DEFAULT_TOP_N
+    seed: int = DEFAULT_SEED
+    out_dir: Path = Path(DEFAULT_OUT_DIR)
+    runs: dict[str, dict] = field(default_factory=dict)
+    """run_id -> its `runs` row, for every run in run_ids."""
+    group_by: str | None = None
+
+    @property
+    def run_id(self) -> str | None:
+        """The primary run (the first given), or None for a dataset-only report."""
+        return self.run_ids[0] if self.run_ids else None
+
+    @property
+    def run(self) -> dict | None:
+        """The primary run's `runs` row, or None."""
+        return self.runs.get(self.run_id) if self.run_id else None
+
+
+def run_query(engine: sa.Engine | sa.Connection, name: str, **params: Any) -> list[dict]:
+    """Rows (as dicts) of asrlens/report/queries/<name>.sql, with :named parameters."""
+    return query(engine, named_query("report", name), **params)
