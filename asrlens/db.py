@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from asrlens import DEFAULT_DB, ENV_DB
 from asrlens.errors import AsrlensError
+from asrlens.health.owner import is_alive
 
 SCHEMA_VERSION = 6
 """Version of `schema.sql`. Bump it and add an entry to MIGRATIONS when a table changes."""
@@ -74,7 +75,7 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False) -
     block's checksum), so a damaged file is refused untouched.
     Raises AsrlensError when the file is locked by another process, is not a DuckDB file or
     is damaged. A read-write engine marks the runs left 'running' by a process that is gone
-    as 'interrupted' (asrlens.health.owner). Call `close(engine)` when done: it checkpoints
+    as 'interrupted' (mark_stale_runs). Call `close(engine)` when done: it checkpoints
     a read-write engine (so the .duckdb file alone holds the data) and releases the file.
     """
     db_path = resolve_path(path)
@@ -102,8 +103,6 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False) -
                         "health", "base_tables"))]
                 check_readable(engine, tables)
             apply_schema(engine)
-            from asrlens.health.owner import mark_stale_runs
-
             mark_stale_runs(engine)
     except (sa.exc.SQLAlchemyError, duckdb.Error) as exc:
         engine.dispose()
@@ -235,6 +234,24 @@ def apply_schema(engine: sa.Engine) -> int:
                 {"v": SCHEMA_VERSION},
             )
     return SCHEMA_VERSION
+
+
+def stale_runs(engine_or_conn: sa.Engine | sa.Connection) -> list[dict]:
+    """Runs recorded as 'running' whose process is gone (asrlens.health.owner), with their
+    owner columns."""
+    running = query(engine_or_conn, named_query("health", "running_runs"))
+    return [run for run in running if is_alive(run) is False]
+
+
+def mark_stale_runs(engine: sa.Engine) -> list[str]:
+    """Mark stale runs 'interrupted' (a read-write engine); returns their run ids."""
+    stale = stale_runs(engine)
+    if stale:
+        with engine.begin() as conn:
+            for run in stale:
+                conn.execute(sa.text(named_query("health", "mark_interrupted")),
+                             {"run_id": run["run_id"]})
+    return [run["run_id"] for run in stale]
 
 
 def named_query(stage: str, name: str) -> str:

@@ -32,10 +32,10 @@ from asrlens.db import (
     query,
     read_back,
     resolve_path,
+    stale_runs,
     wal_path,
 )
 from asrlens.errors import AsrlensError
-from asrlens.health.owner import stale_runs
 
 
 @dataclass(frozen=True)

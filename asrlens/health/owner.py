@@ -2,15 +2,16 @@
 
     owner = current_owner()     # {'owner_pid': ..., 'owner_host': ..., 'owner_started_at': ...}
     is_alive(owner)             # True for this process
-    stale = stale_runs(engine)  # runs left 'running' by a process that is gone
+    is_stale(run)               # a runs row saying 'running' whose process is gone
 
 `asrlens infer` records its process in `runs` when it starts or resumes a run. A process
 killed with SIGKILL (or a machine losing power) cannot mark its run, which then says
 'running' forever. A run is *stale* when it says 'running' but its process is gone: no
 process with that pid, a zombie, or a pid reused by a process that started at another time.
-Commands that open the database read-write mark stale runs 'interrupted' (mark_stale_runs);
-read-only ones (report, doctor) show them as 'stale'. A run owned by a process on another
-host cannot be checked from here and is taken as alive.
+Commands that open the database read-write mark stale runs 'interrupted' (mark_stale_runs
+in asrlens.db, which imports this module); read-only ones (report, doctor) show them as
+'stale'. A run owned by a process on another host cannot be checked from here and is taken
+as alive.
 """
 
 from __future__ import annotations
@@ -20,10 +21,6 @@ import socket
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
-
-import sqlalchemy as sa
-
-from asrlens.db import named_query, query
 
 START_TIME_TOLERANCE = timedelta(seconds=5)
 """Two readings of one process's start time differ by rounding (and clock adjustments) only."""
@@ -67,23 +64,6 @@ def is_stale(run: dict) -> bool:
 def shown_status(run: dict) -> str:
     """The status to show for a runs row: 'stale' for a stale run, else its status."""
     return "stale" if is_stale(run) else run["status"]
-
-
-def stale_runs(engine_or_conn: sa.Engine | sa.Connection) -> list[dict]:
-    """Runs recorded as 'running' whose process is gone, with their owner columns."""
-    running = query(engine_or_conn, named_query("health", "running_runs"))
-    return [run for run in running if is_alive(run) is False]
-
-
-def mark_stale_runs(engine: sa.Engine) -> list[str]:
-    """Mark stale runs 'interrupted' (a read-write engine); returns their run ids."""
-    stale = stale_runs(engine)
-    if stale:
-        with engine.begin() as conn:
-            for run in stale:
-                conn.execute(sa.text(named_query("health", "mark_interrupted")),
-                             {"run_id": run["run_id"]})
-    return [run["run_id"] for run in stale]
 
 
 def process_started_at(pid: int) -> datetime | None:

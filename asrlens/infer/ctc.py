@@ -25,22 +25,15 @@ from asrlens.infer.recognizers.base import Hypothesis, HypWord
 DEFAULT_FRAME_S = 0.02  # seconds per emission frame: 320 samples at 16 kHz for wav2vec2/HuBERT
 
 
-def greedy_decode(
-    emission,
-    labels: Sequence[str],
-    *,
-    blank: int = 0,
-    word_sep: str = "|",
-    frame_s: float = DEFAULT_FRAME_S,
-    time_offset_s: float = 0.0,
-) -> Hypothesis:
+def greedy_decode(emission, labels: Sequence[str], **options) -> Hypothesis:
     """Decode one file's emissions (frames x classes) along the argmax path.
 
     `emission` is a 2-D array or torch tensor of logits or log-probabilities (the posterior is
     recomputed with a softmax over classes, which gives the same result for both); a leading
-    batch axis of size 1 is accepted. `labels[i]` is the text of class i, `blank` the index
-    of the blank class, `word_sep` the label that separates words. `frame_s` is the frame hop
-    in seconds and `time_offset_s` is added to every word time.
+    batch axis of size 1 is accepted. `labels[i]` is the text of class i. The keyword
+    `options` are decode_path's: `blank` (index of the blank class, 0), `word_sep` (the label
+    that separates words, "|"), `frame_s` (the frame hop in seconds) and `time_offset_s`
+    (added to every word time).
 
     Returns a Hypothesis whose text is the words joined by single spaces (empty when the path
     holds only blanks and separators) and whose words carry start/end seconds and confidence.
@@ -53,8 +46,7 @@ def greedy_decode(
     if scores.shape[0] == 0:
         return Hypothesis(text="")
     path = scores.argmax(axis=1)
-    return decode_path(path, _path_posterior(scores, path), labels, blank=blank,
-                       word_sep=word_sep, frame_s=frame_s, time_offset_s=time_offset_s)
+    return decode_path(path, _path_posterior(scores, path), labels, **options)
 
 
 def decode_path(

@@ -275,34 +275,22 @@ def _add_label(
     transcript: str, normalized: str | None, hint: str | None, *, raw_value: str | None = None,
     extra: tuple[tuple[str, str | None], ...] = (),
 ) -> None:
+    def refuse(kind: str, why: str) -> None:
+        parsed.issues.append(LabelIssue(kind=kind, line=number, utt_id=utt_id or None,
+                                        message=f"{name} line {number}: {why}"))
+
     if not utt_id:
-        parsed.issues.append(
-            LabelIssue(kind="bad_line", line=number, message=f"{name} line {number}: empty id")
-        )
+        refuse("bad_line", "empty id")
         return
     reason = unsafe_reason(hint if hint is not None else
                            raw_value if raw_value is not None else utt_id)
     if reason:
-        parsed.issues.append(
-            LabelIssue(
-                kind="unsafe_path",
-                line=number,
-                utt_id=utt_id,
-                message=f"{name} line {number}: id {raw_value or utt_id!r} {reason}, which "
-                "would escape the dataset folder; line skipped",
-            )
-        )
+        refuse("unsafe_path", f"id {raw_value or utt_id!r} {reason}, which would escape the "
+               "dataset folder; line skipped")
         return
     if utt_id in seen:
-        parsed.issues.append(
-            LabelIssue(
-                kind="duplicate_id",
-                line=number,
-                utt_id=utt_id,
-                message=f"{name} line {number}: id {utt_id!r} already on line {seen[utt_id]}; "
-                "the first one is kept",
-            )
-        )
+        refuse("duplicate_id", f"id {utt_id!r} already on line {seen[utt_id]}; the first one "
+               "is kept")
         return
     seen[utt_id] = number
     parsed.labels.append(Label(utt_id, transcript, normalized, number, hint, extra))

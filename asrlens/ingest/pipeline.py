@@ -76,8 +76,18 @@ class IngestSummary:
     seconds: float = 0.0  # wall-clock time of the ingest
 
 
+@dataclass(frozen=True)
+class _Storage:
+    """Where `ingest` keeps a dataset: zips extracted under extract_base; load_old and store
+    read and replace its rows."""
+
+    extract_base: Path
+    load_old: Callable[[str], DatasetRows]
+    store: Callable[[str, DatasetRows], None]
+
+
 def ingest(
-    engine: sa.Engine,
+    engine: sa.Engine | _Storage,
     source: str | os.PathLike,
     *,
     name: str | None = None,
@@ -94,13 +104,67 @@ def ingest(
     zip_limits: what a .zip may unpack to (default: ZipLimits(), see ingest/source.py).
     Raises AsrlensError when the source is missing or not a zip, when a zip exceeds its
     limits, when --labels does not exist, or when neither labels nor decodable audio were
-    found.
+    found. (`ingest_into` passes a _Storage instead of an engine.)
     """
-    return _ingest(
-        source, extract_base=_extract_base(engine),
-        load_old=lambda dataset: load_dataset_rows(engine, dataset),
-        store=lambda dataset, rows: replace_dataset_rows(engine, dataset, rows),
-        name=name, labels=labels, workers=workers, progress=progress, zip_limits=zip_limits,
+    storage = engine if isinstance(engine, _Storage) else _Storage(
+        _extract_base(engine), lambda dataset: load_dataset_rows(engine, dataset),
+        lambda dataset, rows: replace_dataset_rows(engine, dataset, rows))
+    started = time.perf_counter()
+    src = open_source(Path(source), extract_base=storage.extract_base, name=name, limits=zip_limits)
+    labels_file = _labels_file(src.root, labels)
+    labels_rel = _relative_or_absolute(labels_file, src.root) if labels_file else None
+    parsed = (parse_labels(labels_file, display_name=labels_rel, root=src.root) if labels_file
+              else ParsedLabels(format=None))
+    audio, unsafe_links = _list_audio(src.root)
+    matched, missing = _match(parsed.labels, audio)
+
+    old = storage.load_old(src.name)
+    old_audio = {row["path"]: row for row in old.audio_files}
+    reuse, to_read = _plan_reads(src.root, audio, old_audio)
+    facts = read_many(src.root, to_read, workers=workers, progress=progress)
+
+    claimed = {path: label.utt_id for label, path in matched}
+    audio_rows = _audio_rows(src.name, reuse, facts, claimed)
+    usable_audio = [r for r in audio_rows if r["duration_s"]]
+    if not parsed.labels and not usable_audio:
+        raise AsrlensError(_nothing_usable(src, labels_file, parsed, audio))
+
+    new = DatasetRows(
+        datasets=[_dataset_row(src, labels_rel, parsed, len(audio))],
+        utterances=_utterance_rows(src.name, parsed.labels, matched),
+        audio_files=audio_rows,
+        ingest_issues=_issue_rows(src, labels_rel, parsed, missing, claimed, audio, facts,
+                                  unsafe_links) + _non_finite_issues(src.name, audio_rows),
+        utterance_labels=_label_rows(src.name, parsed.labels),
+    )
+    changed = not old.same_content(new)
+    if changed:
+        storage.store(src.name, new)
+
+    durations = {r["path"]: r["duration_s"] or 0.0 for r in audio_rows}
+    updated = sum(1 for f in facts if f.path in old_audio
+                  and old_audio[f.path]["sha256"] != f.sha256)
+    return IngestSummary(
+        dataset=src.name,
+        root=os.fspath(src.root),
+        labels_path=labels_rel,
+        labels_format=parsed.format,
+        utterances=len(parsed.labels),
+        with_audio=len(matched),
+        labels_without_audio=len(missing),
+        audio_files=len(audio),
+        audio_without_labels=len(audio) - len(claimed),
+        hours=sum(durations[path] for _, path in matched) / 3600,
+        audio_hours=sum(durations.values()) / 3600,
+        issues_by_kind=dict(sorted(Counter(i["kind"] for i in new.ingest_issues).items())),
+        files_read=len(facts),
+        files_skipped=len(reuse),
+        files_new=sum(1 for f in facts if f.path not in old_audio),
+        files_updated=updated,
+        files_removed=len(set(old_audio) - set(audio)),
+        zip_entries_extracted=src.extracted,
+        changed=changed,
+        seconds=time.perf_counter() - started,
     )
 
 
@@ -137,80 +201,8 @@ def ingest_into(db_path: str | os.PathLike, source: str | os.PathLike, **options
         if warning:
             raise CheckpointFailed(warning)
 
-    return _ingest(source, extract_base=path.parent.absolute() / EXTRACT_DIR,
-                   load_old=load_old, store=store, **options)
-
-
-def _ingest(
-    source: str | os.PathLike,
-    *,
-    extract_base: Path,
-    load_old: Callable[[str], DatasetRows],
-    store: Callable[[str, DatasetRows], None],
-    name: str | None = None,
-    labels: str | os.PathLike | None = None,
-    workers: int | None = None,
-    progress: bool = True,
-    zip_limits: ZipLimits | None = None,
-) -> IngestSummary:
-    """The steps of `ingest`; `load_old` and `store` read and replace a dataset's rows."""
-    started = time.perf_counter()
-    src = open_source(Path(source), extract_base=extract_base, name=name, limits=zip_limits)
-    labels_file = _labels_file(src.root, labels)
-    labels_rel = _relative_or_absolute(labels_file, src.root) if labels_file else None
-    parsed = (parse_labels(labels_file, display_name=labels_rel, root=src.root) if labels_file
-              else ParsedLabels(format=None))
-    audio, unsafe_links = _list_audio(src.root)
-    matched, missing = _match(parsed.labels, audio)
-
-    old = load_old(src.name)
-    old_audio = {row["path"]: row for row in old.audio_files}
-    reuse, to_read = _plan_reads(src.root, audio, old_audio)
-    facts = read_many(src.root, to_read, workers=workers, progress=progress)
-
-    claimed = {path: label.utt_id for label, path in matched}
-    audio_rows = _audio_rows(src.name, reuse, facts, claimed)
-    usable_audio = [r for r in audio_rows if r["duration_s"]]
-    if not parsed.labels and not usable_audio:
-        raise AsrlensError(_nothing_usable(src, labels_file, parsed, audio))
-
-    new = DatasetRows(
-        datasets=[_dataset_row(src, labels_rel, parsed, len(audio))],
-        utterances=_utterance_rows(src.name, parsed.labels, matched),
-        audio_files=audio_rows,
-        ingest_issues=_issue_rows(src, labels_rel, parsed, missing, claimed, audio, facts,
-                                  unsafe_links) + _non_finite_issues(src.name, audio_rows),
-        utterance_labels=_label_rows(src.name, parsed.labels),
-    )
-    changed = not old.same_content(new)
-    if changed:
-        store(src.name, new)
-
-    durations = {r["path"]: r["duration_s"] or 0.0 for r in audio_rows}
-    updated = sum(1 for f in facts if f.path in old_audio
-                  and old_audio[f.path]["sha256"] != f.sha256)
-    return IngestSummary(
-        dataset=src.name,
-        root=os.fspath(src.root),
-        labels_path=labels_rel,
-        labels_format=parsed.format,
-        utterances=len(parsed.labels),
-        with_audio=len(matched),
-        labels_without_audio=len(missing),
-        audio_files=len(audio),
-        audio_without_labels=len(audio) - len(claimed),
-        hours=sum(durations[path] for _, path in matched) / 3600,
-        audio_hours=sum(durations.values()) / 3600,
-        issues_by_kind=dict(sorted(Counter(i["kind"] for i in new.ingest_issues).items())),
-        files_read=len(facts),
-        files_skipped=len(reuse),
-        files_new=sum(1 for f in facts if f.path not in old_audio),
-        files_updated=updated,
-        files_removed=len(set(old_audio) - set(audio)),
-        zip_entries_extracted=src.extracted,
-        changed=changed,
-        seconds=time.perf_counter() - started,
-    )
+    return ingest(_Storage(path.parent.absolute() / EXTRACT_DIR, load_old, store), source,
+                  **options)
 
 
 def _extract_base(engine: sa.Engine) -> Path:

@@ -1,6 +1,6 @@
 """What every report section gets: the ReportContext, and run_query for the report's SQL.
 
-    rows = run_query(engine, "worst_files", run_id=ctx.run_id, limit=ctx.top_n)
+    rows = run_query(engine, "worst_files", run_id=ctx.run_id, top_n=ctx.top_n)
 
 Sections import this module, render.py imports the sections: no module imports back.
 """

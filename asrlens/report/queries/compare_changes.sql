@@ -5,28 +5,17 @@
 --   :run_a   the baseline run (runs.run_id)
 --   :run_b   the run compared with it
 --   :top_n   how many files
-with a as (
-    select utt_id, wer, substitutions + deletions + insertions as errors
-    from utterance_errors
-    where run_id = :run_a
-),
-
-b as (
-    select utt_id, wer, substitutions + deletions + insertions as errors
-    from utterance_errors
-    where run_id = :run_b
-),
-
-shared as (
+with shared as (
     select
         a.utt_id,
-        a.wer          as wer_a,
-        b.wer          as wer_b,
-        a.errors       as errors_a,
-        b.errors       as errors_b,
-        b.wer - a.wer  as delta
-    from a
-    join b using (utt_id)
+        a.wer                                          as wer_a,
+        b.wer                                          as wer_b,
+        a.substitutions + a.deletions + a.insertions   as errors_a,
+        b.substitutions + b.deletions + b.insertions   as errors_b,
+        b.wer - a.wer                                  as delta
+    from utterance_errors as a
+    join utterance_errors as b using (utt_id)
+    where a.run_id = :run_a and b.run_id = :run_b
 ),
 
 ranked as (

@@ -1,26 +1,15 @@
--- The word alignment of the :top_n worst files (ranked as in worst_files.sql), one row per
+-- The word alignment of the worst files (worst_files.sql picks and ranks them), one row per
 -- aligned word in op_index order, with the recognizer's confidence in the hypothesis word
 -- (where the engine gives one) and the error tags asrlens analyze put on the op.
 -- Confidences come from hyp_words, numbered over the raw hypothesis; they are attached only
 -- where that file's raw and normalized hypotheses have the same number of words.
 -- Parameters:
---   :run_id   the run (runs.run_id)
---   :top_n    how many files
-with scored as (
-    select e.*, e.substitutions + e.deletions + e.insertions as errors
+--   :run_id    the run (runs.run_id)
+--   :utt_ids   the files, a list in rank order (worst_files.sql's utt_id column)
+with worst as (
+    select e.utt_id, list_position(:utt_ids, e.utt_id) as rank, e.hyp_words
     from utterance_errors as e
-    where e.run_id = :run_id
-),
-
-ranked as (
-    select
-        *,
-        row_number() over (order by wer desc nulls last, errors desc, utt_id) as rank
-    from scored
-),
-
-worst as (
-    select utt_id, rank, hyp_words from ranked where rank <= :top_n
+    where e.run_id = :run_id and list_contains(:utt_ids, e.utt_id)
 ),
 
 engine_words as (

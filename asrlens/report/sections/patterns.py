@@ -34,8 +34,10 @@ def build(engine: sa.Engine, ctx: ReportContext) -> dict | None:
         return None
     min_count = frequent_word_min(totals["ref_words"] or 0)
     pairs = run_query(engine, "patterns_substitutions", run_id=ctx.run_id, top_n=TOP_PAIRS)
-    deleted = run_query(engine, "patterns_deletions", run_id=ctx.run_id, top_n=TOP_WORDS)
-    inserted = run_query(engine, "patterns_insertions", run_id=ctx.run_id, top_n=TOP_WORDS)
+    deleted = run_query(engine, "patterns_lone_words", run_id=ctx.run_id, op="delete",
+                        top_n=TOP_WORDS)
+    inserted = run_query(engine, "patterns_lone_words", run_id=ctx.run_id, op="insert",
+                         top_n=TOP_WORDS)
     word_errors = run_query(
         engine, "patterns_word_errors", run_id=ctx.run_id, min_count=min_count, top_n=TOP_WORDS
     )

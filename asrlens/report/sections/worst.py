@@ -48,8 +48,9 @@ def build(engine: sa.Engine, ctx: ReportContext) -> dict | None:
     files = run_query(engine, "worst_files", run_id=ctx.run_id, top_n=ctx.top_n)
     if not files:
         return None
-    ops = run_query(engine, "worst_alignment", run_id=ctx.run_id, top_n=ctx.top_n)
-    tag_rows = run_query(engine, "worst_tags", run_id=ctx.run_id, top_n=ctx.top_n)
+    ranked = [f["utt_id"] for f in files]
+    ops = run_query(engine, "worst_alignment", run_id=ctx.run_id, utt_ids=ranked)
+    tag_rows = run_query(engine, "worst_tags", run_id=ctx.run_id, utt_ids=ranked)
     words = aligned_words(ops)
     tags: dict[str, list[dict]] = defaultdict(list)
     for row in tag_rows:
