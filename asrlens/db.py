@@ -306,6 +306,19 @@ def insert_rows(
     return len(rows)
 
 
+def delete_rows(conn: sa.Connection, table: str, **where: Any) -> None:
+    """Delete the rows of `table` whose columns equal the `where` values; a list value
+    matches any of its items (e.g. delete_rows(conn, "op_tags", run_id="r", utt_id=[...]))."""
+    names = [table, *where]
+    if not all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) for name in names):
+        raise ValueError(f"bad table or column name in {names!r}")
+    tests = [f"{column} in (select unnest(:{column}))" if isinstance(value, list | tuple)
+             else f"{column} = :{column}" for column, value in where.items()]
+    conn.execute(sa.text(f"delete from {table} where {' and '.join(tests)}"),
+                 {column: list(value) if isinstance(value, tuple) else value
+                  for column, value in where.items()})
+
+
 def one_line(exc: BaseException) -> str:
     """The first meaningful line of a database error, without SQLAlchemy's boilerplate."""
     orig = getattr(exc, "orig", None) or exc

@@ -1,6 +1,6 @@
 """The inference loop: one transcript per file, scores stored, resumable, failures recorded.
 
-Loop, resume and storage behaviour is specified with a scripted test double (an Recognizer that
+Loop, resume and storage behaviour is specified with a scripted test double (a Recognizer that
 reads which file it was given from the audio and answers from a script); corpus figures with
 the real pocketsphinx recognizer over the shared LJSpeech sample.
 """

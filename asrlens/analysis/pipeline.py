@@ -19,7 +19,7 @@ from asrlens.analysis import tags as tagging
 from asrlens.analysis import text
 from asrlens.analysis.effects import feature_effects
 from asrlens.analysis.summary import _sql, summarize
-from asrlens.db import insert_rows, named_query, query
+from asrlens.db import delete_rows, insert_rows, named_query, query
 from asrlens.errors import AsrlensError
 from asrlens.infer.raw import score_raw
 
@@ -131,9 +131,9 @@ def analyze(engine: sa.Engine, *, run_id: str) -> AnalysisResult:
             op_rows, run_id=run_id,
             contexts=_contexts(labels), frequencies=frequencies,
         )
-        conn.execute(sa.text("delete from utterance_features where dataset = :d"), {"d": dataset})
+        delete_rows(conn, "utterance_features", dataset=dataset)
         for table in RUN_TABLES:
-            conn.execute(sa.text(f"delete from {table} where run_id = :r"), {"r": run_id})
+            delete_rows(conn, table, run_id=run_id)
         insert_rows(conn, "utterance_features", feature_rows)
         insert_rows(conn, "op_tags", tag_rows)
         insert_rows(conn, "reference_words", word_rows)

@@ -123,7 +123,7 @@ def _write_table(columns: list[str], rows: list[dict], fmt: str, handle: TextIO)
 
 
 def _check_run(engine: sa.Engine, run_id: str) -> None:
-    runs = [r["run_id"] for r in query(engine, "select run_id from runs order by run_id")]
+    runs = [r["run_id"] for r in query(engine, named_query("infer", "run_ids"))]
     if run_id not in runs:
         known = ", ".join(runs) or "none: run `asrlens infer` first"
         raise AsrlensError(f"no run {run_id!r} in the database (runs: {known})")

@@ -24,7 +24,7 @@ from pathlib import Path, PurePosixPath
 
 import sqlalchemy as sa
 
-from asrlens.db import insert_rows, named_query, query
+from asrlens.db import delete_rows, insert_rows, named_query, query
 from asrlens.errors import AsrlensError
 from asrlens.infer.align import ALIGNMENTS, DEFAULT_ALIGNMENT
 from asrlens.infer.hypfile import read_hypotheses
@@ -156,8 +156,7 @@ def import_run(
             {"run_id": run_id, "kind": i.kind, "line": i.line, "key": i.key,
              "message": i.message} for i in issues])
         score_raw(conn, run_id)
-    summary = query(engine, "select wer, strict_wer, raw_wer from run_summary "
-                            "where run_id = :run_id", run_id=run_id)[0]
+    summary = query(engine, named_query("infer", "run_summary_row"), run_id=run_id)[0]
     return ImportResult(
         run_id=run_id, dataset=dataset, path=path, fmt=parsed.fmt, lines=len(parsed.lines),
         files_total=len(covered), files_scored=len(covered) - rows.missing,
@@ -239,7 +238,7 @@ class _Rows:
 
 
 def _check_replace(engine: sa.Engine, run_id: str, replace: bool) -> None:
-    stored = query(engine, "select source_path from runs where run_id = :run_id", run_id=run_id)
+    stored = query(engine, named_query("infer", "load_run"), run_id=run_id)
     if not stored:
         return
     if stored[0]["source_path"] is None:
@@ -253,14 +252,8 @@ def _check_replace(engine: sa.Engine, run_id: str, replace: bool) -> None:
 
 def _delete_run(conn: sa.Connection, run_id: str) -> None:
     """Remove every row of run_id from every table that has a run_id column."""
-    tables = query(conn, "select c.table_name from information_schema.columns c "
-                         "join information_schema.tables t on t.table_name = c.table_name "
-                         "and t.table_schema = c.table_schema "
-                         "where c.column_name = 'run_id' and t.table_type = 'BASE TABLE' "
-                         "and c.table_schema = current_schema()")
-    for row in tables:
-        conn.execute(sa.text(f'delete from "{row["table_name"]}" where run_id = :run_id'),
-                     {"run_id": run_id})
+    for row in query(conn, named_query("infer", "run_tables")):
+        delete_rows(conn, row["table_name"], run_id=run_id)
 
 
 def _float(value) -> float | None:

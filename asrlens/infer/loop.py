@@ -18,7 +18,7 @@ import time
 import sqlalchemy as sa
 from tqdm import tqdm
 
-from asrlens.db import insert_rows, named_query
+from asrlens.db import delete_rows, insert_rows, named_query
 from asrlens.infer.align import DEFAULT_ALIGNMENT
 from asrlens.infer.batches import Writer, plan_batches
 from asrlens.infer.normalize import Normalizer
@@ -214,10 +214,8 @@ class _Loop:
             return
         ids = [rows["transcript"]["utt_id"] for rows in self.pending]
         with self.engine.begin() as conn:
-            raw = conn.connection.driver_connection
             for table in RESULT_TABLES:  # a retried file replaces its earlier failure
-                raw.execute(f"delete from {table} where run_id = ? and utt_id in "
-                            "(select unnest(?))", [self.run_id, ids])
+                delete_rows(conn, table, run_id=self.run_id, utt_id=ids)
             insert_rows(conn, "transcripts", [r["transcript"] for r in self.pending])
             insert_rows(conn, "utterance_errors",
                         [r["errors"] for r in self.pending if r["errors"] is not None])

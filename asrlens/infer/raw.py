@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from asrlens.db import insert_rows, named_query, query
+from asrlens.db import delete_rows, insert_rows, named_query, query
 from asrlens.infer.normalize import MINIMAL
 from asrlens.infer.score import score_texts
 
@@ -35,8 +35,7 @@ def score_raw(engine_or_conn: sa.Engine | sa.Connection, run_id: str) -> int:
         with engine_or_conn.begin() as conn:
             return score_raw(conn, run_id)
     conn = engine_or_conn
-    runs = query(conn, "select coalesce(alignment, 'unit') as alignment from runs "
-                       "where run_id = :run_id", run_id=run_id)
+    runs = query(conn, named_query("infer", "run_alignment"), run_id=run_id)
     if not runs:
         return 0
     alignment = runs[0]["alignment"]
@@ -50,12 +49,11 @@ def score_raw(engine_or_conn: sa.Engine | sa.Connection, run_id: str) -> int:
         errors.append({**keys, "ref_text": ref_text, "hyp_text": hyp_text,
                        **{name: getattr(score, name) for name in _RAW_COUNTS}})
         ops.extend(score.op_rows(**keys))
-    raw = conn.connection.driver_connection
-    changed = [e["utt_id"] for e in errors]
+    gone = [row["utt_id"] for row in query(conn, named_query("infer", "raw_unscored_files"),
+                                           run_id=run_id)]
+    stale = [e["utt_id"] for e in errors] + gone
     for table in RAW_TABLES:
-        raw.execute(f"delete from {table} where run_id = ? and (utt_id in (select unnest(?)) "
-                    "or utt_id not in (select utt_id from transcripts where run_id = ? "
-                    "and error is null))", [run_id, changed, run_id])
+        delete_rows(conn, table, run_id=run_id, utt_id=stale)
     insert_rows(conn, "raw_errors", errors)
     insert_rows(conn, "raw_alignment_ops", ops)
     return len(errors)

@@ -24,7 +24,7 @@ from typing import Protocol
 
 import sqlalchemy as sa
 
-from asrlens.db import insert_rows, query
+from asrlens.db import delete_rows, insert_rows, named_query, query
 from asrlens.infer.align import DEFAULT_ALIGNMENT
 from asrlens.infer.normalize import Normalizer
 from asrlens.infer.score import score_texts
@@ -71,8 +71,7 @@ def skip_message(utt: Utterance) -> str:
 
 def stored_transcripts(engine: sa.Engine, run_id: str) -> dict[str, dict]:
     """utt_id -> {error, ref_raw, ref_sha256} of every transcript stored for the run."""
-    rows = query(engine, "select utt_id, error, ref_raw, ref_sha256 from transcripts "
-                         "where run_id = :run_id", run_id=run_id)
+    rows = query(engine, named_query("infer", "stored_transcripts"), run_id=run_id)
     return {row["utt_id"]: row for row in rows}
 
 
@@ -110,15 +109,13 @@ def apply_plan(engine: sa.Engine, run_id: str, plan: Plan, *, normalizer: Normal
         return
     now = datetime.now(UTC).replace(tzinfo=None)
     with engine.begin() as conn:
-        raw = conn.connection.driver_connection
         if plan.rescore:
             _rescore(conn, run_id, plan.rescore, normalizer=normalizer, alignment=alignment,
                      now=now)
         if plan.skip:
             ids = [utt.utt_id for utt in plan.skip]
             for table in ("transcripts", "utterance_errors", "alignment_ops", "hyp_words"):
-                raw.execute(f"delete from {table} where run_id = ? and utt_id in "
-                            "(select unnest(?))", [run_id, ids])
+                delete_rows(conn, table, run_id=run_id, utt_id=ids)
             insert_rows(conn, "transcripts", [
                 {"run_id": run_id, "utt_id": utt.utt_id, "ref_raw": utt.ref_raw,
                  "ref_norm": normalizer(utt.ref_raw), "hyp_raw": None, "hyp_norm": None,
@@ -127,18 +124,14 @@ def apply_plan(engine: sa.Engine, run_id: str, plan: Plan, *, normalizer: Normal
                  "rescored_at": None}
                 for utt in plan.skip
             ])
-        conn.execute(sa.text(
-            "update runs set audio_s = (select coalesce(sum(audio_s), 0.0) from transcripts "
-            "where run_id = :run_id and error is null) where run_id = :run_id"),
-            {"run_id": run_id})
+        conn.execute(sa.text(named_query("infer", "update_run_audio")), {"run_id": run_id})
 
 
 def _rescore(conn: sa.Connection, run_id: str, utterances: list[Utterance], *,
              normalizer: Normalizer, alignment: str, now: datetime) -> None:
     ids = [utt.utt_id for utt in utterances]
-    raw = conn.connection.driver_connection
-    hyps = dict(raw.execute("select utt_id, hyp_norm from transcripts where run_id = ? and "
-                            "utt_id in (select unnest(?))", [run_id, ids]).fetchall())
+    hyps = {row["utt_id"]: row["hyp_norm"] for row in query(
+        conn, named_query("infer", "hypotheses_of_files"), run_id=run_id, utt_ids=ids)}
     errors, ops, updates = [], [], []
     for utt in utterances:
         ref_norm = normalizer(utt.ref_raw)
@@ -148,14 +141,10 @@ def _rescore(conn: sa.Connection, run_id: str, utterances: list[Utterance], *,
         ops += file_ops
         updates.append((utt.utt_id, utt.ref_raw, ref_norm, reference_hash(utt.ref_raw)))
     for table in ("utterance_errors", "alignment_ops"):
-        raw.execute(f"delete from {table} where run_id = ? and utt_id in (select unnest(?))",
-                    [run_id, ids])
+        delete_rows(conn, table, run_id=run_id, utt_id=ids)
     insert_rows(conn, "utterance_errors", errors)
     insert_rows(conn, "alignment_ops", ops)
     utt_ids, refs, norms, hashes = (list(column) for column in zip(*updates, strict=True))
-    raw.execute(
-        "update transcripts t set ref_raw = n.ref_raw, ref_norm = n.ref_norm, "
-        "ref_sha256 = n.ref_sha256, rescored_at = ? "
-        "from (select unnest(?) as utt_id, unnest(?) as ref_raw, unnest(?) as ref_norm, "
-        "unnest(?) as ref_sha256) n where t.run_id = ? and t.utt_id = n.utt_id",
-        [now, utt_ids, refs, norms, hashes, run_id])
+    conn.execute(sa.text(named_query("infer", "rescore_references")), {
+        "run_id": run_id, "rescored_at": now, "utt_ids": utt_ids, "ref_raws": refs,
+        "ref_norms": norms, "ref_sha256s": hashes})
