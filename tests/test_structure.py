@@ -155,3 +155,38 @@ def test_no_module_is_over_400_lines(path):
         pytest.skip(f"{relative}: exception to drop at merge (see LONGER_ALLOWED)")
     lines = len(path.read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{relative} has {lines} lines"
+
+
+def _named_queries() -> set[tuple[str, str]]:
+    """(stage, name) of every named_query("stage", "name") call with literal arguments, and of
+    every run_query(engine, "name", ...) call (the report's: stage 'report')."""
+    found = set()
+    for path in MODULES.values():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            called = getattr(node.func, "id", getattr(node.func, "attr", None))
+            literals = [a.value for a in node.args
+                        if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            if called == "named_query" and len(literals) == 2:
+                found.add((literals[0], literals[1]))
+            elif called == "run_query" and literals:
+                found.add(("report", literals[0]))
+            elif called == "_sql" and literals:  # the analysis stage's shorthand
+                found.add(("analysis", literals[0]))
+    return found
+
+
+def test_every_named_query_has_its_file_and_every_query_file_is_used():
+    """One way to find a query: asrlens/<stage>/queries/<name>.sql, by named_query."""
+    used = _named_queries()
+    files = {(p.parents[1].name, p.stem) for p in PACKAGE.glob("*/queries/*.sql")}
+    assert ("infer", "files_to_transcribe") in used and ("report", "worst_files") in used
+    assert sorted(used - files) == []   # called, but no such file
+    assert sorted(files - used) == []   # a file nothing runs
+
+
+def test_no_sql_file_outside_the_queries_folders_but_the_schema():
+    stray = [p.relative_to(PACKAGE).as_posix() for p in PACKAGE.rglob("*.sql")
+             if p.parent.name != "queries" and p.name != "schema.sql"]
+    assert stray == []
