@@ -148,6 +148,8 @@ def _create_run(engine: sa.Engine, *, run_id: str, dataset: str, recognizer: Rec
 
 
 def _update_run(engine: sa.Engine, run_id: str, *, finished: bool = False, **columns) -> None:
+    """Set the given columns of the run's row (the statement is built from their names, as
+    db.insert_rows builds its own: the one statement of infer/ not kept in a .sql file)."""
     if finished:
         columns["finished_at"] = _now()
     assignments = ", ".join(f"{name} = :{name}" for name in columns)
