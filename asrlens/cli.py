@@ -516,7 +516,8 @@ def _infer_summary_lines(result, *, max_failed: int = 10) -> list[str]:
 
 
 @cli.command("export")
-@click.option("--run", "run_id", required=True, metavar="NAME", help="The run to export.")
+@click.option("--run", "run_id", metavar="NAME",
+              help="The run to export [default: the most recent finished run].")
 @click.option("--format", "fmt", type=click.Choice(["trn", "csv", "jsonl"]), default="csv",
               show_default=True, help="trn: sclite ref.trn + hyp.trn; csv / jsonl: per-file rows.")
 @click.option("--out", type=click.Path(path_type=Path), metavar="PATH",
@@ -548,7 +549,7 @@ def export_command(run_id, fmt, out, db_path):
                             stream=None if out else sys.stdout)
     if result.paths:
         files = ", ".join(str(p) for p in result.paths)
-        click.echo(f"wrote {result.rows} files of run {run_id} to {files}", err=True)
+        click.echo(f"wrote {result.rows} files of run {result.run_id} to {files}", err=True)
 
 
 
@@ -654,12 +655,8 @@ def analyze(run_id, db_path):
       asrlens sql "select tag, count(*) from op_tags where run_id = 'sphinx' group by tag"
     """
     from asrlens.analysis import analyze as run_analysis
-    from asrlens.analysis import latest_run
 
     with open_database(db_path) as engine:
-        if run_id is None:
-            with engine.connect() as conn:
-                run_id = latest_run(conn)
         result = run_analysis(engine, run_id=run_id)
     tags = ", ".join(f"{tag} {n}" for tag, n in result.tag_counts.items()) or "none"
     click.echo(f"Analysed run {result.run_id} (dataset {result.dataset}): "

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from asrlens import catalog
 from asrlens.analysis import features as feats
 from asrlens.analysis import tags as tagging
 from asrlens.analysis import text
 from asrlens.analysis.effects import feature_effects
 from asrlens.analysis.summary import summarize
 from asrlens.db import insert_rows, query, read_sql
-from asrlens.errors import AsrlensError
 from asrlens.infer.raw import score_raw
 
 RUN_TABLES = ("reference_words", "op_tags", "feature_effects", "feature_correlations",
@@ -43,25 +43,6 @@ class AnalysisResult:
 
 def _sql(conn: sa.Connection, name: str, **params) -> list[dict]:
     return query(conn, read_sql(f"analysis/queries/{name}.sql"), **params)
-
-
-def find_run(conn: sa.Connection, run_id: str) -> dict:
-    """The run's row of `runs`; AsrlensError naming the runs there are when it is missing."""
-    rows = query(conn, "select run_id, dataset from runs where run_id = :run_id", run_id=run_id)
-    if rows:
-        return rows[0]
-    known = [r["run_id"] for r in query(conn, "select run_id from runs order by started_at")]
-    hint = f"runs in this database: {', '.join(known)}" if known else (
-        "this database has no runs yet: run `asrlens infer` first")
-    raise AsrlensError(f"no run named {run_id!r}; {hint}")
-
-
-def latest_run(conn: sa.Connection) -> str:
-    """The most recently started run; AsrlensError when there is none."""
-    rows = query(conn, "select run_id from runs order by started_at desc, run_id limit 1")
-    if not rows:
-        raise AsrlensError("this database has no runs yet: run `asrlens infer` first")
-    return rows[0]["run_id"]
 
 
 def _contexts(labels: list[dict]) -> dict[str, dict]:
@@ -116,15 +97,16 @@ def tag_run(
     return tag_rows, word_rows
 
 
-def analyze(engine: sa.Engine, *, run_id: str) -> AnalysisResult:
-    """Analyse run `run_id`: features, tags, feature effects and the written summary.
+def analyze(engine: sa.Engine, *, run_id: str | None = None) -> AnalysisResult:
+    """Analyse run `run_id` (None: the default run, asrlens.catalog): features, tags, feature
+    effects and the written summary.
 
     Idempotent: the run's rows (and its dataset's utterance_features) are replaced in one
-    transaction. Raises AsrlensError when the run does not exist.
+    transaction. Raises AsrlensError when the run does not exist (or there is none).
     """
     with engine.begin() as conn:
-        run = find_run(conn, run_id)
-        dataset = run["dataset"]
+        run = catalog.resolve_run(conn, run_id)
+        run_id, dataset = run["run_id"], run["dataset"]
         score_raw(conn, run_id)  # runs made before raw scores existed get them here
         labels = _sql(conn, "labels", dataset=dataset)
         frequencies = feats.word_frequencies(labels)

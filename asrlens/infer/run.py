@@ -713,18 +713,10 @@ def _is_database_error(exc: BaseException) -> bool:
 
 
 def _resolve_dataset(engine: sa.Engine, dataset: str | None) -> str:
-    names = [row["name"] for row in query(engine, "select name from datasets order by name")]
-    if dataset is None:
-        if len(names) == 1:
-            return names[0]
-        if not names:
-            raise AsrlensError("the database holds no dataset: run `asrlens ingest DATASET` first")
-        raise AsrlensError(f"the database holds {len(names)} datasets ({', '.join(names)}): "
-                           "choose one with --dataset NAME")
-    if dataset not in names:
-        known = ", ".join(names) or "none"
-        raise AsrlensError(f"no dataset {dataset!r} in the database (datasets: {known})")
-    return dataset
+    """The dataset to transcribe: the one named, else the catalog's default dataset."""
+    from asrlens.catalog import resolve_dataset
+
+    return resolve_dataset(engine, dataset)
 
 
 def _utterances(engine: sa.Engine, *, dataset: str, normalizer: Normalizer,
