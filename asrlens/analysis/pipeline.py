@@ -40,6 +40,12 @@ class AnalysisResult:
     tag_counts: dict[str, int] = field(default_factory=dict)  # tag -> error ops carrying it
     summary: list[str] = field(default_factory=list)          # the written summary
 
+    def summary_lines(self) -> list[str]:
+        """What `asrlens analyze` prints (asrlens.summaries.analysis_lines)."""
+        from asrlens.summaries import analysis_lines
+
+        return analysis_lines(self)
+
 
 def _sql(conn: sa.Connection, name: str, **params) -> list[dict]:
     return query(conn, read_sql(f"analysis/queries/{name}.sql"), **params)

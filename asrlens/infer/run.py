@@ -44,6 +44,7 @@ import numpy as np
 import sqlalchemy as sa
 from tqdm import tqdm
 
+from asrlens import defaults
 from asrlens.db import insert_rows, query, read_sql
 from asrlens.errors import AsrlensError
 from asrlens.health.owner import current_owner
@@ -57,7 +58,7 @@ from asrlens.infer.raw import score_raw
 from asrlens.infer.refresh import Plan, apply_plan, plan_run, reference_hash, score_rows
 from asrlens.infer.refresh import stored_transcripts as _stored_transcripts
 
-BATCH_FILES = 8  # commit after this many files ...
+BATCH_FILES = defaults.BATCH_FILES  # commit after this many files ...
 BATCH_SECONDS = 10.0  # ... or after this many wall-clock seconds, whichever comes first
 PREFETCH_FILES = 4  # files read and resampled ahead of the recognizer
 PREFETCH_TORCH_THREADS = 1  # torch threads of the reading thread (resampling); see BENCHMARKS.md
@@ -99,6 +100,12 @@ class RunResult:
     raw_wer: float | None = None  # under the minimal normalization (asrlens.infer.raw)
     files_rescored: int = 0
     files_unusable: int = 0
+
+    def summary_lines(self) -> list[str]:
+        """What `asrlens infer` prints (asrlens.summaries.run_lines)."""
+        from asrlens.summaries import run_lines
+
+        return run_lines(self)
 
 
 class RunInterrupted(KeyboardInterrupt):

@@ -25,17 +25,17 @@ from typing import Any
 import jinja2
 import sqlalchemy as sa
 
-from asrlens import __version__, catalog
+from asrlens import __version__, catalog, defaults
 from asrlens.atomic import atomic_write_text
 from asrlens.db import query, read_sql
 from asrlens.errors import AsrlensError
 from asrlens.report import plots
 
-DEFAULT_OUT_DIR = "asrlens-report"
-AUDIO_MODES = ("embed", "link", "none")
-DEFAULT_TOP_N = 20
+DEFAULT_OUT_DIR = defaults.REPORT_OUT_DIR
+AUDIO_MODES = defaults.AUDIO_MODES
+DEFAULT_TOP_N = defaults.REPORT_TOP_N
 """Files listed in the worst-files section."""
-DEFAULT_SEED = 0
+DEFAULT_SEED = defaults.SEED
 INDEX_NAME = "index.html"
 
 

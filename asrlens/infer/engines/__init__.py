@@ -6,12 +6,13 @@ to ENGINES.
 
 from __future__ import annotations
 
+from asrlens import defaults
 from asrlens.errors import AsrlensError
 from asrlens.infer.engines.base import Engine, Hypothesis, HypWord
 from asrlens.infer.engines.pocketsphinx import PocketsphinxEngine
 from asrlens.infer.engines.wav2vec2 import Wav2Vec2Engine
 
-DEFAULT_ENGINE = "wav2vec2"
+DEFAULT_ENGINE = defaults.ENGINE
 ENGINES: dict[str, type[Engine]] = {
     "wav2vec2": Wav2Vec2Engine,
     "pocketsphinx": PocketsphinxEngine,
