@@ -24,20 +24,14 @@ ZIP_MAX_ENTRIES = 500_000
 
 # --- infer ---------------------------------------------------------------------------------
 
-ENGINE = "wav2vec2"
-"""The recognizer of a new run."""
-DEVICE = "auto"
-"""Where the model runs: auto takes a GPU when there is one."""
-PRECISION = "fp32"
-PRECISIONS = ("fp32", "bf16", "fp16")
-NORMALIZER = "ljspeech"
-"""Text normalization before scoring (asrlens.infer.normalize.NORMALIZERS)."""
-ALIGNMENT = "unit"
-ALIGNMENTS = ("unit", "sclite")
+ENGINE = "wav2vec2"  # the recognizer of a new run
+DEVICE = "auto"  # where the model runs: auto takes a GPU when there is one
+PRECISION, PRECISIONS = "fp32", ("fp32", "bf16", "fp16")
+NORMALIZER = "ljspeech"  # text normalization before scoring (infer.normalize.NORMALIZERS)
+ALIGNMENT, ALIGNMENTS = "unit", ("unit", "sclite")
 """Word alignment costs: unit (every edit costs 1) or sclite (substitution 4, insertion and
 deletion 3)."""
-BATCH_FILES = 8
-"""A run commits its results every this many files (or every 10 s)."""
+BATCH_FILES = 8  # a run commits its results every this many files (or every 10 s)
 
 # --- explore, report -----------------------------------------------------------------------
 

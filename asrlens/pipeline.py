@@ -71,9 +71,7 @@ def infer_and_analyze(
 
     settings = settings or InferSettings()
     run = infer(engine, dataset=dataset, progress=progress, **settings.infer_kwargs())
-    if on_run is not None:
-        on_run(run)
-    return run, analyze_stored(engine, run, analyze=analyze)
+    return _told_then_analysed(engine, run, tell=on_run, analyze=analyze)
 
 
 def import_and_analyze(
@@ -89,8 +87,13 @@ def import_and_analyze(
     from asrlens.infer.import_run import import_run
 
     result = import_run(engine, hyp_file, **options)
-    if on_import is not None:
-        on_import(result)
+    return _told_then_analysed(engine, result, tell=on_import, analyze=analyze)
+
+
+def _told_then_analysed(engine: sa.Engine, result, *, tell, analyze: bool):
+    """(result, its analysis or None), `tell(result)` called first when given."""
+    if tell is not None:
+        tell(result)
     return result, analyze_stored(engine, result, analyze=analyze)
 
 

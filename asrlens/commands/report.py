@@ -74,7 +74,8 @@ def run_command(dataset, ingest_settings, infer_settings, then_analyze, out_dir,
     one database; prints the report's path. The default engine is wav2vec2: if
     its weights are not in the torch hub cache and cannot be downloaded, it
     stops and says how to supply them (it never switches engine on its own).
-    pocketsphinx needs no download.
+    pocketsphinx needs no download. It takes every option of `asrlens ingest`
+    and `asrlens infer` (infer's --dataset is DATASET here) and of `report`.
 
     \b
     Examples:
