@@ -16,7 +16,7 @@ ZIP_MAX_BYTES = 20 * 1024**3
 """A zip's total uncompressed size at most (20 GiB; LJSpeech unpacks to 3.6 GB)."""
 ZIP_MAX_SIZE = "20G"
 """ZIP_MAX_BYTES as --zip-max-size writes it."""
-ZIP_MAX_RATIO = 200.0
+ZIP_MAX_RATIO = 200
 """One entry's uncompressed / compressed size at most (audio compresses 1-10 fold; deflate's
 best is about 1032, which is what a zip bomb uses)."""
 ZIP_MAX_ENTRIES = 500_000

@@ -148,8 +148,8 @@ INGEST_OPTIONS = [
                  show_default=True,
                  help="A .zip may unpack to at most this much in all (bytes, or 500M, 20G, 1T)."),
     click.option("--zip-max-ratio", type=click.FloatRange(min=1), default=defaults.ZIP_MAX_RATIO,
-                 show_default=True, help="A .zip entry over 1 MiB may expand at most this many "
-                                         "times."),
+                 show_default=True,
+                 help="A .zip entry over 1 MiB may expand at most this many times."),
     click.option("--zip-max-entries", type=click.IntRange(min=1),
                  default=defaults.ZIP_MAX_ENTRIES, show_default=True,
                  help="A .zip may hold at most this many entries."),
@@ -216,7 +216,8 @@ def infer_options(fn):
 
 def progress_option(fn):
     return click.option("--progress/--no-progress", default=True, show_default=True,
-                        help="Show progress bars (files, audio hours, real-time factor).")(fn)
+                        help="Show progress bars on stderr (infer: files, audio hours, "
+                             "real-time factor).")(fn)
 
 
 def analyze_option(fn):
