@@ -22,7 +22,7 @@ def analyze_command(run_id, db_path):
 
     \b
     Examples:
-      asrlens analyze                      # the latest run
+      asrlens analyze                      # the most recent finished run
       asrlens analyze --run sphinx
       asrlens sql "select tag, count(*) from op_tags where run_id = 'sphinx' group by tag"
     """

@@ -129,7 +129,7 @@ def _collect(fn, settings_class, param: str):
     return wrapper
 
 
-def _normalizer_names() -> list[str]:
+def normalizer_names() -> list[str]:
     from asrlens.infer.normalize import NORMALIZERS
 
     return list(NORMALIZERS)
@@ -178,7 +178,7 @@ INFER_OPTIONS = [
     click.option("--run", "run_id", metavar="NAME",
                  help="Run name [default: DATASET:ENGINE[:MODEL]]. An existing run is "
                       "resumed."),
-    click.option("--normalizer", type=click.Choice(_normalizer_names()),
+    click.option("--normalizer", type=click.Choice(normalizer_names()),
                  help=f"Text normalization before scoring [default: {defaults.NORMALIZER}]."),
     click.option("--alignment", type=click.Choice(defaults.ALIGNMENTS),
                  help=f"Word alignment: unit (every edit costs 1) or sclite (substitution 4, "

@@ -10,12 +10,12 @@ import click
 
 from asrlens import defaults
 from asrlens.commands.common import (
-    _normalizer_names,
     analyze_option,
     dataset_option,
     db_option,
     echo_lines,
     infer_options,
+    normalizer_names,
     open_database,
     progress_option,
     same_command,
@@ -142,7 +142,7 @@ def export_command(run_id, fmt, out, db_path):
                    "nemo: manifest lines with audio_filepath and pred_text.")
 @click.option("--model", metavar="LABEL",
               help="What made the hypotheses, e.g. whisper-large-v3 [default: the file name].")
-@click.option("--normalizer", type=click.Choice(_normalizer_names()),
+@click.option("--normalizer", type=click.Choice(normalizer_names()),
               help=f"Text normalization before scoring [default: {defaults.NORMALIZER}].")
 @click.option("--alignment", type=click.Choice(defaults.ALIGNMENTS), default=defaults.ALIGNMENT,
               show_default=True, help="Word alignment costs, as for `asrlens infer`.")
