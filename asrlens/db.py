@@ -9,10 +9,11 @@ The database path comes from the argument, else `$ASRLENS_DB`, else `./asrlens.d
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ import duckdb
 import sqlalchemy as sa
 
 from asrlens import DEFAULT_DB, ENV_DB
-from asrlens.errors import AsrlensError
+from asrlens.errors import AsrlensError, CheckpointFailed
 from asrlens.health.owner import is_alive
 
 SCHEMA_VERSION = 6
@@ -108,6 +109,36 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False) -
         engine.dispose()
         raise AsrlensError(f"cannot open database {describe_error(db_path, exc)}") from exc
     return engine
+
+
+@contextlib.contextmanager
+def database(
+    path: str | os.PathLike | None = None,
+    *,
+    read_only: bool = False,
+    on_warning: Callable[[str], None] | None = None,
+) -> Iterator[sa.Engine]:
+    """`connect(path)` for a `with` block, closed (and checkpointed) at its end.
+
+        with database("asrlens.duckdb") as engine:
+            infer(engine, engine_name="pocketsphinx")
+
+    When the block ends normally and `close` leaves a .wal (the checkpoint failed), raises
+    CheckpointFailed with close's warning: nothing reports "stored" while the .duckdb file
+    alone lacks the latest rows. When the block raises, that error goes on and the warning,
+    if any, is given to `on_warning`.
+    """
+    engine = connect(path, read_only=read_only)
+    try:
+        yield engine
+    except BaseException:
+        warning = close(engine)
+        if warning and on_warning is not None:
+            on_warning(warning)
+        raise
+    warning = close(engine)
+    if warning:
+        raise CheckpointFailed(warning)
 
 
 def close(engine: sa.Engine) -> str | None:

@@ -1,10 +1,13 @@
-"""`asrlens run`: ingest, infer, analyze and report in one go.
+"""Stages chained: infer then analyze, import then analyze, and `asrlens run`'s
+ingest, infer, analyze and report in one go.
 
-    result = run_pipeline(engine, "../shared/data/ljspeech-sample", engine_name="pocketsphinx")
+    result = run_pipeline(engine, "../shared/data/ljspeech-sample",
+                          infer=InferSettings(engine_name="pocketsphinx"))
     print(result.report_path)            # asrlens-report/index.html
 
 Each stage is the same function its own command calls, so `asrlens run` followed by
-`asrlens report --run NAME` or `asrlens sql ...` sees exactly what the stages wrote.
+`asrlens report --run NAME` or `asrlens sql ...` sees exactly what the stages wrote. The
+functions here print nothing: `on_*` callbacks get each stage's result as it is done.
 """
 
 from __future__ import annotations
@@ -16,13 +19,17 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from asrlens.report.render import (
-    DEFAULT_OUT_DIR,
-    DEFAULT_SEED,
-    DEFAULT_TOP_N,
-    fmt_pct,
-    render_report,
-)
+from asrlens import defaults
+from asrlens.settings import InferSettings, IngestSettings
+
+
+class AnalysisInterrupted(KeyboardInterrupt):
+    """Ctrl-C during the analysis that follows a stored run: the run is whole; `result` is
+    the stage's result (a RunResult or ImportResult) that was being analysed."""
+
+    def __init__(self, result):
+        super().__init__(f"analysis of run {result.run_id} interrupted")
+        self.result = result
 
 
 @dataclass(frozen=True)
@@ -31,52 +38,106 @@ class PipelineResult:
 
     ingest: object      # asrlens.ingest.IngestSummary
     run: object         # asrlens.infer.RunResult
-    analysis: object    # asrlens.analysis.AnalysisResult
+    analysis: object    # asrlens.analysis.AnalysisResult, None with analyze=False
     report_path: Path   # the report's index.html
+
+
+def analyze_stored(engine: sa.Engine, result, *, analyze: bool = True):
+    """Analyse the run `result` (a RunResult or ImportResult) just stored, when `analyze` and
+    something was scored; the AnalysisResult or None. Ctrl-C: AnalysisInterrupted."""
+    if not analyze or not result.files_scored:
+        return None
+    from asrlens import analysis  # looked up per call: tests replace analysis.analyze
+
+    try:
+        return analysis.analyze(engine, run_id=result.run_id)
+    except KeyboardInterrupt as exc:
+        raise AnalysisInterrupted(result) from exc
+
+
+def infer_and_analyze(
+    engine: sa.Engine,
+    *,
+    dataset: str | None = None,
+    settings: InferSettings | None = None,
+    analyze: bool = True,
+    progress: bool = True,
+    on_run: Callable[[object], None] | None = None,
+):
+    """`infer` the dataset (None: the catalog's default) with `settings`, give the RunResult
+    to `on_run`, then analyse the run (analyze_stored). Returns (RunResult, AnalysisResult or
+    None); infer's own exceptions (RunInterrupted, NothingScored, ...) go on unchanged."""
+    from asrlens.infer import infer
+
+    settings = settings or InferSettings()
+    run = infer(engine, dataset=dataset, progress=progress, **settings.infer_kwargs())
+    return _told_then_analysed(engine, run, tell=on_run, analyze=analyze)
+
+
+def import_and_analyze(
+    engine: sa.Engine,
+    hyp_file: str | os.PathLike,
+    *,
+    analyze: bool = True,
+    on_import: Callable[[object], None] | None = None,
+    **options,
+):
+    """`import_run(engine, hyp_file, **options)`, give the ImportResult to `on_import`, then
+    analyse the run (analyze_stored). Returns (ImportResult, AnalysisResult or None)."""
+    from asrlens.infer.import_run import import_run
+
+    result = import_run(engine, hyp_file, **options)
+    return _told_then_analysed(engine, result, tell=on_import, analyze=analyze)
+
+
+def _told_then_analysed(engine: sa.Engine, result, *, tell, analyze: bool):
+    """(result, its analysis or None), `tell(result)` called first when given."""
+    if tell is not None:
+        tell(result)
+    return result, analyze_stored(engine, result, analyze=analyze)
 
 
 def run_pipeline(
     engine: sa.Engine,
     source: str | os.PathLike,
     *,
-    engine_name: str | None = None,
-    model: str | None = None,
-    checkpoint: str | None = None,
-    device: str = "auto",
-    precision: str | None = None,
-    limit: int | None = None,
-    run_id: str | None = None,
-    name: str | None = None,
-    out_dir: str | Path = DEFAULT_OUT_DIR,
-    audio: str = "embed",
-    top_n: int = DEFAULT_TOP_N,
-    seed: int = DEFAULT_SEED,
+    ingest: IngestSettings | None = None,
+    infer: InferSettings | None = None,
+    analyze: bool = True,
+    out_dir: str | Path = defaults.REPORT_OUT_DIR,
+    audio: str = defaults.REPORT_AUDIO,
+    top_n: int = defaults.REPORT_TOP_N,
+    seed: int = defaults.SEED,
+    group_by: str | None = None,
     progress: bool = True,
     on_step: Callable[[str], None] | None = None,
 ) -> PipelineResult:
-    """Ingest `source`, transcribe and score it with `engine_name`, analyse the run, render
-    the report. engine_name and precision left None mean infer's defaults (wav2vec2, fp32) for
-    a new run and the stored ones for a run being resumed. The engine is never switched:
+    """Ingest `source`, transcribe and score it, analyse the run, render the report.
+
+    `ingest` and `infer` left None take every default. infer.engine_name and
+    infer.precision left None mean infer's defaults (wav2vec2, fp32)
+    for a new run and the stored ones for a run being resumed. The engine is never switched:
     missing wav2vec2 weights raise the engine's AsrlensError (saying how to supply them).
-    `on_step` gets one line per finished stage."""
-    from asrlens.analysis import analyze
-    from asrlens.infer import infer
-    from asrlens.ingest import ingest
+    With analyze=False the report has no "why it fails" analysis. `on_step` gets one line
+    per finished stage.
+    """
+    from asrlens.ingest import ingest as ingest_dataset
+    from asrlens.report.render import fmt_pct, render_report
 
     say = on_step or (lambda line: None)
-    ingested = ingest(engine, source, name=name, progress=progress)
+    ingest = ingest or IngestSettings()
+    ingested = ingest_dataset(engine, source, progress=progress, **ingest.ingest_kwargs())
     say(f"ingested {ingested.dataset}: {ingested.utterances} labels, "
         f"{ingested.with_audio} with audio ({ingested.hours:.2f} h)")
-    run = infer(
-        engine, dataset=ingested.dataset, engine_name=engine_name, model=model,
-        checkpoint=checkpoint, device=device, precision=precision, limit=limit, run_id=run_id,
-        progress=progress,
-    )
-    say(f"run {run.run_id}: {run.files_scored} files scored, WER {fmt_pct(run.wer)}, "
-        f"{len(run.failed)} failed")
-    analysis = analyze(engine, run_id=run.run_id)
-    say(f"analysed run {analysis.run_id}: {analysis.errors} errors tagged")
-    path = render_report(
-        engine, run_ids=[run.run_id], out_dir=out_dir, audio=audio, top_n=top_n, seed=seed
-    )
+
+    def said(run):
+        say(f"run {run.run_id}: {run.files_scored} files scored, WER {fmt_pct(run.wer)}, "
+            f"{len(run.failed)} failed")
+
+    run, analysis = infer_and_analyze(engine, dataset=ingested.dataset, settings=infer,
+                                      analyze=analyze, progress=progress, on_run=said)
+    if analysis is not None:
+        say(f"analysed run {analysis.run_id}: {analysis.errors} errors tagged")
+    path = render_report(engine, run_ids=[run.run_id], out_dir=out_dir, audio=audio,
+                         top_n=top_n, seed=seed, group_by=group_by)
     return PipelineResult(ingest=ingested, run=run, analysis=analysis, report_path=path)

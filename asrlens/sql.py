@@ -31,8 +31,8 @@ import duckdb
 import sqlalchemy as sa
 
 from asrlens import ENV_DB
-from asrlens.db import close, connect, resolve_path
-from asrlens.errors import AsrlensError, CheckpointFailed
+from asrlens.db import database, resolve_path
+from asrlens.errors import AsrlensError
 
 FORMATS = ("table", "csv", "json")
 """Output formats of `asrlens sql`."""
@@ -109,23 +109,16 @@ def run_query(
             f"database {path} does not exist: run `asrlens ingest DATASET` first "
             f"(or pass --db / set {ENV_DB})"
         )
-    if write:
-        engine = connect(path)
-        try:
-            with engine.connect() as conn:
-                cursor = conn.connection.driver_connection
-                _quiet(cursor)
-                result = _execute(cursor, sql, params, path)
-                conn.commit()
-        except sa.exc.DBAPIError as exc:  # e.g. the file got locked by a writer meanwhile
-            close(engine)
-            raise AsrlensError(_first_line(str(exc))) from exc
-        except BaseException:
-            close(engine)
-            raise
-        warning = close(engine)  # checkpointed: the .duckdb file alone holds the change
-        if warning:
-            raise CheckpointFailed(warning)
+    if write:  # checkpointed at the end: the .duckdb file alone holds the change
+        with database(path) as engine:
+            try:
+                with engine.connect() as conn:
+                    cursor = conn.connection.driver_connection
+                    _quiet(cursor)
+                    result = _execute(cursor, sql, params, path)
+                    conn.commit()
+            except sa.exc.DBAPIError as exc:  # e.g. the file got locked by a writer meanwhile
+                raise AsrlensError(_first_line(str(exc))) from exc
         return result
     try:
         statements = duckdb.extract_statements(sql)

@@ -215,7 +215,7 @@ def test_analyze_is_idempotent(crafted):
 
 
 def test_analyze_an_unknown_run_names_the_runs_there_are(crafted):
-    with pytest.raises(AsrlensError, match="no run named 'nope'; runs in this database: r"):
+    with pytest.raises(AsrlensError, match="no run named 'nope' in the database; runs: r"):
         analyze(crafted, run_id="nope")
 
 

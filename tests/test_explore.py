@@ -124,7 +124,7 @@ def test_random_choice_only_picks_utterances_with_readable_audio(ingested_db, sa
         (["--utt", "LJ999-9999"], "Error: no utterance 'LJ999-9999'"),
         (["--utt", "LJ001-0050"],
          "Error: utterance 'LJ001-0050' has no readable audio: its audio file is missing"),
-        (["--dataset", "nope"], "Error: no dataset named 'nope' in this database"),
+        (["--dataset", "nope"], "Error: no dataset named 'nope' in the database"),
         (["--seed", "1", "--utt", "LJ001-0001"], "Error: give either --seed or --utt"),
         (["--layers", "1,x"], "Error: --layers '1,x': expected 1-based layer numbers"),
         (["--layers", "13"], "Error: --layers: the model has 12 transformer layers"),
@@ -148,7 +148,7 @@ def test_an_empty_database_says_to_ingest_first(db_path, tmp_path):
     result = run_explore(db_path, tmp_path / "out")
 
     assert result.exit_code == 1
-    assert "Error: nothing is ingested in this database: run `asrlens ingest DATASET`" in (
+    assert "Error: the database holds no dataset: run `asrlens ingest DATASET` first" in (
         result.output)
 
 

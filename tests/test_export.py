@@ -97,7 +97,7 @@ def test_jsonl_has_one_object_per_file(scored_db):
 
 
 def test_unknown_run_names_the_known_ones(scored_db):
-    with pytest.raises(AsrlensError, match="no run 'nope' in the database \\(runs: r\\)"):
+    with pytest.raises(AsrlensError, match="no run named 'nope' in the database; runs: r"):
         export(scored_db, run_id="nope", fmt="csv", stream=io.StringIO())
 
 
@@ -117,7 +117,7 @@ def test_cli_export_csv_to_stdout_and_trn_to_a_folder(scored_db, tmp_path):
 def test_cli_export_unknown_run_is_an_error_line(scored_db):
     result = CliRunner().invoke(cli, ["export", "--db", str(scored_db), "--run", "nope"])
     assert result.exit_code == 1
-    assert "Error: no run 'nope'" in result.output
+    assert "Error: no run named 'nope'" in result.output
 
 
 # --- cross-check with NIST sclite ----------------------------------------------------------

@@ -401,7 +401,7 @@ def test_resuming_by_run_name_reuses_the_stored_settings(toy_db, scripted_get_en
 
 
 def test_dataset_must_exist_and_be_chosen_among_several(toy_db, tmp_path):
-    with pytest.raises(AsrlensError, match="no dataset 'nope'.*toy"):
+    with pytest.raises(AsrlensError, match="no dataset named 'nope'.*toy"):
         run(toy_db, ScriptedRecognizer(), dataset="nope")
     make_db(toy_db, tmp_path, [("X1", "x", None, None)], name="other")
     with pytest.raises(AsrlensError, match="2 datasets.*--dataset"):
@@ -465,7 +465,7 @@ def test_cli_infer_interrupted_says_how_to_resume(toy_db, monkeypatch):
 def test_cli_infer_unknown_dataset_is_an_error_line(toy_db):
     result = CliRunner().invoke(cli, ["infer", "--db", str(toy_db), "--dataset", "nope"])
     assert result.exit_code == 1
-    assert "Error: no dataset 'nope'" in result.output
+    assert "Error: no dataset named 'nope'" in result.output
 
 
 # --- real recognizers on the shared LJSpeech sample ----------------------------------------

@@ -223,7 +223,7 @@ def test_unknown_run_is_a_clear_error(synth_db, tmp_path):
     result = CliRunner().invoke(cli, ["report", "--db", str(synth_db), "--run", "nope",
                                       "--out", str(tmp_path)])
     assert result.exit_code == 1
-    assert "Error: no run named nope in the database; runs: " in result.output
+    assert "Error: no run named 'nope' in the database; runs: " in result.output
     assert "run0" in result.output and "Traceback" not in result.output
 
 

@@ -9,6 +9,6 @@ Modules: `text` (words and what the raw transcript says about them), `features`
 `summary` (the written summary), `pipeline` (analyze: reads and writes the database).
 """
 
-from asrlens.analysis.pipeline import AnalysisResult, analyze, latest_run
+from asrlens.analysis.pipeline import AnalysisResult, analyze
 
-__all__ = ["AnalysisResult", "analyze", "latest_run"]
+__all__ = ["AnalysisResult", "analyze"]

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from asrlens import catalog
 from asrlens.analysis import features as feats
 from asrlens.analysis import tags as tagging
 from asrlens.analysis import text
 from asrlens.analysis.effects import feature_effects
 from asrlens.analysis.summary import _sql, summarize
-from asrlens.db import delete_rows, insert_rows, named_query, query
-from asrlens.errors import AsrlensError
+from asrlens.db import delete_rows, insert_rows, named_query
 from asrlens.infer.raw import score_raw
 
 RUN_TABLES = ("reference_words", "op_tags", "feature_effects", "feature_correlations",
@@ -40,24 +40,13 @@ class AnalysisResult:
     tag_counts: dict[str, int] = field(default_factory=dict)  # tag -> error ops carrying it
     summary: list[str] = field(default_factory=list)          # the written summary
 
+    def summary_lines(self) -> list[str]:
+        """What `asrlens analyze` prints (asrlens.summaries.analysis_lines)."""
+        from asrlens.summaries import analysis_lines
 
-def find_run(conn: sa.Connection, run_id: str) -> dict:
-    """The run's row of `runs`; AsrlensError naming the runs there are when it is missing."""
-    rows = query(conn, "select run_id, dataset from runs where run_id = :run_id", run_id=run_id)
-    if rows:
-        return rows[0]
-    known = [r["run_id"] for r in query(conn, "select run_id from runs order by started_at")]
-    hint = f"runs in this database: {', '.join(known)}" if known else (
-        "this database has no runs yet: run `asrlens infer` first")
-    raise AsrlensError(f"no run named {run_id!r}; {hint}")
+        return analysis_lines(self)
 
 
-def latest_run(conn: sa.Connection) -> str:
-    """The most recently started run; AsrlensError when there is none."""
-    rows = query(conn, "select run_id from runs order by started_at desc, run_id limit 1")
-    if not rows:
-        raise AsrlensError("this database has no runs yet: run `asrlens infer` first")
-    return rows[0]["run_id"]
 
 
 def _contexts(labels: list[dict]) -> dict[str, dict]:
@@ -112,15 +101,16 @@ def tag_run(
     return tag_rows, word_rows
 
 
-def analyze(engine: sa.Engine, *, run_id: str) -> AnalysisResult:
-    """Analyse run `run_id`: features, tags, feature effects and the written summary.
+def analyze(engine: sa.Engine, *, run_id: str | None = None) -> AnalysisResult:
+    """Analyse run `run_id` (None: the default run, asrlens.catalog): features, tags, feature
+    effects and the written summary.
 
     Idempotent: the run's rows (and its dataset's utterance_features) are replaced in one
-    transaction. Raises AsrlensError when the run does not exist.
+    transaction. Raises AsrlensError when the run does not exist (or there is none).
     """
     with engine.begin() as conn:
-        run = find_run(conn, run_id)
-        dataset = run["dataset"]
+        run = catalog.resolve_run(conn, run_id)
+        run_id, dataset = run["run_id"], run["dataset"]
         score_raw(conn, run_id)  # runs made before raw scores existed get them here
         labels = _sql(conn, "labels", dataset=dataset)
         frequencies = feats.word_frequencies(labels)

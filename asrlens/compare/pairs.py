@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from asrlens.catalog import find_runs
 from asrlens.compare import significance as sig
 from asrlens.compare.groups import NO_GROUP, GroupRule, GroupTable, assign_groups, group_results
 from asrlens.db import insert_rows, named_query, query
@@ -71,11 +72,7 @@ def compare_runs(
 ) -> Comparison:
     """All paired figures of run_b against run_a. Raises AsrlensError for an unknown run,
     the same run twice, or runs of different datasets."""
-    runs = {r["run_id"]: r for r in query(conn, "select run_id, dataset from runs")}
-    for run in (run_a, run_b):
-        if run not in runs:
-            known = ", ".join(sorted(runs)) or "none yet"
-            raise AsrlensError(f"no run named {run!r} in the database; runs: {known}")
+    runs = {r["run_id"]: r for r in find_runs(conn, [run_a, run_b])}
     if run_a == run_b:
         raise AsrlensError(f"compare needs two different runs, got {run_a!r} twice")
     dataset = runs[run_a]["dataset"]

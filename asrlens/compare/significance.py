@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
+from asrlens import defaults
+
 ALPHA = 0.05
 Z_CRITICAL = 1.960
 """sc_stats's two-tailed 95% threshold for the z tests (statdist.c, Z2tail)."""
@@ -36,7 +38,7 @@ MIN_GOOD = 2
 """MAPSSWE: correct words in both runs that close a segment (sc_stats's default)."""
 EQUAL_PCT = 0.005
 """Sign and Wilcoxon tests: group WERs (in percent) closer than this count as a tie."""
-BOOTSTRAP_REPLICATES = 1000
+BOOTSTRAP_REPLICATES = defaults.BOOTSTRAP_REPLICATES
 CONFIDENCE = 0.95
 CHUNK_REPLICATES = 100
 """Bootstrap replicates drawn at once (bounds memory to CHUNK_REPLICATES x files indices)."""

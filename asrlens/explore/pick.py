@@ -7,6 +7,7 @@ import secrets
 
 import sqlalchemy as sa
 
+from asrlens.catalog import resolve_dataset
 from asrlens.db import named_query, query
 from asrlens.errors import AsrlensError
 
@@ -24,9 +25,9 @@ def pick_utterance(
     """One ingested utterance with readable audio, as a dict.
 
     With `utt_id`, that utterance; otherwise one chosen at random among the readable
-    utterances (of `dataset`, or of every dataset), using `seed` — drawn and returned when
-    None, so the choice can be repeated. The same seed on the same database picks the same
-    utterance.
+    utterances of `dataset` (None: the default dataset, asrlens.catalog), using `seed` —
+    drawn and returned when None, so the choice can be repeated. The same seed on the same
+    database picks the same utterance.
 
     Keys: dataset, utt_id, transcript, normalized_transcript, audio_path, root, sample_rate
     (Hz), channels, frames, duration_s (s) as ingest recorded them, and seed (None with
@@ -35,19 +36,15 @@ def pick_utterance(
     """
     if seed is not None and utt_id is not None:
         raise AsrlensError("give either --seed or --utt, not both")
-    names = [row["name"] for row in query(engine, "select name from datasets order by name")]
-    if not names:
-        raise AsrlensError("nothing is ingested in this database: run `asrlens ingest DATASET`")
-    if dataset is not None and dataset not in names:
-        known = ", ".join(names)
-        raise AsrlensError(f"no dataset named {dataset!r} in this database (ingested: {known})")
+    named = dataset
+    dataset = resolve_dataset(engine, dataset)
     if utt_id is not None:
-        return _by_id(engine, utt_id=utt_id, dataset=dataset)
+        return _by_id(engine, utt_id=utt_id, dataset=dataset, named=named)
 
     rows = query(engine, named_query("explore", "readable_utterances"),
                  dataset=dataset, utt_id=None)
     if not rows:
-        scope = f"dataset {dataset!r}" if dataset else "this database"
+        scope = f"dataset {named!r}" if named else "this database"
         raise AsrlensError(
             f"no utterance in {scope} has readable audio: every label lacks its file or the "
             f"file could not be decoded (see `asrlens sql \"select kind, count(*) from "
@@ -59,18 +56,16 @@ def pick_utterance(
     return {**chosen, "seed": seed}
 
 
-def _by_id(engine, *, utt_id: str, dataset: str | None) -> dict:
+def _by_id(engine, *, utt_id: str, dataset: str, named: str | None) -> dict:
+    """The readable utterance `utt_id` of `dataset`; messages name the dataset when the
+    user named it."""
     rows = query(engine, named_query("explore", "readable_utterances"),
                  dataset=dataset, utt_id=utt_id)
-    if len(rows) == 1:
+    if rows:  # (dataset, utt_id) is the key: one row
         return {**rows[0], "seed": None}
-    if len(rows) > 1:
-        names = ", ".join(row["dataset"] for row in rows)
-        raise AsrlensError(f"utterance {utt_id!r} is in several datasets ({names}): "
-                           f"choose one with --dataset")
     status = query(engine, named_query("explore", "utterance_status"),
                    utt_id=utt_id, dataset=dataset)
-    where = f" in dataset {dataset!r}" if dataset else ""
+    where = f" in dataset {named!r}" if named else ""
     if not status:
         raise AsrlensError(
             f"no utterance {utt_id!r}{where}: ids are the first field of the labels file "

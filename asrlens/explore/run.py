@@ -9,13 +9,14 @@ from pathlib import Path
 import numpy as np
 import sqlalchemy as sa
 
+from asrlens import defaults
 from asrlens.audio import load_audio
 from asrlens.errors import AsrlensError
 from asrlens.explore import figures
 from asrlens.explore import wav2vec2_view as w2v
 from asrlens.explore.pick import pick_utterance
 
-DEFAULT_OUT = "explore"
+DEFAULT_OUT = defaults.EXPLORE_OUT_DIR
 MAX_TIME_FREQUENCY_S = 120.0
 """Spectrogram and MFCC cover at most the first this-many seconds (the waveform: all)."""
 

@@ -27,6 +27,7 @@ from asrlens import db
 from asrlens.db import (
     close,
     connect,
+    database,
     describe_error,
     named_query,
     query,
@@ -106,11 +107,8 @@ def diagnose(path: str | os.PathLike | None = None, *, fix: bool = False) -> Dia
 def _fix(db_path: Path) -> list[str]:
     """Open read-write once: migrates, marks stale runs 'interrupted', checkpoints the WAL."""
     had_wal = wal_path(db_path).exists()
-    engine = connect(db_path, read_only=True)
-    try:
+    with database(db_path, read_only=True) as engine:
         stale = [run["run_id"] for run in stale_runs(engine)]
-    finally:
-        close(engine)
     warning = close(connect(db_path, read_only=False))  # connect marks them; close checkpoints
     if warning:
         raise AsrlensError(warning)

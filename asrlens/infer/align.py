@@ -20,9 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-ALIGNMENTS = ("unit", "sclite")
+from asrlens import defaults
+
+ALIGNMENTS = defaults.ALIGNMENTS
 """Alignment modes: 'unit' (every edit costs 1; jiwer) and 'sclite' (S 4, I and D 3)."""
-DEFAULT_ALIGNMENT = "unit"
+DEFAULT_ALIGNMENT = defaults.ALIGNMENT
 
 SCLITE_SUBSTITUTION = 4
 SCLITE_INSERTION = 3

@@ -26,7 +26,8 @@ from typing import TextIO
 import sqlalchemy as sa
 
 from asrlens.atomic import atomic_open
-from asrlens.db import named_query, query
+from asrlens.catalog import resolve_run
+from asrlens.db import named_query
 from asrlens.errors import AsrlensError
 
 FORMATS = ("trn", "csv", "jsonl")
@@ -52,18 +53,19 @@ def default_trn_folder(run_id: str) -> Path:
 def export_run(
     engine: sa.Engine,
     *,
-    run_id: str,
+    run_id: str | None = None,
     fmt: str,
     out: str | Path | None = None,
     stream: TextIO | None = None,
 ) -> ExportResult:
-    """Write run `run_id` as fmt 'trn' (a folder: `out`, default ./RUN-trn), 'csv' or 'jsonl'
-    (the file `out`, or `stream` when out is None). Files are written whole or not at all: a
-    failure leaves an earlier export in place. Raises AsrlensError for an unknown run or
+    """Write run `run_id` (None: the default run, asrlens.catalog) as fmt 'trn' (a folder:
+    `out`, default ./RUN-trn), 'csv' or 'jsonl' (the file `out`, or `stream` when out is
+    None). Files are written whole or not at all: a failure leaves an earlier export in
+    place. Raises AsrlensError for an unknown run or
     format, or an unwritable destination; BrokenPipeError when `stream`'s reader has gone."""
     if fmt not in FORMATS:
         raise AsrlensError(f"unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}")
-    _check_run(engine, run_id)
+    run_id = resolve_run(engine, run_id)["run_id"]
     columns, rows = _export_rows(engine, run_id)
     try:
         if fmt == "trn":
@@ -120,10 +122,3 @@ def _write_table(columns: list[str], rows: list[dict], fmt: str, handle: TextIO)
     else:
         for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
-
-
-def _check_run(engine: sa.Engine, run_id: str) -> None:
-    runs = [r["run_id"] for r in query(engine, named_query("infer", "run_ids"))]
-    if run_id not in runs:
-        known = ", ".join(runs) or "none: run `asrlens infer` first"
-        raise AsrlensError(f"no run {run_id!r} in the database (runs: {known})")

@@ -67,6 +67,12 @@ class ImportResult:
     raw_wer: float | None
     issues: list[ImportIssue] = field(default_factory=list)
 
+    def summary_lines(self) -> list[str]:
+        """What `asrlens import-run` prints (asrlens.summaries.import_lines)."""
+        from asrlens.summaries import import_lines
+
+        return import_lines(self)
+
 
 def import_run(
     engine: sa.Engine,

@@ -17,6 +17,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from asrlens import defaults
 from asrlens.errors import AsrlensError
 
 # Unicode look-alikes folded to ASCII before anything else.
@@ -167,7 +168,7 @@ can show what the run's normalizer changes."""
 NORMALIZERS: dict[str, Normalizer] = {
     n.name: n for n in (LJSPEECH, LJSPEECH_RAW, VERBATIM, MINIMAL)
 }
-DEFAULT_NORMALIZER = LJSPEECH.name
+DEFAULT_NORMALIZER = defaults.NORMALIZER
 
 
 def get_normalizer(name: str) -> Normalizer:

@@ -36,6 +36,7 @@ import duckdb
 import sqlalchemy as sa
 from tqdm import tqdm
 
+from asrlens import defaults
 from asrlens.errors import AsrlensError
 from asrlens.health.owner import current_owner
 from asrlens.infer.align import ALIGNMENTS, DEFAULT_ALIGNMENT
@@ -63,7 +64,7 @@ from asrlens.infer.runs import (
     library_versions,
 )
 
-BATCH_FILES = 8  # commit after this many files ...
+BATCH_FILES = defaults.BATCH_FILES  # commit after this many files ...
 BATCH_SECONDS = 10.0  # ... or after this many wall-clock seconds, whichever comes first
 
 __all__ = [  # RunResult, default_run_id, library_versions and PREFETCH_*: imported from here too

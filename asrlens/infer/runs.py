@@ -63,6 +63,12 @@ class RunResult:
     files_rescored: int = 0
     files_unusable: int = 0
 
+    def summary_lines(self) -> list[str]:
+        """What `asrlens infer` prints (asrlens.summaries.run_lines)."""
+        from asrlens.summaries import run_lines
+
+        return run_lines(self)
+
 
 def default_run_id(
     *, dataset: str, engine_name: str, model: str | None, precision: str, normalizer: str
@@ -83,18 +89,10 @@ def default_run_id(
 
 
 def _resolve_dataset(engine: sa.Engine, dataset: str | None) -> str:
-    names = [row["name"] for row in query(engine, named_query("infer", "dataset_names"))]
-    if dataset is None:
-        if len(names) == 1:
-            return names[0]
-        if not names:
-            raise AsrlensError("the database holds no dataset: run `asrlens ingest DATASET` first")
-        raise AsrlensError(f"the database holds {len(names)} datasets ({', '.join(names)}): "
-                           "choose one with --dataset NAME")
-    if dataset not in names:
-        known = ", ".join(names) or "none"
-        raise AsrlensError(f"no dataset {dataset!r} in the database (datasets: {known})")
-    return dataset
+    """The dataset to transcribe: the one named, else the catalog's default dataset."""
+    from asrlens.catalog import resolve_dataset
+
+    return resolve_dataset(engine, dataset)
 
 
 def _check_dataset_folder(engine: sa.Engine, dataset: str) -> None:

@@ -75,6 +75,12 @@ class IngestSummary:
     changed: bool = True  # False when the database already held exactly this
     seconds: float = 0.0  # wall-clock time of the ingest
 
+    def summary_lines(self, db_path: str | os.PathLike) -> list[str]:
+        """What `asrlens ingest` prints (asrlens.summaries.ingest_lines)."""
+        from asrlens.summaries import ingest_lines
+
+        return ingest_lines(self, db_path)
+
 
 @dataclass(frozen=True)
 class _Storage:

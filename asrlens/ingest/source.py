@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from asrlens import defaults
 from asrlens.errors import AsrlensError
 from asrlens.ingest.labels import find_labels_file, unsafe_reason
 
@@ -41,10 +42,10 @@ SKIPPED_ZIP_PREFIXES = ("__MACOSX/",)
 COPY_CHUNK_BYTES = 1 << 20
 """Read size when extracting an entry, bytes."""
 
-MAX_UNZIPPED_BYTES = 20 * 1024**3
+MAX_UNZIPPED_BYTES = defaults.ZIP_MAX_BYTES
 """Default limit of a zip's total uncompressed size (20 GiB; LJSpeech unpacks to 3.6 GB)."""
 
-MAX_ENTRY_RATIO = 200.0
+MAX_ENTRY_RATIO = defaults.ZIP_MAX_RATIO
 """Default limit of one entry's uncompressed / compressed size (audio compresses 1-10 fold;
 deflate's best is about 1032, which is what a zip bomb uses)."""
 
@@ -52,7 +53,7 @@ RATIO_MIN_BYTES = 1 << 20
 """Entries smaller than this (1 MiB uncompressed) are not held to the ratio: they cannot
 fill a disk, and small text files compress well."""
 
-MAX_ENTRIES = 500_000
+MAX_ENTRIES = defaults.ZIP_MAX_ENTRIES
 """Default limit of the number of entries in a zip (LJSpeech has 13,104)."""
 
 

@@ -13,12 +13,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from asrlens import defaults
 from asrlens.db import named_query, query
 
-DEFAULT_OUT_DIR = "asrlens-report"
-DEFAULT_TOP_N = 20
+DEFAULT_OUT_DIR = defaults.REPORT_OUT_DIR
+DEFAULT_TOP_N = defaults.REPORT_TOP_N
 """Files listed in the worst-files section."""
-DEFAULT_SEED = 0
+DEFAULT_SEED = defaults.SEED
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from pathlib import Path
 import jinja2
 import sqlalchemy as sa
 
-from asrlens import __version__
+from asrlens import __version__, catalog, defaults
 from asrlens.atomic import atomic_write_text
 from asrlens.errors import AsrlensError
 from asrlens.report import plots
@@ -37,7 +37,7 @@ from asrlens.report.context import (
 )
 from asrlens.report.sections import SECTIONS
 
-AUDIO_MODES = ("embed", "link", "none")
+AUDIO_MODES = defaults.AUDIO_MODES
 INDEX_NAME = "index.html"
 
 
@@ -64,9 +64,9 @@ def render_report(
 ) -> Path:
     """Write `out_dir/index.html` and return its path.
 
-    No run_ids: the most recent finished run (or the only run); no runs at all: a
-    dataset-only report. Raises AsrlensError for an unknown run or dataset, an empty
-    database, or a bad option.
+    No run_ids: the default run of the dataset (asrlens.catalog: the most recent finished
+    run, else the most recent one); no run at all: a dataset-only report. Raises
+    AsrlensError for an unknown run or dataset, an empty database, or a bad option.
     """
     if audio not in AUDIO_MODES:
         raise AsrlensError(f"--audio must be one of {', '.join(AUDIO_MODES)}, not {audio!r}")
@@ -102,32 +102,11 @@ def resolve_context(
     seed: int,
     group_by: str | None = None,
 ) -> ReportContext:
-    """Pick the runs and the dataset to report on (see render_report)."""
+    """Pick the runs and the dataset to report on (asrlens.catalog.resolve_report)."""
+    chosen_rows, dataset = catalog.resolve_report(engine, run_ids or (), dataset=dataset)
+    chosen = [r["run_id"] for r in chosen_rows]
     all_runs = {r["run_id"]: r for r in run_query(engine, "run_list")}
-    if run_ids:
-        unknown = [r for r in run_ids if r not in all_runs]
-        if unknown:
-            known = ", ".join(all_runs) or "none yet (run `asrlens infer` first)"
-            raise AsrlensError(f"no run named {', '.join(unknown)} in the database; runs: {known}")
-        chosen = list(dict.fromkeys(run_ids))
-    else:
-        candidates = [r for r in all_runs.values() if dataset is None or r["dataset"] == dataset]
-        finished = [r for r in candidates if r["status"] == "finished"]
-        pick = (finished or candidates)[:1]  # run_list.sql orders most recent first
-        chosen = [r["run_id"] for r in pick]
     datasets = {d["name"]: d for d in run_query(engine, "dataset_list")}
-    if chosen:
-        dataset = dataset or all_runs[chosen[0]]["dataset"]
-    elif dataset is None:
-        if not datasets:
-            raise AsrlensError(
-                "the database holds no dataset: run `asrlens ingest DATASET` first"
-            )
-        dataset = next(iter(datasets))  # most recently ingested
-    if dataset not in datasets and not chosen:
-        raise AsrlensError(
-            f"no dataset named {dataset} in the database; datasets: {', '.join(datasets)}"
-        )
     root = datasets.get(dataset, {}).get("root")
     return ReportContext(
         run_ids=tuple(chosen),

@@ -6,12 +6,13 @@ to RECOGNIZERS.
 
 from __future__ import annotations
 
+from asrlens import defaults
 from asrlens.errors import AsrlensError
 from asrlens.infer.recognizers.base import Hypothesis, HypWord, Recognizer
 from asrlens.infer.recognizers.pocketsphinx import PocketsphinxRecognizer
 from asrlens.infer.recognizers.wav2vec2 import Wav2Vec2Recognizer
 
-DEFAULT_ENGINE = "wav2vec2"
+DEFAULT_ENGINE = defaults.ENGINE
 RECOGNIZERS: dict[str, type[Recognizer]] = {
     "wav2vec2": Wav2Vec2Recognizer,
     "pocketsphinx": PocketsphinxRecognizer,

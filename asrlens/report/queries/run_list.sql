@@ -1,4 +1,4 @@
--- Every run in the database, most recent first (the report's default is the newest finished one).
+-- Every run in the database, most recent first (the report's default run is asrlens.catalog's).
 with runs_by_recency as (
     select
         run_id, dataset, engine, model, checkpoint, checkpoint_sha256, normalizer,

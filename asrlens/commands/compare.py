@@ -1,0 +1,48 @@
+"""`asrlens compare` (asrlens/compare)."""
+
+from __future__ import annotations
+
+import click
+
+from asrlens import defaults
+from asrlens.commands.common import db_option, echo_lines, group_by_option, open_database
+
+
+@click.command("compare")
+@click.argument("run_a", metavar="RUN_A")
+@click.argument("run_b", metavar="RUN_B")
+@group_by_option
+@click.option("--seed", type=int, default=defaults.SEED, show_default=True,
+              help="Seeds the bootstrap (the same seed gives the same figures).")
+@click.option("--replicates", type=click.IntRange(min=100), default=defaults.BOOTSTRAP_REPLICATES,
+              show_default=True,
+              help="Bootstrap replicates (files resampled with replacement).")
+@db_option
+def compare_command(run_a, run_b, group_by, seed, replicates, db_path):
+    """Is RUN_B better than RUN_A? Paired significance over the files both scored.
+
+    \b
+    Prints each run's WER over the shared files (its own reference words),
+    the bootstrap probability that RUN_B is better with a 95% interval of
+    ΔWER = WER_B - WER_A, sc_stats's four tests (MAPSSWE, sign, Wilcoxon,
+    McNemar) with p-values and which run is better at 0.05, and per-group
+    WERs. Stores them in run_comparisons, comparison_tests and group_results.
+    README "Comparing runs" says which test answers which question.
+
+    \b
+    Examples:
+      asrlens compare sphinx w2v
+      asrlens compare sphinx w2v --group-by label:speaker
+      asrlens compare sphinx w2v --group-by "sql:case when duration_s < 4 then 's' else 'l' end"
+      asrlens sql "select * from comparison_tests"
+    """
+    from asrlens.compare import compare_runs, parse_rule, store_comparison
+    from asrlens.compare.report_text import comparison_lines
+
+    rule = parse_rule(group_by)
+    with open_database(db_path) as engine:
+        with engine.connect() as conn:
+            comparison = compare_runs(conn, run_a=run_a, run_b=run_b, rule=rule, seed=seed,
+                                      replicates=replicates)
+        store_comparison(engine, comparison)
+    echo_lines(comparison_lines(comparison))

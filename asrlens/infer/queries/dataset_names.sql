@@ -1,2 +1,0 @@
--- Every ingested dataset, by name.
-select name from datasets order by name
