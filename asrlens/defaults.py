@@ -25,6 +25,7 @@ ZIP_MAX_ENTRIES = 500_000
 # --- infer ---------------------------------------------------------------------------------
 
 ENGINE = "wav2vec2"  # the recognizer of a new run
+WAV2VEC2_MODEL = "WAV2VEC2_ASR_BASE_960H"  # torchaudio bundle of --engine wav2vec2 and explore
 DEVICE = "auto"  # where the model runs: auto takes a GPU when there is one
 PRECISION, PRECISIONS = "fp32", ("fp32", "bf16", "fp16")
 NORMALIZER = "ljspeech"  # text normalization before scoring (infer.normalize.NORMALIZERS)
@@ -36,7 +37,7 @@ BATCH_FILES = 8  # a run commits its results every this many files (or every 10 
 # --- explore, report -----------------------------------------------------------------------
 
 EXPLORE_OUT_DIR = "explore"
-EXPLORE_MODEL = "WAV2VEC2_ASR_BASE_960H"
+EXPLORE_MODEL = WAV2VEC2_MODEL
 REPORT_OUT_DIR = "asrlens-report"
 AUDIO_MODES = ("embed", "link", "none")
 REPORT_AUDIO = "embed"

@@ -21,9 +21,10 @@ import torch
 import torchaudio
 from torchaudio.pipelines._wav2vec2 import utils as bundle_utils
 
+from asrlens import defaults
 from asrlens.errors import AsrlensError
 
-DEFAULT_MODEL = "WAV2VEC2_ASR_BASE_960H"
+DEFAULT_MODEL = defaults.WAV2VEC2_MODEL
 MODELS = (
     "WAV2VEC2_ASR_BASE_960H",
     "WAV2VEC2_ASR_LARGE_960H",
