@@ -385,6 +385,10 @@ def _normalizer_names() -> list[str]:
 @click.option("--read-workers", type=click.IntRange(min=0), metavar="N",
               help="Processes that decode and resample ahead of the recognizer [default: 0 "
                    "(a thread) on CPU, up to 8 on a GPU].")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", metavar="[ADDRESS]",
+              help="Recognize on a Ray cluster (pip install 'asrlens[ray]'): ADDRESS of a "
+                   "running one (HOST:6379, ray://HOST:10001), none for a local one on this "
+                   "machine. This machine reads nothing and writes the database.")
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="Show a progress bar (files, audio hours, real-time factor).")
 @click.option("--analyze/--no-analyze", "then_analyze", default=True, show_default=True,
@@ -392,7 +396,7 @@ def _normalizer_names() -> list[str]:
 @db_option
 def infer_command(dataset, engine_name, model, checkpoint, device, precision, limit, run_id,
                   normalizer, alignment, batch_files, chunk_s, overlap_s, batch_audio_s,
-                  read_workers, progress, then_analyze, db_path):
+                  read_workers, ray_address, progress, then_analyze, db_path):
     """Transcribe every file of a dataset, score it against its labels, store it.
 
     \b
@@ -415,6 +419,7 @@ def infer_command(dataset, engine_name, model, checkpoint, device, precision, li
       asrlens infer --model WAV2VEC2_ASR_LARGE_960H --device cuda
       asrlens infer --checkpoint wav2vec2_fairseq_base_ls960_asr_ls960.pth
       asrlens infer --run w2v-try                      # resume it
+      asrlens infer --ray head-node:6379               # on a Ray cluster
       asrlens sql "select * from run_summary"
 
     Unless --no-analyze, the run is then analysed as by `asrlens analyze`.
@@ -424,6 +429,11 @@ def infer_command(dataset, engine_name, model, checkpoint, device, precision, li
 
     chunking = {key: value for key, value in (("chunk_s", chunk_s), ("overlap_s", overlap_s))
                 if value is not None}
+    executor = None
+    if ray_address is not None:
+        from asrlens.infer.ray_run import RayExecutor
+
+        executor = RayExecutor(ray_address)
     result = None
     with open_database(db_path) as engine:
         try:
@@ -432,7 +442,7 @@ def infer_command(dataset, engine_name, model, checkpoint, device, precision, li
                            limit=limit, run_id=run_id, normalizer=normalizer,
                            alignment=alignment, progress=progress, batch_files=batch_files,
                            batch_audio_s=batch_audio_s, read_workers=read_workers,
-                           **chunking)
+                           executor=executor, **chunking)
             for line in _infer_summary_lines(result):
                 click.echo(line)
             if then_analyze and result.files_scored:

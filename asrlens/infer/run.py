@@ -183,6 +183,7 @@ def infer(
     prefetch_files: int = PREFETCH_FILES,
     batch_audio_s: float | None = None,
     read_workers: int | None = None,
+    executor=None,
     **engine_options,
 ) -> RunResult:
     """Transcribe and score every file with audio of `dataset` (the first `limit` by utt_id).
@@ -205,6 +206,8 @@ def infer(
     default, from the GPU's free memory, 0 on CPU); `read_workers` reader processes decode and
     resample (None: 0 on CPU, up to 8 on a GPU). With progress=True a tqdm bar
     (files, audio hours, real-time factor) and a few lines go to stderr.
+    `executor` (asrlens.infer.ray_run.RayExecutor) builds the recognizer and runs the loop
+    elsewhere (a Ray cluster); everything else is the same.
     Raises RunInterrupted (a KeyboardInterrupt) on Ctrl-C after marking the run interrupted.
     """
     started = time.perf_counter()
@@ -270,8 +273,9 @@ def infer(
     if recognizer is None:
         from asrlens.infer.engines import get_engine  # looked up per call: tests replace it
 
-        recognizer = get_engine(engine_name, model=model, checkpoint=checkpoint, device=device,
-                                precision=precision, **engine_options)
+        build = get_engine if executor is None else executor.recognizer
+        recognizer = build(engine_name, model=model, checkpoint=checkpoint, device=device,
+                           precision=precision, **engine_options)
     if batch_audio_s is None:
         batch_audio_s = recognizer.default_batch_audio_s()
     if read_workers is None:
@@ -295,10 +299,11 @@ def infer(
 
     _refresh(engine, run_id, plan, normalizer=norm, alignment=alignment, progress=progress)
     wall_before = float(stored["wall_s"] or 0.0) if stored else 0.0
-    loop = _Loop(engine, run_id=run_id, recognizer=recognizer, normalizer=norm,
-                 alignment=alignment, batch_files=batch_files, batch_seconds=batch_seconds,
-                 prefetch_files=prefetch_files, wall_before=wall_before, started=started,
-                 batch_audio_s=batch_audio_s, read_workers=read_workers)
+    make_loop = _Loop if executor is None else executor.loop
+    loop = make_loop(engine, run_id=run_id, recognizer=recognizer, normalizer=norm,
+                     alignment=alignment, batch_files=batch_files, batch_seconds=batch_seconds,
+                     prefetch_files=prefetch_files, wall_before=wall_before, started=started,
+                     batch_audio_s=batch_audio_s, read_workers=read_workers)
     try:
         loop.run(todo, progress=progress)
     except KeyboardInterrupt as exc:
