@@ -23,8 +23,7 @@ from conftest import REPO, rows
 
 from asrlens.cli import cli
 from asrlens.db import connect
-from asrlens.errors import AsrlensError
-from asrlens.infer import infer
+from asrlens.infer import RunInterrupted, infer
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed (make test installs it)")
 from asrlens.infer.ray_run import RayExecutor, RayLoop  # noqa: E402 - after the skip
@@ -145,22 +144,27 @@ def test_a_worker_killed_mid_run_leaves_a_run_that_resumes_to_the_same_numbers(
     killed = []
     receive = RayLoop._receive
 
-    def kill_the_worker_once(self, rows_, *, worker_pid):
+    def kill_the_worker_then_stop(self, rows_, *, worker_pid):
+        """First batch: kill its worker's process; second: Ctrl-C on the driver."""
         receive(self, rows_, worker_pid=worker_pid)
         if not killed:
             os.kill(worker_pid, signal.SIGKILL)
             killed.append(worker_pid)
+        else:
+            raise KeyboardInterrupt
 
-    monkeypatch.setattr(RayLoop, "_receive", kill_the_worker_once)
-    try:  # Ray may restart the actor and finish, or give up: either way whole files are kept
+    monkeypatch.setattr(RayLoop, "_receive", kill_the_worker_then_stop)
+    with pytest.raises(RunInterrupted) as stopped:  # Ray restarted the actor, then Ctrl-C
         run(db, engine_name="pocketsphinx", run_id="killed", executor=RayExecutor(),
             batch_files=1)
-    except AsrlensError as exc:
-        assert "resume" in str(exc)
-    assert killed
+    assert killed and stopped.value.result.status == "interrupted"
+    stored = len(rows(db, "select * from transcripts where run_id = 'killed'"))
+    assert stored == 2  # whole files only: the batch of the killed worker and the next
+
     monkeypatch.setattr(RayLoop, "_receive", receive)
     resumed = run(db, run_id="killed", executor=RayExecutor())
     assert resumed.status == "finished"
+    assert (resumed.files_skipped, resumed.files_done + resumed.files_failed) == (2, CLIPS - 1)
     assert rows(db, COUNTS, run="killed") == rows(db, COUNTS, run="single")
     assert summary(db, "killed")["wer"] == summary(db, "single")["wer"]
 

@@ -185,8 +185,12 @@ class RayLoop(_Loop):
         self.commit()
 
     def _drain(self, dataset) -> None:
-        for row in dataset.iter_rows():
-            self._receive(pickle.loads(row["rows"]), worker_pid=int(row["pid"]))
+        rows = iter(dataset.iter_rows())
+        try:
+            for row in rows:
+                self._receive(pickle.loads(row["rows"]), worker_pid=int(row["pid"]))
+        finally:  # on Ctrl-C or an error too: stop the pipeline, free its actors and CPUs
+            rows.close()
 
     def _receive(self, rows: list[dict], *, worker_pid: int) -> None:
         """One recognized batch from a worker: queue its rows, commit every few files."""
