@@ -155,8 +155,7 @@ def test_a_worker_killed_mid_run_leaves_a_run_that_resumes_to_the_same_numbers(
 
     monkeypatch.setattr(RayLoop, "_receive", kill_the_worker_then_stop)
     with pytest.raises(RunInterrupted) as stopped:  # Ray restarted the actor, then Ctrl-C
-        run(db, engine_name="pocketsphinx", run_id="killed", executor=RayExecutor(),
-            batch_files=1)
+        run(db, engine_name="pocketsphinx", run_id="killed", executor=RayExecutor())
     assert killed and stopped.value.result.status == "interrupted"
     stored = len(rows(db, "select * from transcripts where run_id = 'killed'"))
     assert stored == 2  # whole files only: the batch of the killed worker and the next

@@ -12,7 +12,8 @@ resample them on CPU, a pool of actors (one per GPU, or one per CPU slot but one
 no GPU) each builds the recognizer once and recognizes and scores each batch with the
 single-machine loop's own methods (`_Loop._start/_collect/_process`, so batching, a failed
 batch retried file by file, and error rows are the same), and the driver receives the finished
-rows as they stream in and commits them with `_Loop.commit`: the database keeps one writer.
+rows as they stream in and commits them with `_Loop.commit`, at least COMMIT_FILES files (or
+batch_seconds) at a time: the database keeps one writer.
 
 Ray is an optional extra (`pip install 'asrlens[ray]'`); nothing here imports it before an
 executor is made, and the single-machine path never imports this module.
@@ -20,6 +21,7 @@ executor is made, and the single-machine path never imports this module.
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import sys
@@ -40,6 +42,9 @@ MAX_BLOCKS = 1000  # dataset blocks (units of work of the reading tasks) at most
 # CPU share of one reading task. It differs from an actor's (1 CPU), which also keeps Ray Data
 # from fusing the reading into the actors: reading runs beside recognition, not before it.
 READ_CPUS = 0.5
+# Files per commit at least (or every batch_seconds): the driver's write rate grows with the
+# commit size, 279 files/s at 8 and 3,240 to 4,138 at 512 (BENCHMARKS.md, "Ray").
+COMMIT_FILES = 512
 RECORDED = ("name", "model", "precision", "device", "checkpoint", "checkpoint_sha256",
             "sample_rate")
 
@@ -140,9 +145,10 @@ class RayExecutor:
             return ray
         try:
             if self.address is None:
-                ray.init(num_cpus=self.num_cpus, include_dashboard=False)
+                ray.init(num_cpus=self.num_cpus, include_dashboard=False,
+                         logging_level=logging.WARNING)
             else:
-                ray.init(address=self.address)
+                ray.init(address=self.address, logging_level=logging.WARNING)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             where = self.address or "this machine"
             raise AsrlensError(f"cannot start or reach a Ray cluster at {where}: "
@@ -199,7 +205,7 @@ class RayLoop(_Loop):
         self.files_failed += failed
         self.files_done += len(rows) - failed
         self._audio_s += sum(r["transcript"]["audio_s"] or 0.0 for r in rows)
-        if (len(self.pending) >= self.batch_files
+        if (len(self.pending) >= max(self.batch_files, COMMIT_FILES)
                 or time.perf_counter() - self._last_commit >= self.batch_seconds):
             self.commit()
             self._last_commit = time.perf_counter()
