@@ -43,8 +43,9 @@ MAX_BLOCKS = 1000  # dataset blocks (units of work of the reading tasks) at most
 # from fusing the reading into the actors: reading runs beside recognition, not before it.
 READ_CPUS = 0.5
 # Files per commit at least (or every batch_seconds): the driver's write rate grows with the
-# commit size, 279 files/s at 8 and 3,240 to 4,138 at 512 (BENCHMARKS.md, "Ray").
-COMMIT_FILES = 512
+# commit size, 279-335 files/s at 8, 3,240-4,865 at 512, 4,835-5,489 at 2,048 (BENCHMARKS.md,
+# "Ray: a cluster and its driver").
+COMMIT_FILES = 2048
 RECORDED = ("name", "model", "precision", "device", "checkpoint", "checkpoint_sha256",
             "sample_rate")
 
