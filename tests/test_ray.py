@@ -197,3 +197,15 @@ def test_the_single_machine_path_does_not_import_ray(small_db, tmp_path):
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ray not imported"
+
+
+def test_an_address_where_no_cluster_answers_is_one_error_line(small_db, tmp_path,
+                                                                monkeypatch):
+    db = tmp_path / "nowhere.duckdb"
+    shutil.copy(small_db, db)
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)  # not the module's cluster
+    result = CliRunner().invoke(cli, ["infer", "--engine", "pocketsphinx", "--ray",
+                                      "127.0.0.1:1", "--no-progress", "--db", str(db)])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: cannot reach a Ray cluster at 127.0.0.1:1 (")
+    assert rows(db, "select * from runs") == []

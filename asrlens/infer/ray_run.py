@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import socket
 import sys
 import time
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ READ_CPUS = 0.5
 # commit size, 279-335 files/s at 8, 3,240-4,865 at 512, 4,835-5,489 at 2,048 (BENCHMARKS.md,
 # "Ray: a cluster and its driver").
 COMMIT_FILES = 2048
+CONNECT_TIMEOUT_S = 10.0  # an ADDRESS that does not answer within this is an error
 RECORDED = ("name", "model", "precision", "device", "checkpoint", "checkpoint_sha256",
             "sample_rate")
 
@@ -144,6 +146,8 @@ class RayExecutor:
         ray = import_ray()
         if ray.is_initialized():  # a cluster this process joined already (tests, notebooks)
             return ray
+        if self.address is not None:
+            _check_reachable(self.address)
         try:
             if self.address is None:
                 ray.init(num_cpus=self.num_cpus, include_dashboard=False,
@@ -274,6 +278,19 @@ def _remote_error(call):
     except ray.exceptions.RayError as exc:
         raise AsrlensError(f"the Ray cluster failed: {_first_line(exc)}; the files stored "
                            f"so far are kept: run the same command to resume") from None
+
+
+def _check_reachable(address: str, *, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+    """AsrlensError at once when HOST:PORT (or ray://HOST:PORT) does not answer: ray.init
+    would retry for minutes. Other forms ('auto') are left to Ray."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise AsrlensError(f"cannot reach a Ray cluster at {address} ({exc}): start one there "
+                           f"with `ray start --head`, or check the address") from None
 
 
 def _first_line(exc: BaseException, *, limit: int = 300) -> str:
