@@ -130,7 +130,9 @@ class RayExecutor:
         ray = self._connect()
         resources = ray.cluster_resources()
         gpus = int(resources.get("GPU", 0)) if device != "cpu" else 0
-        spec = RecognizerSpec(engine_name, model, checkpoint, device, precision,
+        # each actor sees the one GPU Ray gives it: 'cuda:N' of this machine means nothing there
+        worker_device = "cuda" if str(device).startswith("cuda") else device
+        spec = RecognizerSpec(engine_name, model, checkpoint, worker_device, precision,
                               dict(engine_options))
         described = _remote_error(lambda: ray.get(
             ray.remote(num_cpus=1, num_gpus=1 if gpus else 0)(_describe).remote(spec)))
