@@ -35,6 +35,7 @@ class InferSettings:
     overlap_s: float | None = None
     batch_audio_s: float | None = None
     read_workers: int | None = None
+    ray: str | None = None  # a Ray cluster's address, 'local' for one on this machine
 
     ENGINE_OPTIONS = ("chunk_s", "overlap_s")
 

@@ -200,6 +200,10 @@ INFER_OPTIONS = [
     click.option("--read-workers", type=click.IntRange(min=0), metavar="N",
                  help="Processes that decode and resample ahead of the recognizer [default: 0 "
                       "(a thread) on CPU, up to 8 on a GPU]."),
+    click.option("--ray", "ray", is_flag=False, flag_value="local", metavar="[ADDRESS]",
+                 help="Recognize on a Ray cluster (pip install 'asrlens[ray]'): ADDRESS of a "
+                      "running one (HOST:6379, ray://HOST:10001), none for a local one on this "
+                      "machine. This machine reads nothing and writes the database."),
 ]
 """Options of `asrlens infer` (and `run`), one per InferSettings field."""
 

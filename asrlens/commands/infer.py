@@ -58,6 +58,7 @@ def infer_command(dataset, infer_settings, progress, then_analyze, db_path):
       asrlens infer --limit 20 --run w2v-try           # wav2vec2 BASE on 20 files
       asrlens infer --model WAV2VEC2_ASR_LARGE_960H --device cuda
       asrlens infer --checkpoint wav2vec2_fairseq_base_ls960_asr_ls960.pth
+      asrlens infer --ray head-node:6379               # on a Ray cluster
       asrlens infer --run w2v-try                      # resume it
       asrlens sql "select * from run_summary"
 

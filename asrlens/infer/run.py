@@ -112,6 +112,8 @@ def infer(
     prefetch_files: int = PREFETCH_FILES,
     batch_audio_s: float | None = None,
     read_workers: int | None = None,
+    ray: str | None = None,
+    executor=None,
     **engine_options,
 ) -> RunResult:
     """Transcribe and score every file with audio of `dataset` (the first `limit` by utt_id).
@@ -134,9 +136,16 @@ def infer(
     default, from the GPU's free memory, 0 on CPU); `read_workers` reader processes decode and
     resample (None: 0 on CPU, up to 8 on a GPU). With progress=True a tqdm bar
     (files, audio hours, real-time factor) and a few lines go to stderr.
+    `ray` runs the recognizer on a Ray cluster at that address ('local': one started on this
+    machine), through asrlens.infer.ray_run.RayExecutor; or pass such an `executor` yourself.
+    Everything else is the same.
     Raises RunInterrupted (a KeyboardInterrupt) on Ctrl-C after marking the run interrupted.
     """
     started = time.perf_counter()
+    if ray is not None and executor is None:  # before anything is stored: Ray may be missing
+        from asrlens.infer.ray_run import RayExecutor
+
+        executor = RayExecutor(ray)
     if limit is not None and limit < 1:
         raise AsrlensError(f"--limit must be at least 1, got {limit}")
     if recognizer is not None:
@@ -199,8 +208,9 @@ def infer(
     if recognizer is None:
         from asrlens.infer.recognizers import get_recognizer  # looked up per call: tests replace it
 
-        recognizer = get_recognizer(engine_name, model=model, checkpoint=checkpoint, device=device,
-                                precision=precision, **engine_options)
+        build = get_recognizer if executor is None else executor.recognizer
+        recognizer = build(engine_name, model=model, checkpoint=checkpoint, device=device,
+                           precision=precision, **engine_options)
     if batch_audio_s is None:
         batch_audio_s = recognizer.default_batch_audio_s()
     if read_workers is None:
@@ -224,10 +234,11 @@ def infer(
 
     _refresh(engine, run_id, plan, normalizer=norm, alignment=alignment, progress=progress)
     wall_before = float(stored["wall_s"] or 0.0) if stored else 0.0
-    loop = _Loop(engine, run_id=run_id, recognizer=recognizer, normalizer=norm,
-                 alignment=alignment, batch_files=batch_files, batch_seconds=batch_seconds,
-                 prefetch_files=prefetch_files, wall_before=wall_before, started=started,
-                 batch_audio_s=batch_audio_s, read_workers=read_workers)
+    make_loop = _Loop if executor is None else executor.loop
+    loop = make_loop(engine, run_id=run_id, recognizer=recognizer, normalizer=norm,
+                     alignment=alignment, batch_files=batch_files, batch_seconds=batch_seconds,
+                     prefetch_files=prefetch_files, wall_before=wall_before, started=started,
+                     batch_audio_s=batch_audio_s, read_workers=read_workers)
     try:
         loop.run(todo, progress=progress)
     except KeyboardInterrupt as exc:
