@@ -22,6 +22,7 @@ from asrlens.analysis.effects import feature_effects
 from asrlens.analysis.summary import _sql, summarize
 from asrlens.db import delete_rows, insert_rows, named_query
 from asrlens.infer.raw import score_raw
+from asrlens.summaries import analysis_lines
 
 RUN_TABLES = ("reference_words", "op_tags", "feature_effects", "feature_correlations",
               "analysis_summary")
@@ -42,8 +43,6 @@ class AnalysisResult:
 
     def summary_lines(self) -> list[str]:
         """What `asrlens analyze` prints (asrlens.summaries.analysis_lines)."""
-        from asrlens.summaries import analysis_lines
-
         return analysis_lines(self)
 
 

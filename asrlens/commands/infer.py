@@ -21,12 +21,11 @@ from asrlens.commands.common import (
     same_command,
     with_db,
 )
+from asrlens.summaries import analysis_after_line
 
 
 def _analysed(analysis) -> None:
     if analysis is not None:
-        from asrlens.summaries import analysis_after_line
-
         click.echo(analysis_after_line(analysis))
 
 

@@ -32,6 +32,7 @@ from asrlens.infer.normalize import DEFAULT_NORMALIZER, get_normalizer
 from asrlens.infer.raw import score_raw
 from asrlens.infer.runs import _now, _resolve_dataset, library_versions
 from asrlens.infer.score import score_texts
+from asrlens.summaries import import_lines
 
 ENGINE_NAME = "import"
 """runs.engine of an imported run."""
@@ -69,8 +70,6 @@ class ImportResult:
 
     def summary_lines(self) -> list[str]:
         """What `asrlens import-run` prints (asrlens.summaries.import_lines)."""
-        from asrlens.summaries import import_lines
-
         return import_lines(self)
 
 

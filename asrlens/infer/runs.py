@@ -18,12 +18,14 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from asrlens.catalog import resolve_dataset
 from asrlens.db import insert_rows, named_query, query
 from asrlens.errors import AsrlensError
 from asrlens.health.owner import current_owner
 from asrlens.infer.align import DEFAULT_ALIGNMENT
 from asrlens.infer.normalize import DEFAULT_NORMALIZER, Normalizer
 from asrlens.infer.recognizers.base import Recognizer
+from asrlens.summaries import run_lines
 
 VERSION_PACKAGES = ("asrlens", "torch", "torchaudio", "jiwer", "pocketsphinx", "duckdb", "numpy")
 
@@ -65,8 +67,6 @@ class RunResult:
 
     def summary_lines(self) -> list[str]:
         """What `asrlens infer` prints (asrlens.summaries.run_lines)."""
-        from asrlens.summaries import run_lines
-
         return run_lines(self)
 
 
@@ -90,8 +90,6 @@ def default_run_id(
 
 def _resolve_dataset(engine: sa.Engine, dataset: str | None) -> str:
     """The dataset to transcribe: the one named, else the catalog's default dataset."""
-    from asrlens.catalog import resolve_dataset
-
     return resolve_dataset(engine, dataset)
 
 

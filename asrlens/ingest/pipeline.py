@@ -45,6 +45,7 @@ from asrlens.ingest.rows import (
 )
 from asrlens.ingest.source import ZipLimits, open_source
 from asrlens.ingest.store import DatasetRows, load_dataset_rows, replace_dataset_rows
+from asrlens.summaries import ingest_lines
 
 EXTRACT_DIR = Path(".asrlens") / "datasets"
 """Where zips are extracted, relative to the folder of the database file."""
@@ -77,8 +78,6 @@ class IngestSummary:
 
     def summary_lines(self, db_path: str | os.PathLike) -> list[str]:
         """What `asrlens ingest` prints (asrlens.summaries.ingest_lines)."""
-        from asrlens.summaries import ingest_lines
-
         return ingest_lines(self, db_path)
 
 
