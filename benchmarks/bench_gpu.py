@@ -76,7 +76,9 @@ def main() -> None:
         os.environ["TORCH_HOME"] = str(seed_placeholder(work / "torch_home"))
         root, audio_s = build_dataset(work / DATASET, args.data, args.files)
         db = work / "bench.duckdb"
-        ingest(db, root)
+        from asrlens.ingest import ingest_into
+
+        ingest_into(db, root, progress=False)
         report = {"machine": machine(args.device), "files": args.files, "audio_s": audio_s,
                   "rows": [], "agreement": {}, "skipped": {}}
         print(f"{report['machine']}\n{args.files} files, {audio_s:.1f} s of audio\n", flush=True)
@@ -149,16 +151,6 @@ def build_dataset(root: Path, data: Path, files: int) -> tuple[Path, float]:
     (root / "metadata.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return root, audio_s
 
-
-def ingest(db: Path, root: Path) -> None:
-    from asrlens.db import connect
-    from asrlens.ingest import ingest as ingest_dataset
-
-    engine = connect(db)
-    try:
-        ingest_dataset(engine, root, progress=False)
-    finally:
-        engine.dispose()
 
 
 def asrlens_infer(db: Path, run: str, *, device: str, precision: str,

@@ -20,13 +20,12 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner
 from conftest import rows
+from test_infer import run
 
 from asrlens import db
 from asrlens.cli import cli
-from asrlens.db import connect
-from asrlens.infer import infer
 from asrlens.infer.recognizers.base import Hypothesis, HypWord, Recognizer
-from asrlens.ingest import ingest
+from asrlens.ingest import ingest_into
 
 CLIPS = ("LJ001-0002", "LJ001-0007", "LJ001-0008")  # 1.90 s, 8.39 s, 1.78 s
 TRUNCATED = "LJ001-0007"
@@ -70,22 +69,6 @@ def cut_data_in_half(wav: Path) -> None:
     wav.write_bytes(data[: start + (len(data) - start) // 4 * 2])
 
 
-def ingest_into(db_path: Path, root: Path) -> None:
-    engine = connect(db_path)
-    try:
-        ingest(engine, root, progress=False)
-    finally:
-        engine.dispose()
-
-
-def run(db_path: Path, recognizer: Recognizer, **kwargs):
-    engine = connect(db_path)
-    try:
-        return infer(engine, recognizer=recognizer, progress=False, **kwargs)
-    finally:
-        engine.dispose()
-
-
 def relabel(root: Path, utt_id: str, text: str) -> None:
     """Rewrite one label line's transcript and normalized transcript."""
     labels = root / "labels.csv"
@@ -110,7 +93,7 @@ def test_the_truncated_clip_decodes_to_half_of_what_its_header_says(dataset):
 
 def test_audio_ingest_found_corrupt_is_recorded_as_skipped_and_never_scored(dataset, db_path):
     cut_data_in_half(dataset / "wavs" / f"{TRUNCATED}.wav")
-    ingest_into(db_path, dataset)
+    ingest_into(db_path, dataset, progress=False)
     issue = rows(db_path, "select kind, utt_id from ingest_issues where kind = 'corrupt_audio'")
     assert issue == [{"kind": "corrupt_audio", "utt_id": TRUNCATED}]
 
@@ -130,13 +113,13 @@ def test_audio_ingest_found_corrupt_is_recorded_as_skipped_and_never_scored(data
 
 
 def test_a_scored_file_found_corrupt_by_a_re_ingest_loses_its_scores(dataset, db_path):
-    ingest_into(db_path, dataset)
+    ingest_into(db_path, dataset, progress=False)
     run(db_path, Listener(), run_id="r")
     audio_before = rows(db_path, "select audio_s from runs")[0]["audio_s"]
     assert rows(db_path, "select count(*) as n from utterance_errors")[0]["n"] == 3
 
     cut_data_in_half(dataset / "wavs" / f"{TRUNCATED}.wav")
-    ingest_into(db_path, dataset)
+    ingest_into(db_path, dataset, progress=False)
     listener = Listener()
     result = run(db_path, listener, run_id="r")
     assert listener.lengths == [] and not result.already_finished
@@ -152,7 +135,7 @@ def test_a_scored_file_found_corrupt_by_a_re_ingest_loses_its_scores(dataset, db
 
 
 def test_a_file_truncated_after_ingest_is_an_error_for_that_file(dataset, db_path, sample_dir):
-    ingest_into(db_path, dataset)
+    ingest_into(db_path, dataset, progress=False)
     cut_data_in_half(dataset / "wavs" / f"{TRUNCATED}.wav")  # ingest did not see this
     listener = Listener()
     result = run(db_path, listener, run_id="r")
@@ -167,7 +150,7 @@ def test_a_file_truncated_after_ingest_is_an_error_for_that_file(dataset, db_pat
 
 
 def test_a_file_shorter_than_ingest_recorded_is_an_error_for_that_file(dataset, db_path):
-    ingest_into(db_path, dataset)
+    ingest_into(db_path, dataset, progress=False)
     wav = dataset / "wavs" / f"{TRUNCATED}.wav"
     samples, rate = sf.read(wav, dtype="int16")
     sf.write(wav, samples[: len(samples) // 2], rate, subtype="PCM_16")  # a whole, shorter file
@@ -182,14 +165,14 @@ def test_a_file_shorter_than_ingest_recorded_is_an_error_for_that_file(dataset, 
 
 
 def test_a_fixed_label_is_rescored_without_recognizing_again(dataset, db_path):
-    ingest_into(db_path, dataset)
+    ingest_into(db_path, dataset, progress=False)
     run(db_path, Listener(), run_id="r")
     before = {r["utt_id"]: r for r in rows(db_path, "select * from transcripts")}
     words_before = rows(db_path, "select * from hyp_words order by utt_id, word_index")
     wer_before = rows(db_path, "select wer from run_summary")[0]["wer"]
 
     relabel(dataset, "LJ001-0008", HEARD.capitalize() + ".")  # now what the listener hears
-    ingest_into(db_path, dataset)
+    ingest_into(db_path, dataset, progress=False)
     listener = Listener()
     result = run(db_path, listener, run_id="r")
 
@@ -222,11 +205,11 @@ def test_cli_says_how_many_files_were_rescored(dataset, db_path, monkeypatch):
     monkeypatch.setattr(recognizers, "get_recognizer", lambda name, **kwargs: Listener())
     args = ["infer", "--db", str(db_path), "--engine", "listener", "--run", "r",
             "--no-progress", "--no-analyze"]
-    ingest_into(db_path, dataset)
+    ingest_into(db_path, dataset, progress=False)
     assert CliRunner().invoke(cli, args).exit_code == 0
     relabel(dataset, "LJ001-0002", "in being comparatively new.")
     relabel(dataset, "LJ001-0008", "a fixed label")
-    ingest_into(db_path, dataset)
+    ingest_into(db_path, dataset, progress=False)
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert "rescored 2 files whose reference changed" in result.output
