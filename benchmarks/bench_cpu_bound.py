@@ -6,11 +6,15 @@ Prints markdown for BENCHMARKS.md ("wav2vec2 on CPU against the compute bound"):
      (so load from other processes hits it as it hits the model) and the best call kept;
   2. the cost of the model: FLOPs of a BASE forward pass counted by
      torch.utils.flop_counter.FlopCounterMode for each clip's length (attention grows with the
-     square of the length, so the cost per audio second is per clip, not a constant);
+     square of the length, so the cost per audio second is per clip, not a constant). torch
+     2.11's counter has no formula for the CPU flash-attention kernel, so its attention is
+     counted with torch's own formula for the other attention kernels (sdpa_flop_count);
   3. the asrlens engine (`get_recognizer("wav2vec2")`, the code `asrlens infer` runs, one file at
      a time) and the bare torchaudio model over the LJSpeech sample clips (decoded and resampled
      beforehand), fp32 and bf16, interleaved clip by clip, best of the repeats per clip.
   Achieved rate = counted FLOPs / wall seconds; share of the bound = achieved / matmul rate.
+  4. where the time goes: torch.profiler over the engine's model on the longest clip, each
+     kind of operation's time, FLOPs and rate against the bound.
 
 Weights: random placeholder weights of the exact BASE architecture (speed does not depend on
 the weight values).
@@ -28,13 +32,23 @@ from pathlib import Path
 
 import torch
 import torchaudio
-from torch.utils.flop_counter import FlopCounterMode
+from torch.profiler import profile
+from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_engines import DEFAULT_DATA, SAMPLE_RATE, seed_placeholder  # noqa: E402
 from machine import cpu_model  # noqa: E402
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
+CPU_ATTENTION = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu
+OPERATIONS = {  # profiler event names of each kind of operation with FLOPs
+    "linear layers (addmm)": {"aten::addmm", "aten::mm"},
+    "convolutions (oneDNN)": {"aten::mkldnn_convolution"},
+    "attention (flash, CPU)": {"aten::_scaled_dot_product_flash_attention_for_cpu"},
+}
+FLOP_KINDS = {"aten.addmm": "linear layers (addmm)", "aten.mm": "linear layers (addmm)",
+              "aten.convolution": "convolutions (oneDNN)",
+              "aten._scaled_dot_product_flash_attention_for_cpu": "attention (flash, CPU)"}
 
 
 def main() -> None:
@@ -89,7 +103,44 @@ def main() -> None:
         rate = total_gflop / wall
         print(f"| {precision} | {bound[precision]:.0f} | {what} | {wall:.1f} "
               f"| {audio_s / wall:.1f} | {rate:.0f} | {rate / bound[precision]:.0%} |")
+    longest = max(clips, key=len)
+    for precision, dtype in DTYPES.items():
+        engine = get_recognizer("wav2vec2", device="cpu", precision=precision)
+        print(f"\nwhere the time goes, {precision}, the asrlens engine's model on the longest "
+              f"clip ({len(longest) / SAMPLE_RATE:.1f} s), 3 passes:\n")
+        where_the_time_goes(engine._net, longest.to(dtype), bound[precision])
     print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
+
+
+def where_the_time_goes(model, wave: torch.Tensor, bound: float, passes: int = 3) -> None:
+    with FlopCounterMode(display=False, custom_mapping=ATTENTION_FLOPS) as counter, \
+            torch.no_grad():
+        model(wave[None])
+    gflop = dict.fromkeys(OPERATIONS, 0.0)
+    for op, count in counter.get_flop_counts()["Global"].items():
+        gflop[FLOP_KINDS[str(op)]] += count / 1e9
+    _forward(model, wave)
+    with profile() as prof:
+        for _ in range(passes):
+            _forward(model, wave)
+    events = prof.key_averages()
+    total_ms = sum(e.self_cpu_time_total for e in events) / passes / 1e3
+    print("| operations | ms per pass | share of the time | GFLOP | GFLOP/s | share of the bound |")
+    print("|---|---|---|---|---|---|")
+    rest = total_ms
+    for kind, names in OPERATIONS.items():
+        ms = sum(e.self_cpu_time_total for e in events if e.key in names) / passes / 1e3
+        rest -= ms
+        rate = gflop[kind] / ms * 1e3
+        print(f"| {kind} | {ms:.0f} | {ms / total_ms:.0%} | {gflop[kind]:.1f} | {rate:.0f} "
+              f"| {rate / bound:.0%} |")
+    print(f"| everything else (no FLOPs counted) | {rest:.0f} | {rest / total_ms:.0%} "
+          "| - | - | - |")
+    others = sorted((e for e in events if not any(e.key in n for n in OPERATIONS.values())),
+                    key=lambda e: -e.self_cpu_time_total)[:5]
+    print("\nlargest of everything else (ms per pass): " + ", ".join(
+        f"{e.key.removeprefix('aten::')} {e.self_cpu_time_total / passes / 1e3:.1f}"
+        for e in others))
 
 
 def matmul_gflops(n: int, dtype: torch.dtype, calls: int = 3) -> float:
@@ -108,8 +159,16 @@ def _forward(model, wave: torch.Tensor):
     return model(wave[None])[0]
 
 
+def _cpu_attention_flops(query, key, value, *args, out_shape=None, **kwargs) -> int:
+    return sdpa_flop_count(query, key, value)
+
+
+ATTENTION_FLOPS = {CPU_ATTENTION: _cpu_attention_flops}
+
+
 def count_flops(model, wave: torch.Tensor) -> int:
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
+    with FlopCounterMode(display=False, custom_mapping=ATTENTION_FLOPS) as counter, \
+            torch.no_grad():
         model(wave[None])
     return counter.get_total_flops()
 

@@ -24,6 +24,7 @@ from torchaudio.pipelines._wav2vec2 import utils as bundle_utils
 from asrlens.errors import AsrlensError
 from asrlens.infer import ctc  # module import: ctc imports recognizers.base, which loads us
 from asrlens.infer.recognizers.base import Hypothesis, Recognizer
+from asrlens.infer.recognizers.cpu_memory import keep_freed_memory
 from asrlens.infer.recognizers.exact_padding import make_padding_exact
 from asrlens.infer.recognizers.wav2vec2_weights import (
     DEFAULT_MODEL,
@@ -111,6 +112,8 @@ class Wav2Vec2Recognizer(Recognizer):
         self.padding_exact = make_padding_exact(net)
         self._net = net.to(dtype=self._dtype)  # weights cast once: no autocast per batch
         self._torch_device = torch_device
+        # on CPU, large activations reuse freed pages instead of faulting in fresh ones
+        self.keeps_freed_memory = torch_device.type == "cpu" and keep_freed_memory()
         if torch_device.type == "cuda" and self._dtype == torch.float32:
             # fp32 means fp32: cuDNN would run the extractor's convolutions in TF32 (10-bit
             # mantissa), enough to move log-probabilities by 1e-3 between batch shapes
@@ -131,6 +134,7 @@ class Wav2Vec2Recognizer(Recognizer):
             "frame_s": self.geometry.frame_s,
             "normalize_waveform": self._normalize,
             "decoder": "greedy_ctc",
+            "keeps_freed_memory": self.keeps_freed_memory,  # glibc mallopt (cpu_memory.py)
         }
 
     def transcribe(self, samples: np.ndarray) -> Hypothesis:
