@@ -10,6 +10,7 @@ the first two rounds may both map fresh pages; from the fourth on, none should.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -38,9 +39,10 @@ print(json.dumps({"kept": kept, "faults": counts}))
 """
 
 
-def _faults_per_tensor(mode: str) -> dict:
+def _faults_per_tensor(mode: str, **env: str) -> dict:
     done = subprocess.run([sys.executable, "-c", FAULTS_PER_TENSOR, mode],
-                          capture_output=True, text=True, check=True)
+                          capture_output=True, text=True, check=True,
+                          env={**os.environ, **env})
     return json.loads(done.stdout.splitlines()[-1])
 
 
@@ -51,6 +53,12 @@ def test_freed_pages_are_reused_once_kept():
     assert min(default["faults"]) > 10_000  # the control: every round maps fresh pages
     assert kept["kept"] is True
     assert max(kept["faults"][3:]) < 1_000  # after two distinct blocks, every round reuses
+
+
+def test_the_environment_can_leave_glibc_as_it_is():
+    left = _faults_per_tensor("keep", ASRLENS_KEEP_FREED_MEMORY="0")
+    assert left["kept"] is False
+    assert min(left["faults"]) > 10_000
 
 
 def test_a_cpu_wav2vec2_recognizer_keeps_freed_memory_and_says_so():
