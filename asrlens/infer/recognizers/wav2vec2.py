@@ -26,6 +26,7 @@ from asrlens.infer import ctc  # module import: ctc imports recognizers.base, wh
 from asrlens.infer.recognizers.base import Hypothesis, Recognizer
 from asrlens.infer.recognizers.cpu_memory import keep_freed_memory
 from asrlens.infer.recognizers.exact_padding import make_padding_exact
+from asrlens.infer.recognizers.onednn_linear import can_pack, pack_linear_layers
 from asrlens.infer.recognizers.wav2vec2_weights import (
     DEFAULT_MODEL,
     file_sha256,
@@ -112,8 +113,13 @@ class Wav2Vec2Recognizer(Recognizer):
         self.padding_exact = make_padding_exact(net)
         self._net = net.to(dtype=self._dtype)  # weights cast once: no autocast per batch
         self._torch_device = torch_device
-        # on CPU, large activations reuse freed pages instead of faulting in fresh ones
+        # on CPU, large activations reuse freed pages instead of faulting in fresh ones, and
+        # the linear layers run as oneDNN products with weights packed once
         self.keeps_freed_memory = torch_device.type == "cpu" and keep_freed_memory()
+        self.linear_layers = "torch"
+        if torch_device.type == "cpu" and can_pack():
+            pack_linear_layers(self._net.eval())
+            self.linear_layers = "onednn_packed"
         if torch_device.type == "cuda" and self._dtype == torch.float32:
             # fp32 means fp32: cuDNN would run the extractor's convolutions in TF32 (10-bit
             # mantissa), enough to move log-probabilities by 1e-3 between batch shapes
@@ -135,6 +141,7 @@ class Wav2Vec2Recognizer(Recognizer):
             "normalize_waveform": self._normalize,
             "decoder": "greedy_ctc",
             "keeps_freed_memory": self.keeps_freed_memory,  # glibc mallopt (cpu_memory.py)
+            "linear_layers": self.linear_layers,  # onednn_packed: onednn_linear.py
         }
 
     def transcribe(self, samples: np.ndarray) -> Hypothesis:
