@@ -36,7 +36,7 @@ import torchaudio
 from torch.profiler import profile
 from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
 
-from asrlens.infer.recognizers.onednn_packed import can_pack
+from asrlens.infer.recognizers.onednn_linear import can_pack
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_engines import DEFAULT_DATA, SAMPLE_RATE, seed_placeholder  # noqa: E402
@@ -46,7 +46,7 @@ DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 CPU_ATTENTION = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu
 OPERATIONS = {  # profiler event names of each kind of operation with FLOPs
     "linear layers": {"aten::addmm", "aten::mm", "mkldnn::_linear_pointwise"},
-    "convolutions (oneDNN)": {"aten::mkldnn_convolution", "mkldnn::_convolution_pointwise"},
+    "convolutions (oneDNN)": {"aten::mkldnn_convolution"},
     "attention (flash, CPU)": {"aten::_scaled_dot_product_flash_attention_for_cpu"},
 }
 FLOP_KINDS = {"aten.addmm": "linear layers", "aten.mm": "linear layers",

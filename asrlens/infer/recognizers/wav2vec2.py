@@ -26,7 +26,7 @@ from asrlens.infer import ctc  # module import: ctc imports recognizers.base, wh
 from asrlens.infer.recognizers.base import Hypothesis, Recognizer
 from asrlens.infer.recognizers.cpu_memory import keep_freed_memory
 from asrlens.infer.recognizers.exact_padding import make_padding_exact
-from asrlens.infer.recognizers.onednn_packed import can_pack, pack_for_onednn
+from asrlens.infer.recognizers.onednn_linear import can_pack, pack_linear_layers
 from asrlens.infer.recognizers.wav2vec2_weights import (
     DEFAULT_MODEL,
     file_sha256,
@@ -114,11 +114,12 @@ class Wav2Vec2Recognizer(Recognizer):
         self._net = net.to(dtype=self._dtype)  # weights cast once: no autocast per batch
         self._torch_device = torch_device
         # on CPU, large activations reuse freed pages instead of faulting in fresh ones, and
-        # the linear layers and positional convolution run on oneDNN with packed weights
+        # the linear layers run as oneDNN products with weights packed once
         self.keeps_freed_memory = torch_device.type == "cpu" and keep_freed_memory()
-        self.onednn_packed_layers = 0
+        self.linear_layers = "torch"
         if torch_device.type == "cpu" and can_pack():
-            self.onednn_packed_layers = pack_for_onednn(self._net.eval())
+            pack_linear_layers(self._net.eval())
+            self.linear_layers = "onednn_packed"
         if torch_device.type == "cuda" and self._dtype == torch.float32:
             # fp32 means fp32: cuDNN would run the extractor's convolutions in TF32 (10-bit
             # mantissa), enough to move log-probabilities by 1e-3 between batch shapes
@@ -140,7 +141,7 @@ class Wav2Vec2Recognizer(Recognizer):
             "normalize_waveform": self._normalize,
             "decoder": "greedy_ctc",
             "keeps_freed_memory": self.keeps_freed_memory,  # glibc mallopt (cpu_memory.py)
-            "onednn_packed_layers": self.onednn_packed_layers,  # onednn_packed.py
+            "linear_layers": self.linear_layers,  # onednn_packed: onednn_linear.py
         }
 
     def transcribe(self, samples: np.ndarray) -> Hypothesis:

@@ -1,5 +1,4 @@
-"""On CPU, wav2vec2's linear layers and positional convolution run on oneDNN with packed
-weights, and give the model's own outputs.
+"""On CPU, wav2vec2's linear layers run as oneDNN products with packed weights, same outputs.
 
 Every model asrlens offers is built from its bundle's parameters with random weights and two
 transformer layers (as in test_batching.py); the recognizer's emissions must equal the
@@ -13,11 +12,10 @@ import torch
 from test_batching import LAYERS, RATE, TOLERANCE
 from torchaudio.pipelines._wav2vec2 import utils as bundle_utils
 
-from asrlens.infer.recognizers.onednn_packed import (
+from asrlens.infer.recognizers.onednn_linear import (
     PackedLinear,
-    PackedPositionalConv,
     can_pack,
-    pack_for_onednn,
+    pack_linear_layers,
 )
 from asrlens.infer.recognizers.wav2vec2 import Wav2Vec2Recognizer
 from asrlens.infer.recognizers.wav2vec2_weights import MODELS, get_bundle
@@ -36,7 +34,7 @@ def random_net(name: str, layers: int = LAYERS) -> torch.nn.Module:
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_packed_layers_give_the_models_own_log_probabilities(name, sample_dir):
+def test_packed_linear_layers_give_the_models_own_log_probabilities(name, sample_dir):
     from asrlens.audio import load_audio
 
     wave = load_audio(sorted((sample_dir / "wavs").glob("*.wav"))[0], sample_rate=RATE)[0]
@@ -48,9 +46,8 @@ def test_packed_layers_give_the_models_own_log_probabilities(name, sample_dir):
         logits, _ = net(x[None])
         expected = torch.log_softmax(logits[0], dim=-1)
     engine = Wav2Vec2Recognizer.from_model(net, model=name)  # packs net's layers in place
-    assert engine.options()["onednn_packed_layers"] == LAYERS * 6 + 3
+    assert engine.options()["linear_layers"] == "onednn_packed"
     assert isinstance(net.encoder.transformer.layers[0].attention.q_proj, PackedLinear)
-    assert isinstance(net.encoder.transformer.pos_conv_embed, PackedPositionalConv)
     got = engine.emissions(wave)
     assert got.shape == expected.shape
     assert float((got - expected).abs().max()) < TOLERANCE
@@ -71,33 +68,15 @@ def test_a_packed_linear_layer_equals_nn_linear_with_its_gelu(post):
     assert float((got - expected).abs().max()) < 1e-5
 
 
-def test_every_linear_layer_and_the_positional_convolution_of_a_base_model_are_packed():
+def test_every_linear_layer_of_a_base_model_is_packed():
     net = random_net("WAV2VEC2_ASR_BASE_960H")
     # per transformer layer: q, k, v, out and the feed-forward pair; plus the feature
-    # projection, the CTC head and the positional convolution
-    assert pack_for_onednn(net) == LAYERS * 6 + 3
-    assert not [m for m in net.modules() if type(m) in (torch.nn.Linear, torch.nn.Conv1d)
-                and not _in_extractor(net, m)]
-
-
-def _in_extractor(net, module) -> bool:
-    return any(module is m for m in net.feature_extractor.modules())
-
-
-@pytest.mark.parametrize("shape", [(1, 100), (3, 1500), (2, 7)])
-def test_the_packed_positional_convolution_equals_torchaudios_at_any_length(shape):
-    """Packed once, it serves every batch size and length (padding, GELU, last frame cut)."""
-    net = random_net("WAV2VEC2_ASR_BASE_960H", layers=1)
-    block = net.encoder.transformer.pos_conv_embed
-    x = torch.randn(shape[0], shape[1], block.embed_dim)
-    with torch.inference_mode():
-        expected = block(x)
-        got = PackedPositionalConv(block)(x)
-    assert got.shape == expected.shape
-    assert float((got - expected).abs().max()) < 1e-5
+    # projection and the CTC head
+    assert pack_linear_layers(net) == LAYERS * 6 + 2
+    assert not [m for m in net.modules() if type(m) is torch.nn.Linear]
 
 
 def test_a_packed_layer_refuses_another_dtype_with_a_clear_error():
     layer = PackedLinear(torch.nn.Linear(8, 8).eval())
-    with pytest.raises(TypeError, match="packed for torch.float32 on the CPU"):
+    with pytest.raises(TypeError, match="float32 CPU weights"):
         layer(torch.zeros((2, 8), dtype=torch.float64))
