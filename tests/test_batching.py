@@ -32,8 +32,9 @@ TOLERANCE = 1e-4  # max |log-prob difference| allowed between a batch and one fi
 LAYERS = 2  # transformer layers kept
 
 
-def small_engine(name: str, *, layers: int = LAYERS, device: str = "cpu") -> Wav2Vec2Recognizer:
-    """Bundle `name`'s architecture with random weights and `layers` transformer layers.
+def random_net(name: str, *, layers: int = LAYERS) -> torch.nn.Module:
+    """Bundle `name`'s architecture (a torchaudio Wav2Vec2Model, in eval mode) with random
+    weights and `layers` transformer layers.
 
     The CTC head's weights are scaled up so that each frame's best class wins clearly (random
     heads give nearly flat posteriors, where noise of 1e-7 would flip argmaxes).
@@ -41,9 +42,16 @@ def small_engine(name: str, *, layers: int = LAYERS, device: str = "cpu") -> Wav
     bundle = get_bundle(name)
     params = {**bundle._params, "encoder_num_layers": layers}
     torch.manual_seed(0)
-    net = bundle_utils._get_model(bundle._model_type, params)
+    net = bundle_utils._get_model(bundle._model_type, params).eval()
     with torch.no_grad():
         net.aux.weight.mul_(20.0)
+    return net
+
+
+def small_engine(name: str, *, layers: int = LAYERS, device: str = "cpu") -> Wav2Vec2Recognizer:
+    """A recognizer around random_net(name, layers=layers)."""
+    bundle = get_bundle(name)
+    net = random_net(name, layers=layers)
     if bundle._normalize_waveform:
         net = bundle_utils._extend_model(net, normalize_waveform=True)
     return Wav2Vec2Recognizer.from_model(net, model=name, device=device)

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from test_batching import LAYERS, RATE, TOLERANCE
-from torchaudio.pipelines._wav2vec2 import utils as bundle_utils
+from test_batching import LAYERS, RATE, TOLERANCE, random_net
 
 from asrlens.infer.recognizers.onednn_linear import (
     PackedLinear,
@@ -21,16 +20,6 @@ from asrlens.infer.recognizers.wav2vec2 import Wav2Vec2Recognizer
 from asrlens.infer.recognizers.wav2vec2_weights import MODELS, get_bundle
 
 pytestmark = pytest.mark.skipif(not can_pack(), reason="this torch has no oneDNN")
-
-
-def random_net(name: str, layers: int = LAYERS) -> torch.nn.Module:
-    bundle = get_bundle(name)
-    torch.manual_seed(0)
-    net = bundle_utils._get_model(bundle._model_type,
-                                  {**bundle._params, "encoder_num_layers": layers}).eval()
-    with torch.no_grad():
-        net.aux.weight.mul_(20.0)  # clear argmaxes, as in test_batching
-    return net
 
 
 @pytest.mark.parametrize("name", MODELS)
