@@ -79,9 +79,10 @@ def main() -> None:
     print(f"{len(clips)} clips, {audio_s:.1f} s of audio, {total_gflop:.0f} GFLOP "
           f"({total_gflop / audio_s:.1f} GFLOP per audio second)\n")
 
-    runners = {}
+    runners, engines = {}, {}
     for precision, dtype in DTYPES.items():
-        engine = get_recognizer("wav2vec2", device="cpu", precision=precision)
+        engine = engines[precision] = get_recognizer("wav2vec2", device="cpu",
+                                                     precision=precision)
         runners["asrlens engine", precision] = lambda c, e=engine: e.transcribe(c.numpy())
         model = torchaudio.models.wav2vec2_base(aux_num_out=29).eval().to(dtype)
         runners["torchaudio model only", precision] = (
@@ -108,10 +109,9 @@ def main() -> None:
               f"| {audio_s / wall:.1f} | {rate:.0f} | {rate / bound[precision]:.0%} |")
     longest = max(clips, key=len)
     for precision, dtype in DTYPES.items():
-        engine = get_recognizer("wav2vec2", device="cpu", precision=precision)
         print(f"\nwhere the time goes, {precision}, the asrlens engine's model on the longest "
               f"clip ({len(longest) / SAMPLE_RATE:.1f} s), 3 passes:\n")
-        where_the_time_goes(engine._net, bare, longest.to(dtype), bound[precision])
+        where_the_time_goes(engines[precision]._net, bare, longest.to(dtype), bound[precision])
     print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
 
 
@@ -119,11 +119,8 @@ def where_the_time_goes(model, stock, wave: torch.Tensor, bound: float, passes: 
                         ) -> None:
     """Profile model; FLOPs counted on stock, the same architecture as torchaudio builds it
     (the counter knows aten's products, not oneDNN's packed ones)."""
-    with FlopCounterMode(display=False, custom_mapping=ATTENTION_FLOPS) as counter, \
-            torch.no_grad():
-        stock(wave.float()[None])
     gflop = dict.fromkeys(OPERATIONS, 0.0)
-    for op, count in counter.get_flop_counts()["Global"].items():
+    for op, count in flop_counter(stock, wave.float()).get_flop_counts()["Global"].items():
         gflop[FLOP_KINDS[str(op)]] += count / 1e9
     _forward(model, wave)
     with profile() as prof:
@@ -184,11 +181,16 @@ def _cpu_attention_flops(query, key, value, *args, out_shape=None, **kwargs) -> 
 ATTENTION_FLOPS = {CPU_ATTENTION: _cpu_attention_flops}
 
 
-def count_flops(model, wave: torch.Tensor) -> int:
+def flop_counter(model, wave: torch.Tensor) -> FlopCounterMode:
+    """The FLOPs of one forward pass over wave, attention included."""
     with FlopCounterMode(display=False, custom_mapping=ATTENTION_FLOPS) as counter, \
             torch.no_grad():
         model(wave[None])
-    return counter.get_total_flops()
+    return counter
+
+
+def count_flops(model, wave: torch.Tensor) -> int:
+    return flop_counter(model, wave).get_total_flops()
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ class PackedLinear(nn.Module):
             packed = torch.ops.mkldnn._reorder_linear_weight(linear.weight.detach(), None)
         self.register_buffer("packed_weight", packed, persistent=False)
         self.bias = linear.bias
-        self.in_features, self.out_features = linear.in_features, linear.out_features
         self.post = post
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
