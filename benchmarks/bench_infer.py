@@ -44,10 +44,7 @@ class NullRecognizer(Recognizer):
 
 def build_db(db: Path, data: Path, copies: int) -> int:
     """The sample's labelled clips, `copies` times each; returns the number of files."""
-    labels = {}
-    for line in (data / "labels.csv").read_text(encoding="utf-8").splitlines():
-        utt_id, transcript, normalized = line.split("|")
-        labels[utt_id] = (transcript, normalized)
+    labels = read_labels(data)
     wavs = sorted((data / "wavs").glob("*.wav"))
     rows = [
         {"dataset": "bench", "utt_id": f"{wav.stem}-{copy:03d}",
@@ -55,15 +52,29 @@ def build_db(db: Path, data: Path, copies: int) -> int:
          "audio_path": f"wavs/{wav.name}", "labels_line": None}
         for copy in range(copies) for wav in wavs
     ]
+    store_dataset(db, data, rows, n_audio=len(wavs))
+    return len(rows)
+
+
+def read_labels(data: Path) -> dict[str, tuple[str, str]]:
+    """utt_id -> (transcript, normalized transcript), from the sample's labels.csv."""
+    labels = {}
+    for line in (data / "labels.csv").read_text(encoding="utf-8").splitlines():
+        utt_id, transcript, normalized = line.split("|")
+        labels[utt_id] = (transcript, normalized)
+    return labels
+
+
+def store_dataset(db: Path, data: Path, rows: list[dict], *, n_audio: int) -> None:
+    """Dataset 'bench' (audio under data) with these utterance rows, in database file db."""
     engine = connect(db)
     with engine.begin() as conn:
         insert_rows(conn, "datasets", [{
             "name": "bench", "source": str(data), "root": str(data), "labels_path": "labels.csv",
-            "labels_format": "ljspeech", "n_labels": len(rows), "n_audio": len(wavs),
+            "labels_format": "ljspeech", "n_labels": len(rows), "n_audio": n_audio,
             "ingested_at": datetime.now()}])
         insert_rows(conn, "utterances", rows)
     engine.dispose()
-    return len(rows)
 
 
 def timed_run(db: Path, *, run_id: str, **kwargs) -> dict:

@@ -26,9 +26,9 @@ import random
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
+from bench_infer import read_labels, store_dataset
 from machine import cpu_model
 
 from asrlens.db import connect, insert_rows, query
@@ -63,27 +63,17 @@ class Length:
 
 def build_dataset(db: Path, data: Path, n: int, *, synthetic: bool = False) -> None:
     """Dataset 'bench': the sample's clips (or n synthetic labels) in a fresh database."""
-    labels = {}
-    for line in (data / "labels.csv").read_text(encoding="utf-8").splitlines():
-        utt_id, transcript, normalized = line.split("|")
-        labels[utt_id] = (transcript, normalized)
     if synthetic:
         rows = [{"dataset": "bench", "utt_id": f"U{i:07d}", "transcript": "x",
                  "normalized_transcript": None, "audio_path": None, "labels_line": i}
                 for i in range(n)]
     else:
+        labels = read_labels(data)
         wavs = sorted((data / "wavs").glob("*.wav"))[:n]
         rows = [{"dataset": "bench", "utt_id": w.stem, "transcript": labels[w.stem][0],
                  "normalized_transcript": labels[w.stem][1], "audio_path": f"wavs/{w.name}",
                  "labels_line": i} for i, w in enumerate(wavs)]
-    engine = connect(db)
-    with engine.begin() as conn:
-        insert_rows(conn, "datasets", [{
-            "name": "bench", "source": str(data), "root": str(data), "labels_path": "labels.csv",
-            "labels_format": "ljspeech", "n_labels": len(rows), "n_audio": len(rows),
-            "ingested_at": datetime.now()}])
-        insert_rows(conn, "utterances", rows)
-    engine.dispose()
+    store_dataset(db, data, rows, n_audio=len(rows))
 
 
 # --- 1. overhead ----------------------------------------------------------------------------
