@@ -26,7 +26,11 @@ from asrlens.infer import ctc  # module import: ctc imports recognizers.base, wh
 from asrlens.infer.recognizers.base import Hypothesis, Recognizer
 from asrlens.infer.recognizers.cpu_memory import keep_freed_memory
 from asrlens.infer.recognizers.exact_padding import make_padding_exact
+from asrlens.infer.recognizers.onednn_extractor import pack_feature_extractor
 from asrlens.infer.recognizers.onednn_linear import can_pack, pack_linear_layers
+from asrlens.infer.recognizers.positional_convolution import (
+    use_channels_last_positional_convolution,
+)
 from asrlens.infer.recognizers.wav2vec2_weights import (
     DEFAULT_MODEL,
     file_sha256,
@@ -113,13 +117,18 @@ class Wav2Vec2Recognizer(Recognizer):
         self.padding_exact = make_padding_exact(net)
         self._net = net.to(dtype=self._dtype)  # weights cast once: no autocast per batch
         self._torch_device = torch_device
-        # on CPU, large activations reuse freed pages instead of faulting in fresh ones, and
-        # the linear layers run as oneDNN products with weights packed once
+        # on CPU, large activations reuse freed pages instead of faulting in fresh ones, the
+        # linear layers and the feature extractor's convolutions run as oneDNN products with
+        # weights packed once, and the positional convolution runs on channels-last data
         self.keeps_freed_memory = torch_device.type == "cpu" and keep_freed_memory()
-        self.linear_layers = "torch"
-        if torch_device.type == "cpu" and can_pack():
-            pack_linear_layers(self._net.eval())
-            self.linear_layers = "onednn_packed"
+        self.linear_layers = self.feature_extractor = self.positional_convolution = "torch"
+        if torch_device.type == "cpu":
+            use_channels_last_positional_convolution(self._net.eval())
+            self.positional_convolution = "channels_last"
+            if can_pack():
+                pack_linear_layers(self._net)
+                pack_feature_extractor(self._net)
+                self.linear_layers = self.feature_extractor = "onednn_packed"
         if torch_device.type == "cuda" and self._dtype == torch.float32:
             # fp32 means fp32: cuDNN would run the extractor's convolutions in TF32 (10-bit
             # mantissa), enough to move log-probabilities by 1e-3 between batch shapes
@@ -142,6 +151,8 @@ class Wav2Vec2Recognizer(Recognizer):
             "decoder": "greedy_ctc",
             "keeps_freed_memory": self.keeps_freed_memory,  # glibc mallopt (cpu_memory.py)
             "linear_layers": self.linear_layers,  # onednn_packed: onednn_linear.py
+            "feature_extractor": self.feature_extractor,  # onednn_packed: onednn_extractor.py
+            "positional_convolution": self.positional_convolution,  # positional_convolution.py
         }
 
     def transcribe(self, samples: np.ndarray) -> Hypothesis:
