@@ -36,7 +36,7 @@ import torchaudio
 from torch.profiler import profile
 from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
 
-from asrlens.infer.recognizers.onednn_linear import can_pack
+from asrlens.infer.recognizers.onednn_linear import can_pack, pack_weight, product
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_engines import DEFAULT_DATA, SAMPLE_RATE, seed_placeholder  # noqa: E402
@@ -174,9 +174,8 @@ def matmul_gflops(n: int, dtype: torch.dtype, calls: int = 3) -> dict[str, float
     a, b = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
     runs = {"torch.mm": lambda: torch.mm(a, b)}
     if can_pack():
-        packed = torch.ops.mkldnn._reorder_linear_weight(b, None)
-        runs["onednn packed"] = (
-            lambda: torch.ops.mkldnn._linear_pointwise(a, packed, None, "none", [], ""))
+        packed = pack_weight(b)
+        runs["onednn packed"] = lambda: product(a, packed, None)
     rates = {}
     with torch.inference_mode():
         for name, run in runs.items():

@@ -44,14 +44,20 @@ class ValidLengthGroupNormBlock(nn.Module):
 
     def forward(self, x: torch.Tensor, length: torch.Tensor | None):
         x = self.conv(x)
-        if length is not None:
-            length = torch.div(length - self.kernel_size, self.stride, rounding_mode="floor") + 1
-            length = torch.clamp(length, min=0)
+        length = output_lengths(length, self.kernel_size, self.stride)
         if length is None:  # one file alone (no lengths given): torch's own GroupNorm
             x = self.layer_norm(x)
         else:
             x = valid_length_group_norm(x, length, self.layer_norm)
         return nn.functional.gelu(x), length
+
+
+def output_lengths(length: torch.Tensor | None, kernel: int, stride: int
+                   ) -> torch.Tensor | None:
+    """Valid output frames of a convolution (no padding) over inputs of these lengths."""
+    if length is None:
+        return None
+    return torch.clamp(torch.div(length - kernel, stride, rounding_mode="floor") + 1, min=0)
 
 
 def valid_length_group_norm(x: torch.Tensor, length: torch.Tensor,

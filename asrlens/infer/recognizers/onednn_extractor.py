@@ -20,7 +20,7 @@ channels) rows, each as one oneDNN product with the GELU applied as the product 
   where padding leaks).
 - "layer_norm" extractors normalise each output row over its channels: a layer norm on rows.
 
-Outputs equal torchaudio's to float32 rounding (tests/test_onednn_extractor.py). CPU only; on
+Outputs equal torchaudio's to float32 rounding (tests/test_onednn_layers.py). CPU only; on
 a GPU, cuDNN's convolutions and exact_padding.py's valid-length GroupNorm run instead.
 
     pack_feature_extractor(model)   # model: a torchaudio Wav2Vec2Model, on the CPU, cast
@@ -31,7 +31,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-_linear = torch.ops.mkldnn._linear_pointwise
+from asrlens.infer.recognizers.exact_padding import output_lengths
+from asrlens.infer.recognizers.onednn_linear import pack_weight, product
 
 
 class PackedConvolution(nn.Module):
@@ -47,10 +48,9 @@ class PackedConvolution(nn.Module):
         self.kernel_size, self.stride = block.kernel_size, block.stride
         if self.layer_norm is not None and not isinstance(self.layer_norm, nn.LayerNorm):
             raise TypeError("expected a convolution block with a layer norm or none")
-        with torch.no_grad():  # (out, in, k) -> (out, k, in): row t's k input rows, in order
-            matrix = self.conv.weight.detach().permute(0, 2, 1).reshape(self.conv.out_channels, -1)
-            packed = torch.ops.mkldnn._reorder_linear_weight(matrix.contiguous(), None)
-        self.register_buffer("packed_weight", packed, persistent=False)
+        # (out, in, k) -> (out, k, in): row t's k input rows, in order
+        matrix = self.conv.weight.permute(0, 2, 1).reshape(self.conv.out_channels, -1)
+        self.register_buffer("packed_weight", pack_weight(matrix), persistent=False)
         self.post = "gelu" if self.layer_norm is None else "none"
 
     def forward(self, x: torch.Tensor, length: torch.Tensor | None
@@ -64,12 +64,12 @@ class PackedConvolution(nn.Module):
         x = x.contiguous()
         columns = x.as_strided((batch, out_frames, kernel * channels),
                                (frames * channels, stride * channels, 1), x.storage_offset())
-        y = _linear(columns.reshape(batch * out_frames, kernel * channels), self.packed_weight,
-                    self.conv.bias, self.post, [], "none" if self.post == "gelu" else "")
+        y = product(columns.reshape(batch * out_frames, kernel * channels), self.packed_weight,
+                    self.conv.bias, self.post)
         y = y.view(batch, out_frames, -1)
         if self.layer_norm is not None:
             y = nn.functional.gelu(_layer_norm(y, self.layer_norm))
-        return y, _out_length(length, kernel, stride)
+        return y, output_lengths(length, kernel, stride)
 
 
 class PackedFeatureExtractor(nn.Module):
@@ -102,7 +102,7 @@ class PackedFeatureExtractor(nn.Module):
             raise ValueError(f"{x.shape[1]} samples are fewer than the first convolution's "
                              f"kernel ({kernel})")
         frames = x.unfold(1, kernel, stride)  # (batch, frames, kernel), a view
-        length = _out_length(length, kernel, stride)
+        length = output_lengths(length, kernel, stride)
         rows = [self._first_layer(frames[row], None if length is None else int(length[row]))
                 for row in range(x.shape[0])]
         h = rows[0][None] if len(rows) == 1 else torch.stack(rows)
@@ -119,8 +119,8 @@ class PackedFeatureExtractor(nn.Module):
             if valid == 0:  # no valid frame: the file's rows are all zero, as torchaudio's
                 return frames.new_zeros((frames.shape[0], weight.shape[0]))
             weight, bias = _fold_group_norm(frames[:valid], weight, block.layer_norm)
-            return _linear(frames, weight, bias, "gelu", [], "none")
-        y = _linear(frames, weight, bias, "none", [], "")
+            return product(frames, weight, bias, "gelu")
+        y = product(frames, weight, bias)
         if block.layer_norm is not None:
             y = _layer_norm(y, block.layer_norm)
         return nn.functional.gelu(y)
@@ -161,9 +161,3 @@ def _fold_group_norm(frames: torch.Tensor, weight: torch.Tensor, norm: nn.GroupN
 def _layer_norm(x: torch.Tensor, norm: nn.LayerNorm) -> torch.Tensor:
     """norm over x's last axis (torchaudio's own LayerNorm expects channels first)."""
     return nn.functional.layer_norm(x, norm.normalized_shape, norm.weight, norm.bias, norm.eps)
-
-
-def _out_length(length: torch.Tensor | None, kernel: int, stride: int) -> torch.Tensor | None:
-    if length is None:
-        return None
-    return torch.clamp(torch.div(length - kernel, stride, rounding_mode="floor") + 1, min=0)

@@ -22,14 +22,26 @@ from torch import nn
 from torchaudio.models.wav2vec2.components import FeedForward
 
 
+def pack_weight(weight: torch.Tensor) -> torch.Tensor:
+    """An (out, in) weight matrix in oneDNN's blocked layout, for `product`."""
+    with torch.no_grad():
+        return torch.ops.mkldnn._reorder_linear_weight(weight.detach().contiguous(), None)
+
+
+def product(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
+            post: str = "none") -> torch.Tensor:
+    """x @ weight.T + bias through oneDNN (weight packed or plain), then `post` ("none" or
+    "gelu", the exact erf GELU) applied as the product is written."""
+    return torch.ops.mkldnn._linear_pointwise(x, weight, bias, post, [],
+                                              "none" if post == "gelu" else "")
+
+
 class PackedLinear(nn.Module):
     """nn.Linear's forward through oneDNN with weights packed once; `post` may be "gelu"."""
 
     def __init__(self, linear: nn.Linear, post: str = "none"):
         super().__init__()
-        with torch.no_grad():
-            packed = torch.ops.mkldnn._reorder_linear_weight(linear.weight.detach(), None)
-        self.register_buffer("packed_weight", packed, persistent=False)
+        self.register_buffer("packed_weight", pack_weight(linear.weight), persistent=False)
         self.bias = linear.bias
         self.post = post
 
@@ -37,9 +49,7 @@ class PackedLinear(nn.Module):
         if x.dtype != self.packed_weight.dtype or x.device.type != "cpu":
             raise TypeError(f"PackedLinear holds {self.packed_weight.dtype} CPU weights; got "
                             f"{x.dtype} on {x.device}")
-        return torch.ops.mkldnn._linear_pointwise(
-            x.contiguous(), self.packed_weight, self.bias, self.post, [],
-            "none" if self.post == "gelu" else "")
+        return product(x.contiguous(), self.packed_weight, self.bias, self.post)
 
 
 class PackedFeedForward(nn.Module):
