@@ -34,10 +34,10 @@ from machine import cpu_model
 from asrlens.db import connect, insert_rows, query
 from asrlens.infer import infer
 from asrlens.infer.loop import RESULT_TABLES, _Loop
-from asrlens.infer.normalize import LJSPEECH
 from asrlens.infer.readahead import _Loaded, _Utterance
 from asrlens.infer.recognizers.base import Recognizer
 from asrlens.infer.runs import _create_run
+from asrlens.scoring.normalize import LJSPEECH
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ljspeech-sample"
 PLACEHOLDER = "wav2vec2_fairseq_base_ls960_asr_ls960.pth"

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from asrlens.infer.align import (
+from asrlens.scoring.align import (
     SCLITE_DELETION,
     SCLITE_INSERTION,
     SCLITE_SUBSTITUTION,
     sclite_alignment,
 )
-from asrlens.infer.score import score_texts
+from asrlens.scoring.score import score_texts
 
 PRA_SCORES = re.compile(r"id: \((?P<id>[^)]+)\)\nScores: \(#C #S #D #I\) (?P<counts>[\d ]+)\n")
 

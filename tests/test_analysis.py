@@ -18,7 +18,7 @@ from asrlens.analysis.tags import RULES
 from asrlens.cli import cli
 from asrlens.db import connect, insert_rows, named_query, query
 from asrlens.errors import AsrlensError
-from asrlens.infer.score import score_texts
+from asrlens.scoring.score import score_texts
 
 # --- text features ---------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from asrlens.compare import compare_runs, parse_rule
 from asrlens.compare import significance as sig
 from asrlens.db import connect, insert_rows, query
 from asrlens.infer.export import export_run
-from asrlens.infer.score import score_texts
+from asrlens.scoring.score import score_texts
 
 DATASET = "crafted"
 VOCAB = [f"w{i}" for i in range(60)]

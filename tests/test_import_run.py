@@ -23,7 +23,7 @@ from asrlens.db import connect
 from asrlens.errors import AsrlensError
 from asrlens.infer.export import export_run
 from asrlens.infer.import_run import import_run
-from asrlens.infer.normalize import LJSPEECH
+from asrlens.scoring.normalize import LJSPEECH
 
 COUNTS = "utt_id, ref_words, hyp_words, hits, substitutions, deletions, insertions, wer, cer"
 

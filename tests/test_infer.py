@@ -23,8 +23,8 @@ from asrlens.cli import cli
 from asrlens.db import connect, insert_rows
 from asrlens.errors import AsrlensError
 from asrlens.infer import RunInterrupted, infer
-from asrlens.infer.normalize import LJSPEECH
 from asrlens.infer.recognizers.base import Hypothesis, HypWord, Recognizer
+from asrlens.scoring.normalize import LJSPEECH
 
 RATE = 16000  # Hz, synthetic files and the scripted engine
 DATASET = "toy"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from asrlens.errors import AsrlensError
-from asrlens.infer.normalize import (
+from asrlens.scoring.normalize import (
     LJSPEECH,
     LJSPEECH_RAW,
     NORMALIZERS,

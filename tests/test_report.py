@@ -22,8 +22,8 @@ from asrlens.db import connect, query
 from asrlens.errors import AsrlensError
 from asrlens.report import plots as plots_module
 from asrlens.report import render_report
-from asrlens.report.bootstrap import corpus_intervals, resampled_totals
 from asrlens.report.media import EMBED_MAX_S, EMBED_SAMPLE_RATE, embed_audio
+from asrlens.scoring.bootstrap import corpus_intervals, resampled_totals
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'

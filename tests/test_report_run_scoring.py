@@ -16,8 +16,8 @@ from synthetic import make_synthetic_db
 from asrlens.analysis import analyze
 from asrlens.db import connect, query
 from asrlens.infer.import_run import import_run
-from asrlens.infer.normalize import LJSPEECH, MINIMAL
 from asrlens.report import render_report
+from asrlens.scoring.normalize import LJSPEECH, MINIMAL
 
 
 def html_escape(text: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jiwer
 import pytest
 
-from asrlens.infer.score import score_texts
+from asrlens.scoring.score import score_texts
 
 
 def test_counts_and_rates_equal_jiwers():

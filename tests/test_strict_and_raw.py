@@ -15,8 +15,8 @@ from test_infer import SCRIPT, ScriptedRecognizer, make_toy_db, rows, run
 from asrlens import db as asrlens_db
 from asrlens.analysis import analyze
 from asrlens.db import connect
-from asrlens.infer.normalize import LJSPEECH, MINIMAL
-from asrlens.infer.score import score_texts
+from asrlens.scoring.normalize import LJSPEECH, MINIMAL
+from asrlens.scoring.score import score_texts
 
 
 @pytest.fixture

@@ -130,7 +130,7 @@ def _collect(fn, settings_class, param: str):
 
 
 def normalizer_names() -> list[str]:
-    from asrlens.infer.normalize import NORMALIZERS
+    from asrlens.scoring.normalize import NORMALIZERS
 
     return list(NORMALIZERS)
 

@@ -3,8 +3,8 @@
     from asrlens.infer import infer
     result = infer(asrlens.db.connect(), engine_name="pocketsphinx")
 
-The names below are imported on first use, so `asrlens.infer.normalize` can be imported
-(by the CLI, for its option choices) without loading torch.
+The names below are imported on first use, so importing `asrlens.infer` does not load
+torch. Normalizers, alignment and rates live in `asrlens.scoring`, below every stage.
 """
 
 from __future__ import annotations

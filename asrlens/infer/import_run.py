@@ -26,12 +26,12 @@ import sqlalchemy as sa
 
 from asrlens.db import delete_rows, insert_rows, named_query, query
 from asrlens.errors import AsrlensError
-from asrlens.infer.align import ALIGNMENTS, DEFAULT_ALIGNMENT
 from asrlens.infer.hypfile import read_hypotheses
-from asrlens.infer.normalize import DEFAULT_NORMALIZER, get_normalizer
 from asrlens.infer.raw import score_raw
 from asrlens.infer.runs import _now, _resolve_dataset, library_versions
-from asrlens.infer.score import score_texts
+from asrlens.scoring.align import ALIGNMENTS, DEFAULT_ALIGNMENT
+from asrlens.scoring.normalize import DEFAULT_NORMALIZER, get_normalizer
+from asrlens.scoring.score import score_texts
 from asrlens.summaries import import_lines
 
 ENGINE_NAME = "import"

@@ -19,9 +19,7 @@ import sqlalchemy as sa
 from tqdm import tqdm
 
 from asrlens.db import delete_rows, insert_rows, named_query
-from asrlens.infer.align import DEFAULT_ALIGNMENT
 from asrlens.infer.batches import Writer, plan_batches
-from asrlens.infer.normalize import Normalizer
 from asrlens.infer.raw import score_raw
 from asrlens.infer.readahead import (
     _load,
@@ -34,6 +32,8 @@ from asrlens.infer.readahead import (
 from asrlens.infer.recognizers.base import Hypothesis, Recognizer
 from asrlens.infer.refresh import reference_hash, score_rows
 from asrlens.infer.runs import _now
+from asrlens.scoring.align import DEFAULT_ALIGNMENT
+from asrlens.scoring.normalize import Normalizer
 
 RESULT_TABLES = ("transcripts", "utterance_errors", "alignment_ops", "hyp_words")
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from asrlens.db import delete_rows, insert_rows, named_query, query
-from asrlens.infer.normalize import MINIMAL
-from asrlens.infer.score import score_texts
+from asrlens.scoring.normalize import MINIMAL
+from asrlens.scoring.score import score_texts
 
 RAW_NORMALIZER = MINIMAL
 RAW_TABLES = ("raw_errors", "raw_alignment_ops")

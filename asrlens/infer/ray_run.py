@@ -35,8 +35,8 @@ from tqdm import tqdm
 from asrlens.errors import AsrlensError
 from asrlens.infer.batches import plan_batches
 from asrlens.infer.loop import _Loop
-from asrlens.infer.normalize import get_normalizer
 from asrlens.infer.readahead import _load, _Loaded, _LoadedBatch, _with_duration
+from asrlens.scoring.normalize import get_normalizer
 
 LOCAL = "local"  # --ray without ADDRESS: start a cluster on this machine
 INSTALL_HINT = "pip install 'asrlens[ray]'"

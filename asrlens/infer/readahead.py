@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from asrlens.db import named_query, query
 from asrlens.errors import AsrlensError
 from asrlens.infer.batches import ReaderPool
-from asrlens.infer.normalize import Normalizer
+from asrlens.scoring.normalize import Normalizer
 
 PREFETCH_FILES = 4  # files read and resampled ahead of the recognizer
 PREFETCH_TORCH_THREADS = 1  # torch threads of the reading thread (resampling); see BENCHMARKS.md

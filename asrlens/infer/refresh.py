@@ -25,9 +25,9 @@ from typing import Protocol
 import sqlalchemy as sa
 
 from asrlens.db import delete_rows, insert_rows, named_query, query
-from asrlens.infer.align import DEFAULT_ALIGNMENT
-from asrlens.infer.normalize import Normalizer
-from asrlens.infer.score import score_texts
+from asrlens.scoring.align import DEFAULT_ALIGNMENT
+from asrlens.scoring.normalize import Normalizer
+from asrlens.scoring.score import score_texts
 
 UNUSABLE_AUDIO = ("corrupt_audio", "empty_audio")
 """ingest_issues kinds whose files a run does not transcribe (see files_to_transcribe.sql)."""

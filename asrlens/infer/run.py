@@ -39,10 +39,8 @@ from tqdm import tqdm
 from asrlens import defaults
 from asrlens.errors import AsrlensError
 from asrlens.health.owner import current_owner
-from asrlens.infer.align import ALIGNMENTS, DEFAULT_ALIGNMENT
 from asrlens.infer.batches import default_read_workers
 from asrlens.infer.loop import _Loop
-from asrlens.infer.normalize import DEFAULT_NORMALIZER, Normalizer, get_normalizer
 from asrlens.infer.raw import score_raw
 from asrlens.infer.readahead import PREFETCH_FILES, PREFETCH_TORCH_THREADS, _utterances
 from asrlens.infer.recognizers import DEFAULT_ENGINE
@@ -63,6 +61,8 @@ from asrlens.infer.runs import (
     default_run_id,
     library_versions,
 )
+from asrlens.scoring.align import ALIGNMENTS, DEFAULT_ALIGNMENT
+from asrlens.scoring.normalize import DEFAULT_NORMALIZER, Normalizer, get_normalizer
 
 BATCH_FILES = defaults.BATCH_FILES  # commit after this many files ...
 BATCH_SECONDS = 10.0  # ... or after this many wall-clock seconds, whichever comes first
@@ -124,7 +124,7 @@ def infer(
     are taken from it, so `infer(engine, run_id="r")` resumes run r as it was started. Settings
     given that differ from the stored run's (engine, model, precision, normalizer, alignment,
     checkpoint, dataset) raise AsrlensError. A larger `limit` extends a run. `alignment`
-    'sclite' aligns words with sclite's costs (asrlens.infer.align). At the end of each call
+    'sclite' aligns words with sclite's costs (asrlens.scoring.align). At the end of each call
     the scored files are also scored under the minimal normalization (asrlens.infer.raw).
 
     The recognizer is built with `asrlens.infer.recognizers.get_recognizer(engine_name, model=...,

@@ -22,9 +22,9 @@ from asrlens.catalog import resolve_dataset
 from asrlens.db import insert_rows, named_query, query
 from asrlens.errors import AsrlensError
 from asrlens.health.owner import current_owner
-from asrlens.infer.align import DEFAULT_ALIGNMENT
-from asrlens.infer.normalize import DEFAULT_NORMALIZER, Normalizer
 from asrlens.infer.recognizers.base import Recognizer
+from asrlens.scoring.align import DEFAULT_ALIGNMENT
+from asrlens.scoring.normalize import DEFAULT_NORMALIZER, Normalizer
 from asrlens.summaries import run_lines
 
 VERSION_PACKAGES = ("asrlens", "torch", "torchaudio", "jiwer", "pocketsphinx", "duckdb", "numpy")

@@ -1,24 +1,36 @@
 """The recognizer registry: engine name -> class, and `get_recognizer` to build one.
 
-To add a recognizer, write one module here with a `Recognizer` subclass (see base.py) and add it
-to RECOGNIZERS.
+To add a recognizer, write one module here with a `Recognizer` subclass (see base.py) and add
+its "module:Class" to RECOGNIZERS. An engine's module is imported only when that engine is
+built, so choosing pocketsphinx never imports torch's model code, and `asrlens --help` no
+engine at all.
 """
 
 from __future__ import annotations
 
+import importlib
+
 from asrlens import defaults
 from asrlens.errors import AsrlensError
 from asrlens.infer.recognizers.base import Hypothesis, HypWord, Recognizer
-from asrlens.infer.recognizers.pocketsphinx import PocketsphinxRecognizer
-from asrlens.infer.recognizers.wav2vec2 import Wav2Vec2Recognizer
 
 DEFAULT_ENGINE = defaults.ENGINE
-RECOGNIZERS: dict[str, type[Recognizer]] = {
-    "wav2vec2": Wav2Vec2Recognizer,
-    "pocketsphinx": PocketsphinxRecognizer,
+RECOGNIZERS: dict[str, str] = {
+    "wav2vec2": "asrlens.infer.recognizers.wav2vec2:Wav2Vec2Recognizer",
+    "pocketsphinx": "asrlens.infer.recognizers.pocketsphinx:PocketsphinxRecognizer",
 }
+"""Engine name -> "module:Class" of its Recognizer, imported on first use (recognizer_class)."""
 
-__all__ = ["DEFAULT_ENGINE", "RECOGNIZERS", "Recognizer", "Hypothesis", "HypWord", "get_recognizer"]
+__all__ = ["DEFAULT_ENGINE", "RECOGNIZERS", "Recognizer", "Hypothesis", "HypWord",
+           "get_recognizer", "recognizer_class"]
+
+
+def recognizer_class(name: str) -> type[Recognizer]:
+    """The Recognizer class of engine `name`, its module imported now (AsrlensError: unknown)."""
+    if name not in RECOGNIZERS:
+        raise AsrlensError(f"unknown engine {name!r}; choose one of: {', '.join(RECOGNIZERS)}")
+    module, _, cls = RECOGNIZERS[name].partition(":")
+    return getattr(importlib.import_module(module), cls)
 
 
 def get_recognizer(
@@ -35,11 +47,10 @@ def get_recognizer(
     model=None picks the engine's default model; device 'auto' takes a GPU where the engine
     can use one. Extra keyword options go to the recognizer (wav2vec2: chunk_s, overlap_s).
     """
-    if name not in RECOGNIZERS:
-        raise AsrlensError(f"unknown engine {name!r}; choose one of: {', '.join(RECOGNIZERS)}")
+    engine_class = recognizer_class(name)
     try:
-        return RECOGNIZERS[name](model=model, checkpoint=checkpoint, device=device,
-                             precision=precision, **options)
+        return engine_class(model=model, checkpoint=checkpoint, device=device,
+                            precision=precision, **options)
     except TypeError as exc:
         if options and "unexpected keyword argument" in str(exc):
             raise AsrlensError(

@@ -1,7 +1,7 @@
 """The recognizer interface: one small class per speech recognizer (`--engine` NAME).
 
 To add a recognizer (Whisper, NeMo, ...), write one module in this package with a class that
-subclasses Recognizer, and register it in `asrlens.infer.recognizers.RECOGNIZERS`.
+subclasses Recognizer, and register its "module:Class" in `asrlens.infer.recognizers.RECOGNIZERS`.
 """
 
 from __future__ import annotations

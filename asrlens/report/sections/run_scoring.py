@@ -9,9 +9,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from asrlens.errors import AsrlensError
-from asrlens.infer.align import ALIGNMENTS
-from asrlens.infer.normalize import MINIMAL, get_normalizer
 from asrlens.report.context import run_query
+from asrlens.scoring.align import ALIGNMENTS
+from asrlens.scoring.normalize import MINIMAL, get_normalizer
 
 WORD_EFFECTS = 10
 """Words listed each way (errors the normalizer removed, errors it added)."""

@@ -3,13 +3,13 @@
     s = score_texts("THE CAT SAT", "THE CAT SAT DOWN")
     s.insertions, s.wer, [op.op for op in s.ops]   # -> 1, 0.333..., ['equal'] * 3 + ['insert']
 
-Both texts are already normalized (asrlens.infer.normalize); words are split on spaces.
+Both texts are already normalized (asrlens.scoring.normalize); words are split on spaces.
 Character counts run on the same normalized strings and include the spaces between words,
 as jiwer's CER does.
 
     score_texts("A B C D E", "X Y Z A B", alignment="sclite").wer   # -> 1.2 (unit: 1.0)
 
-alignment='sclite' aligns the words with NIST sclite's costs (asrlens.infer.align); the
+alignment='sclite' aligns the words with NIST sclite's costs (asrlens.scoring.align); the
 character counts (CER) stay unit-cost in both modes.
 
 Empty texts: counts are always stored (an empty reference with a 3-word hypothesis is 3
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, fields
 import jiwer
 
 from asrlens.errors import AsrlensError
-from asrlens.infer.align import ALIGNMENTS, DEFAULT_ALIGNMENT, sclite_alignment
+from asrlens.scoring.align import ALIGNMENTS, DEFAULT_ALIGNMENT, sclite_alignment
 
 
 @dataclass(frozen=True)
