@@ -2,7 +2,7 @@
 #   make demo   set up .venv from uv.lock if missing, then run the main job on DATASET
 #               (make demo DATASET=speechdata.zip ENGINE=wav2vec2 CHECKPOINT=w.pth)
 #   make test   set up .venv from uv.lock if missing, then run the whole test suite
-#   make lock   re-resolve uv.lock after a change to pyproject.toml (or to upgrade: see README)
+#   make lock   re-resolve uv.lock after a change to pyproject.toml (or to upgrade: see docs/install.md)
 # Any CPython 3.11-3.13 (requires-python); make PYTHON=python3.12 picks another.
 PYTHON ?= python3
 VENV ?= .venv

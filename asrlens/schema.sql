@@ -91,7 +91,7 @@ CREATE TABLE IF NOT EXISTS ingest_issues (
 -- Extra columns of a labels file with a header (speaker, accent, gender, split, ...): every
 -- column that is not the id/path, transcript or normalized transcript, one row per utterance
 -- and column (key: dataset, utt_id, name). Replaced on each ingest, like utterances. Group
--- files by one with `--group-by label:NAME` (README "Comparing runs").
+-- files by one with `--group-by label:NAME` (docs/compare.md).
 CREATE TABLE IF NOT EXISTS utterance_labels (
     dataset  VARCHAR NOT NULL,  -- datasets.name
     utt_id   VARCHAR NOT NULL,  -- utterances.utt_id
@@ -112,7 +112,7 @@ CREATE TABLE IF NOT EXISTS runs (
     model             VARCHAR NOT NULL,     -- e.g. 'WAV2VEC2_ASR_BASE_960H', 'en-us'
     checkpoint        VARCHAR,              -- weights file used (absolute path), NULL when bundled
     checkpoint_sha256 VARCHAR,
-    normalizer        VARCHAR NOT NULL,     -- normalization id, name and version: 'ljspeech-v1' (see README)
+    normalizer        VARCHAR NOT NULL,     -- normalization id, name and version: 'ljspeech-v1' (docs/infer.md)
     reference_column  VARCHAR NOT NULL,     -- 'normalized_transcript' (falls back to 'transcript' per file when NULL) or 'transcript'
     device            VARCHAR NOT NULL,     -- 'cpu', 'cuda', 'cuda:0', ...
     precision         VARCHAR NOT NULL,     -- 'fp32', 'bf16', 'fp16'
@@ -360,7 +360,7 @@ CREATE TABLE IF NOT EXISTS op_tags (
     run_id   VARCHAR NOT NULL,
     utt_id   VARCHAR NOT NULL,
     op_index INTEGER NOT NULL,  -- alignment_ops.op_index
-    tag      VARCHAR NOT NULL,  -- see README "Error tags"
+    tag      VARCHAR NOT NULL,  -- see docs/analyze.md "Error tags"
     PRIMARY KEY (run_id, utt_id, op_index, tag)
 );
 
@@ -374,7 +374,7 @@ CREATE TABLE IF NOT EXISTS reference_words (
     op            VARCHAR NOT NULL,  -- 'equal' (recognized), 'substitute' or 'delete'
     hyp_word      VARCHAR,           -- what was heard instead (NULL when deleted)
     proper_noun   BOOLEAN NOT NULL,  -- capitalised mid-sentence in the raw transcript
-    rare_word     BOOLEAN NOT NULL,  -- seen at most `rare` times over the dataset's labels (README)
+    rare_word     BOOLEAN NOT NULL,  -- seen at most `rare` times over the dataset's labels (docs/analyze.md)
     normalization BOOLEAN NOT NULL,  -- comes from a number or abbreviation spelled out
     function_word BOOLEAN NOT NULL,  -- in asrlens's list of English function words
     hyphenated    BOOLEAN NOT NULL,  -- part of a hyphenated word in the raw transcript
@@ -458,7 +458,7 @@ CREATE TABLE IF NOT EXISTS comparison_tests (
     run_b       VARCHAR NOT NULL,
     test        VARCHAR NOT NULL,
     statistic   DOUBLE NOT NULL,  -- z (mapsswe, wilcoxon); the smaller count (sign: groups, mcnemar: files)
-    p_value     DOUBLE NOT NULL,  -- as sc_stats computes it (README "Comparing runs")
+    p_value     DOUBLE NOT NULL,  -- as sc_stats computes it (docs/compare.md)
     significant BOOLEAN NOT NULL, -- at 0.05
     better_run  VARCHAR,          -- run_a or run_b when significant, else NULL
     n           INTEGER NOT NULL, -- segments (mapsswe), groups (sign, wilcoxon), discordant files (mcnemar)

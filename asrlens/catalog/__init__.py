@@ -8,7 +8,7 @@ Every command that takes --dataset or --run (infer, import-run, explore, analyze
 export, compare, and run's stages) resolves it here, so with the same database they all pick
 the same dataset and the same run.
 
-The rules (README, "Which dataset and which run"):
+The rules (docs/datasets-and-runs.md):
 
 - **dataset**: the one named (--dataset); else the dataset of the run named (--run); else the
   only dataset in the database; else the dataset of the default run; else an error asking for

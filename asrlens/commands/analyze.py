@@ -9,8 +9,8 @@ from asrlens.commands.common import db_option, echo_lines, open_database
 
 @click.command("analyze")
 @click.option("--run", "run_id", metavar="NAME",
-              help="Run to analyse [default: the most recent finished run; see README "
-                   "\"Which dataset and which run\"].")
+              help="Run to analyse [default: the most recent finished run; see "
+                   "docs/datasets-and-runs.md].")
 @db_option
 def analyze_command(run_id, db_path):
     """Explain a run's errors: features, error tags, feature vs WER, a written summary.

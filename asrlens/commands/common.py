@@ -234,7 +234,7 @@ def analyze_option(fn):
 def dataset_option(fn):
     return click.option("--dataset", metavar="NAME",
                         help="Ingested dataset [default: the only one, else the default "
-                             "run's; see README \"Which dataset and which run\"].")(fn)
+                             "run's; see docs/datasets-and-runs.md].")(fn)
 
 
 def group_by_option(fn):

@@ -27,7 +27,7 @@ def compare_command(run_a, run_b, group_by, seed, replicates, db_path):
     ΔWER = WER_B - WER_A, sc_stats's four tests (MAPSSWE, sign, Wilcoxon,
     McNemar) with p-values and which run is better at 0.05, and per-group
     WERs. Stores them in run_comparisons, comparison_tests and group_results.
-    README "Comparing runs" says which test answers which question.
+    docs/compare.md says which test answers which question.
 
     \b
     Examples:

@@ -95,8 +95,8 @@ def infer_command(dataset, infer_settings, progress, then_analyze, db_path):
 
 @click.command("export")
 @click.option("--run", "run_id", metavar="NAME",
-              help="The run to export [default: the most recent finished run; see README "
-                   "\"Which dataset and which run\"].")
+              help="The run to export [default: the most recent finished run; see "
+                   "docs/datasets-and-runs.md].")
 @click.option("--format", "fmt", type=click.Choice(["trn", "csv", "jsonl"]), default="csv",
               show_default=True, help="trn: sclite ref.trn + hyp.trn; csv / jsonl: per-file rows.")
 @click.option("--out", type=click.Path(path_type=Path), metavar="PATH",

@@ -25,7 +25,7 @@ from asrlens.commands.common import (
                    "[default: the most recent finished run of the dataset].")
 @click.option("--dataset", metavar="NAME",
               help="Dataset to report on when no run is given [default: the only one, else "
-                   "the default run's; see README \"Which dataset and which run\"].")
+                   "the default run's; see docs/datasets-and-runs.md].")
 @report_options
 @db_option
 def report_command(run_ids, dataset, out_dir, audio, top_n, seed, group_by, db_path):

@@ -26,7 +26,7 @@ def sql_command(query_text, fmt, params, write, db_path):
     Nothing can be changed by mistake: DROP, DELETE, INSERT, ... fail with a
     message, and the query sees nothing outside the database file (COPY,
     ATTACH, INSTALL, LOAD, SET and file readers such as read_csv are refused).
-    --write lifts all of this. Tables are described in the README (Schema);
+    --write lifts all of this. Tables are described in docs/schema.md;
     list them with "show tables", describe one with "describe utterances".
 
     \b
