@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import functools
+import io
 import os
 import re
 
 import numpy as np
 import soundfile as sf
 
+from asrlens.embedded import read_embedded, split_ref
 from asrlens.errors import AsrlensError
 
 _DATA_LOG = re.compile(r"^data\s*:\s*(\d+)\s*\(should be (\d+)\)")
@@ -20,6 +22,7 @@ _SAMPLE_BYTES = {"PCM_S8": 1, "PCM_U8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4
 def load_audio(
     path: str | os.PathLike, *, sample_rate: int | None = None, mono: bool = True,
     complete: bool = False, expected_frames: int | None = None,
+    start_s: float | None = None, end_s: float | None = None,
 ) -> tuple[np.ndarray, int]:
     """Decode a file to float32 in [-1, 1].
 
@@ -32,14 +35,22 @@ def load_audio(
     complete=True also raises AsrlensError when the decoded length differs from what the
     file's header announces (a truncated file, which libsndfile silently shortens) or from
     `expected_frames` (the frames ingest recorded, when given).
+
+    start_s / end_s: read only the span [start_s, end_s) of the file (a Kaldi segment, a NeMo
+    offset): frames outside it are never decoded into memory; `expected_frames` is then the
+    span's. A path named `<file>.parquet#<row>` is a clip embedded in a parquet file
+    (asrlens.embedded), decoded from its bytes in memory.
     """
     try:
-        with sf.SoundFile(os.fspath(path)) as f:
+        with sf.SoundFile(open_audio(path)) as f:
             missing = missing_data_bytes(f) if complete else 0
-            header_frames = f.frames
             block_bytes = _SAMPLE_BYTES.get(f.subtype, 0) * f.channels
-            samples = f.read(dtype="float32", always_2d=True)
             rate = f.samplerate
+            start, stop = span_frames(f.frames, rate, start_s, end_s)
+            header_frames = stop - start
+            if start:
+                f.seek(start)
+            samples = f.read(stop - start, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         raise AsrlensError(f"cannot decode audio {path}: {exc}") from exc
     if complete:
@@ -53,6 +64,24 @@ def load_audio(
         samples = resample(samples, rate, sample_rate)
         rate = sample_rate
     return np.ascontiguousarray(samples, dtype=np.float32), rate
+
+
+def open_audio(path: str | os.PathLike):
+    """What sf.SoundFile opens for `path`: the path itself, or the bytes of an embedded clip
+    (`<file>.parquet#<row>`) in a BytesIO."""
+    ref = split_ref(path)
+    if ref is None:
+        return os.fspath(path)
+    return io.BytesIO(read_embedded(*ref))
+
+
+def span_frames(frames: int, rate: int, start_s: float | None,
+                end_s: float | None) -> tuple[int, int]:
+    """[start, stop) frames of the span [start_s, end_s) seconds, clipped to the file's
+    `frames`; the whole file when both are None."""
+    start = 0 if start_s is None else min(frames, max(0, round(start_s * rate)))
+    stop = frames if end_s is None else min(frames, max(start, round(end_s * rate)))
+    return start, stop
 
 
 def missing_data_bytes(f: sf.SoundFile) -> int:

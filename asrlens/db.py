@@ -25,7 +25,7 @@ from asrlens import DEFAULT_DB, ENV_DB
 from asrlens.errors import AsrlensError, CheckpointFailed
 from asrlens.health.owner import is_alive
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 """Version of `schema.sql`. Bump it and add an entry to MIGRATIONS when a table changes."""
 
 MIGRATIONS: dict[int, list[str]] = {
@@ -60,6 +60,11 @@ MIGRATIONS: dict[int, list[str]] = {
     # created by schema.sql's CREATE TABLE IF NOT EXISTS. Re-ingest a dataset to fill
     # utterance_labels from its labels file.
     6: [],
+    # 7 (issue 23): dataset layouts. utterances.speaker; utterance_spans is a new table
+    # (schema.sql). Re-ingest a dataset to fill the speakers.
+    7: [
+        "ALTER TABLE utterances ADD COLUMN IF NOT EXISTS speaker VARCHAR",
+    ],
 }
 
 

@@ -47,3 +47,6 @@ SEED = 0
 """Seeds the report's sampled file and bootstrap intervals, and compare's bootstrap."""
 BOOTSTRAP_REPLICATES = 1000
 """Bootstrap replicates of compare (files resampled with replacement)."""
+
+LAYOUTS = ("ljspeech", "librispeech", "commonvoice", "nemo", "kaldi", "parquet", "csv")
+"""`asrlens ingest --layout` choices besides auto (asrlens/ingest/layouts)."""

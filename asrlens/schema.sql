@@ -26,7 +26,7 @@ CREATE TABLE IF NOT EXISTS datasets (
     source        VARCHAR NOT NULL,   -- what the user passed: absolute path of the folder or .zip
     root          VARCHAR NOT NULL,   -- absolute folder the audio paths are relative to (a zip is extracted here)
     labels_path   VARCHAR,            -- labels file, relative to root (NULL: none found)
-    labels_format VARCHAR,            -- 'ljspeech' (no header, '|'-separated) or 'csv' / 'tsv' / 'psv' ('|') with a header
+    labels_format VARCHAR,            -- 'ljspeech' (no header, '|'-separated) or 'csv' / 'tsv' / 'psv' ('|') with a header; the layout otherwise: 'librispeech', 'commonvoice', 'nemo', 'kaldi', 'parquet'
     n_labels      INTEGER,            -- label lines parsed into utterances
     n_audio       INTEGER,            -- audio files found under root
     ingested_at   TIMESTAMP NOT NULL  -- UTC; kept when a re-ingest finds nothing changed
@@ -40,6 +40,27 @@ CREATE TABLE IF NOT EXISTS utterances (
     normalized_transcript VARCHAR,           -- 3rd field (numbers, abbreviations spelled out); NULL when absent
     audio_path            VARCHAR,           -- audio file relative to datasets.root; NULL when the audio is missing
     labels_line           INTEGER,           -- 1-based line number in the labels file
+    speaker               VARCHAR,           -- schema v7: from the layout (LibriSpeech folder, client_id, utt2spk, a speaker key/column); NULL when unknown
+    PRIMARY KEY (dataset, utt_id)
+);
+
+-- Utterances that are spans of a longer recording (Kaldi `segments`, NeMo `offset`): the span
+-- and its audio statistics, measured on the span's frames only (key: dataset, utt_id). The
+-- recording itself is an audio_files row (utt_id NULL there); `asrlens infer` reads only
+-- the span. Definitions as in audio_files.
+CREATE TABLE IF NOT EXISTS utterance_spans (
+    dataset          VARCHAR NOT NULL,  -- datasets.name
+    utt_id           VARCHAR NOT NULL,  -- utterances.utt_id
+    path             VARCHAR NOT NULL,  -- the recording: audio_files.path (= utterances.audio_path)
+    start_s          DOUBLE NOT NULL,   -- span start, seconds from the start of the recording
+    end_s            DOUBLE,            -- span end, seconds; NULL: to the end of the recording
+    frames           BIGINT,            -- samples per channel in the span; NULL when the recording could not be decoded
+    duration_s       DOUBLE,            -- frames / sample_rate
+    peak_dbfs        DOUBLE,
+    rms_dbfs         DOUBLE,
+    clipped_fraction DOUBLE,
+    silence_fraction DOUBLE,
+    non_finite_samples BIGINT,
     PRIMARY KEY (dataset, utt_id)
 );
 
@@ -47,8 +68,8 @@ CREATE TABLE IF NOT EXISTS utterances (
 -- Statistics are NULL when the file could not be decoded (see ingest_issues).
 CREATE TABLE IF NOT EXISTS audio_files (
     dataset          VARCHAR NOT NULL,
-    path             VARCHAR NOT NULL,   -- relative to datasets.root, e.g. 'wavs/LJ001-0001.wav'
-    utt_id           VARCHAR,            -- utterance it belongs to; NULL for audio without a label
+    path             VARCHAR NOT NULL,   -- relative to datasets.root, e.g. 'wavs/LJ001-0001.wav'; absolute when outside it (--allow-outside-paths); '<file>.parquet#<row>' for audio embedded in a parquet file
+    utt_id           VARCHAR,            -- utterance it belongs to; NULL for audio without a label, or a recording cut into spans (utterance_spans)
     format           VARCHAR,            -- libsndfile container: 'WAV', 'FLAC', 'OGG', 'MP3', ...
     subtype          VARCHAR,            -- sample encoding: 'PCM_16', 'PCM_24', 'FLOAT', ...
     sample_rate      INTEGER,            -- Hz
@@ -78,7 +99,9 @@ CREATE TABLE IF NOT EXISTS audio_files (
 --   non_finite_samples  a float file with NaN or infinite samples (statistics of the others kept)
 --   unsafe_path       an id or zip entry that would escape the dataset folder ('../', absolute)
 --   bad_archive       the .zip itself is not a readable zip
---   no_labels         no labels file was found
+--   no_labels         no labels file was found (parquet: a file without a text column)
+--   pipe_command      a Kaldi wav.scp entry that is a shell command (`sox ... |`): refused, never run
+--   outside_path      an audio path outside the dataset folder, read because of --allow-outside-paths
 CREATE TABLE IF NOT EXISTS ingest_issues (
     dataset  VARCHAR NOT NULL,
     kind     VARCHAR NOT NULL,

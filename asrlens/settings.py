@@ -55,6 +55,9 @@ class IngestSettings:
     zip_max_size: str = defaults.ZIP_MAX_SIZE
     zip_max_ratio: float = defaults.ZIP_MAX_RATIO
     zip_max_entries: int = defaults.ZIP_MAX_ENTRIES
+    layout: str = "auto"
+    speaker_column: str | None = None
+    allow_outside_paths: bool = False
 
     def ingest_kwargs(self) -> dict:
         """Keyword arguments for asrlens.ingest.ingest / ingest_into (the zip limits as one
@@ -64,4 +67,6 @@ class IngestSettings:
         limits = ZipLimits(max_bytes=parse_size(self.zip_max_size),
                            max_ratio=self.zip_max_ratio, max_entries=self.zip_max_entries)
         return {"name": self.name, "labels": self.labels, "workers": self.workers,
-                "zip_limits": limits}
+                "zip_limits": limits, "layout": self.layout,
+                "speaker_column": self.speaker_column,
+                "allow_outside_paths": self.allow_outside_paths}

@@ -144,6 +144,16 @@ INGEST_OPTIONS = [
                       "its root]."),
     click.option("--workers", type=click.IntRange(min=1), metavar="N",
                  help="Processes reading audio [default: all cores]."),
+    click.option("--layout", type=click.Choice(["auto", *defaults.LAYOUTS]), default="auto",
+                 show_default=True,
+                 help="How the dataset is laid out; auto recognises it from its files "
+                      "(docs/ingest.md)."),
+    click.option("--speaker-column", metavar="NAME",
+                 help="Column or manifest key holding the speaker [default: speaker, "
+                      "speaker_id, client_id, ... whichever is present]."),
+    click.option("--allow-outside-paths", is_flag=True, default=False,
+                 help="Read audio a manifest names by an absolute path outside the dataset "
+                      "folder (each recorded as an outside_path issue)."),
     click.option("--zip-max-size", metavar="SIZE", default=defaults.ZIP_MAX_SIZE,
                  show_default=True,
                  help="A .zip may unpack to at most this much in all (bytes, or 500M, 20G, 1T)."),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import hashlib
+import io
 import math
 import multiprocessing
 import os
@@ -87,10 +88,24 @@ def read_audio_facts(path: Path, *, relative: str | None = None) -> AudioFacts:
         return AudioFacts(name, 0, 0.0, None, problem="corrupt_audio",
                           message=f"{name}: cannot read: {exc.strerror or exc}")
     base = dict(path=name, bytes=stat.st_size, mtime=stat.st_mtime, sha256=digest)
-    if stat.st_size == 0:
+    return _decode_facts(os.fspath(path), base)
+
+
+def read_bytes_facts(data: bytes, *, name: str, mtime: float) -> AudioFacts:
+    """read_audio_facts for an encoded file held in memory (audio embedded in a parquet
+    file), decoded from a BytesIO: hashed and measured as a file of these bytes would be."""
+    base = dict(path=name, bytes=len(data), mtime=mtime,
+                sha256=hashlib.sha256(data).hexdigest())
+    return _decode_facts(io.BytesIO(data), base)
+
+
+def _decode_facts(source, base: dict) -> AudioFacts:
+    """Decode `source` (a path or a file object) into AudioFacts on top of `base`."""
+    name = base["path"]
+    if base["bytes"] == 0:
         return AudioFacts(**base, problem="empty_audio", message=f"{name}: zero-length file")
     try:
-        with sf.SoundFile(os.fspath(path)) as f:
+        with sf.SoundFile(source) as f:
             header = dict(format=f.format, subtype=f.subtype, sample_rate=f.samplerate,
                           channels=f.channels, frames=f.frames)
             if f.frames <= 0:

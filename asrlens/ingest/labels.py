@@ -68,6 +68,10 @@ class Label:
     line: int  # 1-based line number in the labels file
     audio_hint: str | None = None
     extra: tuple[tuple[str, str | None], ...] = ()
+    speaker: str | None = None  # utterances.speaker (other layouts: asrlens/ingest/layouts)
+    start_s: float | None = None  # a span of a longer recording: [start_s, end_s) seconds
+    end_s: float | None = None  # None with start_s set: to the end of the recording
+    file: str | None = None  # the labels file of the line, when a layout reads several
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,7 @@ class LabelIssue:
     line: int
     message: str
     utt_id: str | None = None
+    path: str | None = None  # the file concerned, when not the labels file (layouts)
 
 
 @dataclass

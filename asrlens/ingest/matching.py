@@ -84,17 +84,20 @@ def _lower_suffix(path: str) -> str:
 def _match(
     labels: list[Label], audio: list[str]
 ) -> tuple[list[tuple[Label, str]], list[Label]]:
-    """(label, audio path) pairs, and labels without audio. Each file goes to one label."""
+    """(label, audio path) pairs, and labels without audio. Each file goes to one label,
+    but for spans (label.start_s set): the spans of a recording share its file."""
     index = {_lower_suffix(path): path for path in audio}
     taken: set[str] = set()
     matched, missing = [], []
     for label in labels:
+        span = label.start_s is not None
         path = next((index[c] for c in _candidates(label)
-                     if c in index and index[c] not in taken), None)
+                     if c in index and (span or index[c] not in taken)), None)
         if path is None:
             missing.append(label)
         else:
-            taken.add(path)
+            if not span:
+                taken.add(path)
             matched.append((label, path))
     return matched, missing
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import time
+import zipfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,8 +26,8 @@ import sqlalchemy as sa
 
 from asrlens.db import close, connect, resolve_path, wal_path
 from asrlens.errors import AsrlensError, CheckpointFailed
+from asrlens.ingest import layouts
 from asrlens.ingest.audio_stats import read_many
-from asrlens.ingest.labels import ParsedLabels, parse_labels
 from asrlens.ingest.matching import (
     _labels_file,
     _list_audio,
@@ -43,7 +44,8 @@ from asrlens.ingest.rows import (
     _nothing_usable,
     _utterance_rows,
 )
-from asrlens.ingest.source import ZipLimits, open_source
+from asrlens.ingest.source import Source, ZipLimits, open_source
+from asrlens.ingest.spans import span_rows
 from asrlens.ingest.store import DatasetRows, load_dataset_rows, replace_dataset_rows
 from asrlens.summaries import ingest_lines
 
@@ -75,6 +77,8 @@ class IngestSummary:
     zip_entries_extracted: int = 0
     changed: bool = True  # False when the database already held exactly this
     seconds: float = 0.0  # wall-clock time of the ingest
+    layout: str = "ljspeech"  # the layout read (asrlens.ingest.layouts.LAYOUTS)
+    speakers: int = 0  # distinct speakers of the utterances (0: none known)
 
     def summary_lines(self, db_path: str | os.PathLike) -> list[str]:
         """What `asrlens ingest` prints (asrlens.summaries.ingest_lines)."""
@@ -100,53 +104,82 @@ def ingest(
     workers: int | None = None,
     progress: bool = True,
     zip_limits: ZipLimits | None = None,
+    layout: str = "auto",
+    speaker_column: str | None = None,
+    allow_outside_paths: bool = False,
 ) -> IngestSummary:
-    """Load a dataset folder or .zip into the database behind `engine`; see the module doc.
+    """Load a dataset folder, .zip or manifest file into the database behind `engine`; see
+    the module doc.
 
-    name: dataset name (default: folder name or zip stem). labels: labels file, a path or a
-    name inside the dataset (default: the first of labels.csv, metadata.csv, ... at the root).
-    workers: processes reading audio (default: all cores). progress: show a tqdm bar.
-    zip_limits: what a .zip may unpack to (default: ZipLimits(), see ingest/source.py).
+    name: dataset name (default: folder name or zip stem; for a manifest file, its folder's
+    name and its stem). labels: labels or manifest file, a path or a name inside the dataset
+    (default: what the layout finds). workers: processes reading audio (default: all cores).
+    progress: show a tqdm bar. zip_limits: what a .zip may unpack to (default: ZipLimits(),
+    see ingest/source.py). layout: 'auto' or one of layouts.LAYOUTS. speaker_column: the
+    column or key holding the speaker. allow_outside_paths: read audio a manifest names by an
+    absolute path outside the dataset folder (recorded as outside_path issues).
     Raises AsrlensError when the source is missing or not a zip, when a zip exceeds its
-    limits, when --labels does not exist, or when neither labels nor decodable audio were
-    found. (`ingest_into` passes a _Storage instead of an engine.)
+    limits, when --labels does not exist, when no layout fits, or when neither labels nor
+    decodable audio were found. (`ingest_into` passes a _Storage instead of an engine.)
     """
     storage = engine if isinstance(engine, _Storage) else _Storage(
         _extract_base(engine), lambda dataset: load_dataset_rows(engine, dataset),
         lambda dataset, rows: replace_dataset_rows(engine, dataset, rows))
     started = time.perf_counter()
-    src = open_source(Path(source), extract_base=storage.extract_base, name=name, limits=zip_limits)
-    labels_file = _labels_file(src.root, labels)
-    labels_rel = _relative_or_absolute(labels_file, src.root) if labels_file else None
-    parsed = (parse_labels(labels_file, display_name=labels_rel, root=src.root) if labels_file
-              else ParsedLabels(format=None))
-    audio, unsafe_links = _list_audio(src.root)
-    matched, missing = _match(parsed.labels, audio)
+    src, given = _open(Path(source), storage.extract_base, name, zip_limits)
+    labels_file = _labels_file(src.root, labels) if labels is not None else given
+    chosen, manifest = layouts.resolve(src.root, layout, labels_file)
 
     old = storage.load_old(src.name)
     old_audio = {row["path"]: row for row in old.audio_files}
-    reuse, to_read = _plan_reads(src.root, audio, old_audio)
-    facts = read_many(src.root, to_read, workers=workers, progress=progress)
+    ctx = layouts.LayoutContext(src.root, manifest, layouts.LayoutOptions(
+        speaker_column, allow_outside_paths), old_audio)
+    result = layouts.parse(chosen, ctx)
+    parsed = result.parsed
+    labels_file = result.labels_file
+    labels_rel = (result.labels_path or
+                  (_relative_or_absolute(labels_file, src.root) if labels_file else None))
+    disk_audio, unsafe_links = _list_audio(src.root)
+    disk_audio += [p for p in result.outside if os.path.isfile(p)]
+    embedded = [f.path for f in result.embedded_facts] + [r["path"] for r in
+                                                          result.embedded_reused]
+    audio = sorted(disk_audio) + sorted(embedded)
+    matched, missing = _match(parsed.labels, audio)
 
-    claimed = {path: label.utt_id for label, path in matched}
+    reuse, to_read = _plan_reads(src.root, disk_audio, old_audio)
+    facts = read_many(src.root, to_read, workers=workers, progress=progress)
+    facts += result.embedded_facts
+    reuse += result.embedded_reused
+
+    claimed = {path: label.utt_id for label, path in matched if label.start_s is None}
+    recordings = {path for label, path in matched if label.start_s is not None}
     audio_rows = _audio_rows(src.name, reuse, facts, claimed)
     usable_audio = [r for r in audio_rows if r["duration_s"]]
     if not parsed.labels and not usable_audio:
         raise AsrlensError(_nothing_usable(src, labels_file, parsed, audio))
+    claimed.update({path: None for path in recordings - claimed.keys()})
+    unchanged = {r["path"] for r in reuse}
+    spans = span_rows(src.name, src.root, [(lb, p) for lb, p in matched
+                                           if lb.start_s is not None],
+                      old.utterance_spans, unchanged)
 
     new = DatasetRows(
         datasets=[_dataset_row(src, labels_rel, parsed, len(audio))],
         utterances=_utterance_rows(src.name, parsed.labels, matched),
         audio_files=audio_rows,
         ingest_issues=_issue_rows(src, labels_rel, parsed, missing, claimed, audio, facts,
-                                  unsafe_links) + _non_finite_issues(src.name, audio_rows),
+                                  unsafe_links, refused=result.refused,
+                                  outside=result.outside)
+        + _non_finite_issues(src.name, audio_rows),
         utterance_labels=_label_rows(src.name, parsed.labels),
+        utterance_spans=spans,
     )
     changed = not old.same_content(new)
     if changed:
         storage.store(src.name, new)
 
     durations = {r["path"]: r["duration_s"] or 0.0 for r in audio_rows}
+    span_s = {r["utt_id"]: r["duration_s"] or 0.0 for r in spans}
     updated = sum(1 for f in facts if f.path in old_audio
                   and old_audio[f.path]["sha256"] != f.sha256)
     return IngestSummary(
@@ -159,7 +192,8 @@ def ingest(
         labels_without_audio=len(missing),
         audio_files=len(audio),
         audio_without_labels=len(audio) - len(claimed),
-        hours=sum(durations[path] for _, path in matched) / 3600,
+        hours=sum(span_s[lb.utt_id] if lb.utt_id in span_s else durations[path]
+                  for lb, path in matched) / 3600,
         audio_hours=sum(durations.values()) / 3600,
         issues_by_kind=dict(sorted(Counter(i["kind"] for i in new.ingest_issues).items())),
         files_read=len(facts),
@@ -170,7 +204,34 @@ def ingest(
         zip_entries_extracted=src.extracted,
         changed=changed,
         seconds=time.perf_counter() - started,
+        layout=chosen,
+        speakers=len({lb.speaker for lb in parsed.labels if lb.speaker}),
     )
+
+
+def _open(path: Path, extract_base: Path, name: str | None,
+          zip_limits: ZipLimits | None) -> tuple[Source, Path | None]:
+    """The dataset's Source, and the manifest file when `path` is one (not a folder or zip).
+
+    A manifest file's folder is the root; the dataset is named `<folder>-<stem>` unless
+    given. A zip or folder whose files lie in a single subfolder is read from there."""
+    absolute = Path(os.path.abspath(path.expanduser()))
+    if absolute.is_file() and not zipfile.is_zipfile(absolute):
+        if not layouts.claims_any(absolute):
+            raise AsrlensError(
+                f"dataset {path} is neither a folder, a readable .zip archive nor a manifest "
+                "file (bad_archive): check the file, or unzip it and pass the folder")
+        root = absolute.parent.resolve()
+        return Source(name=name or f"{root.name}-{absolute.name.split('.')[0]}",
+                      source=absolute, root=root, is_zip=False), absolute
+    src = open_source(path, extract_base=extract_base, name=name, limits=zip_limits)
+    if not layouts.detects(src.root):
+        inner = [e for e in src.root.iterdir()
+                 if not e.name.startswith(".") and e.name != "__MACOSX"]
+        if len(inner) == 1 and inner[0].is_dir() and not inner[0].is_symlink() \
+                and layouts.detects(inner[0]):
+            src.root = inner[0].resolve()
+    return src, None
 
 
 def ingest_into(db_path: str | os.PathLike, source: str | os.PathLike, **options) -> IngestSummary:

@@ -50,7 +50,8 @@ def _utterance_rows(
     return [
         dict(dataset=dataset, utt_id=label.utt_id, transcript=label.transcript,
              normalized_transcript=label.normalized_transcript,
-             audio_path=audio_of.get(label.utt_id), labels_line=label.line)
+             audio_path=audio_of.get(label.utt_id), labels_line=label.line,
+             speaker=label.speaker)
         for label in labels
     ]
 
@@ -64,22 +65,30 @@ def _label_rows(dataset: str, labels: list[Label]) -> list[dict]:
 def _issue_rows(
     src: Source, labels_rel: str | None, parsed: ParsedLabels, missing: list[Label],
     claimed: dict[str, str], audio: list[str], facts: list[AudioFacts], unsafe_links: list[str],
+    *, refused: set[str] = frozenset(), outside: list[str] = (),
 ) -> list[dict]:
+    """`refused`: utt ids whose audio a layout issue already refused (no missing_audio);
+    `outside`: absolute audio paths outside the dataset, read under --allow-outside-paths."""
     def issue(kind, message, *, utt_id=None, path=None, line=None):
         return dict(dataset=src.name, kind=kind, utt_id=utt_id, path=path, line=line,
                     message=message)
 
     rows = [issue(i.kind, i.message, path=i.path) for i in src.issues]
-    if labels_rel is None:
+    if parsed.format is None:
         rows.append(issue("no_labels", f"no labels file in {src.root} (looked for "
                           f"{', '.join(LABEL_FILE_NAMES)}); pass --labels FILE"))
-    rows += [issue(i.kind, i.message, utt_id=i.utt_id, path=labels_rel, line=i.line)
-             for i in parsed.issues]
+    rows += [issue(i.kind, i.message, utt_id=i.utt_id, path=i.path or labels_rel,
+                   line=i.line or None) for i in parsed.issues]
     for label in missing:
+        if label.utt_id in refused:
+            continue
         expected = _candidates(label)[0]
-        rows.append(issue("missing_audio", f"{labels_rel} line {label.line}: no audio for "
-                          f"{label.utt_id!r} (looked for {expected} and other extensions)",
+        rows.append(issue("missing_audio", f"{label.file or labels_rel} line {label.line}: no "
+                          f"audio for {label.utt_id!r} (looked for {expected}"
+                          f"{'' if label.audio_hint else ' and other extensions'})",
                           utt_id=label.utt_id, path=expected, line=label.line))
+    rows += [issue("outside_path", f"{path}: outside the dataset folder, read because of "
+                   "--allow-outside-paths", path=path) for path in outside if path in claimed]
     rows += [issue("unlabelled_audio", f"{path}: no label refers to this file", path=path)
              for path in audio if path not in claimed]
     rows += [issue(f.problem, f.message, utt_id=claimed.get(f.path), path=f.path)

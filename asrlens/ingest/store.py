@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from asrlens.db import insert_rows, query
 
 TABLES = {"datasets": "name", "utterances": "dataset", "audio_files": "dataset",
-          "ingest_issues": "dataset", "utterance_labels": "dataset"}
+          "ingest_issues": "dataset", "utterance_labels": "dataset",
+          "utterance_spans": "dataset"}
 """The ingest tables -> the column holding the dataset name (their rows are one dataset's)."""
 
 IGNORED_IN_COMPARISON = {"ingested_at"}
@@ -30,6 +31,7 @@ class DatasetRows:
     audio_files: list[dict] = field(default_factory=list)
     ingest_issues: list[dict] = field(default_factory=list)
     utterance_labels: list[dict] = field(default_factory=list)
+    utterance_spans: list[dict] = field(default_factory=list)
 
     def same_content(self, other: DatasetRows) -> bool:
         """True when both hold the same rows, in any order, ingested_at aside."""

@@ -1,0 +1,63 @@
+"""LJSpeech (`wavs/` + `id|transcript|normalized`, no header) and plain CSV/TSV (a header
+naming a path or id column and a text column): both read by asrlens.ingest.labels.
+
+    asrlens ingest LJSpeech-1.1/                 # wavs/ + metadata.csv
+    asrlens ingest corpus/test.csv --layout csv --speaker-column reader
+
+The speaker is the --speaker-column, else the first of SPEAKER_KEYS among the header's
+columns; it is also kept in utterance_labels under its column name, as before speakers
+were a column.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from asrlens.ingest.labels import LABEL_FILE_NAMES, ParsedLabels, find_labels_file, parse_labels
+from asrlens.ingest.layouts.common import LayoutContext, LayoutResult, speaker_key
+
+LJSPEECH_EXPECTS = f"wavs/ and a labels file without header ({' or '.join(LABEL_FILE_NAMES[:2])})"
+CSV_EXPECTS = "a .csv/.tsv whose header names a path column and a text column (path,text,...)"
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
+def detect_ljspeech(root: Path) -> Path | None:
+    """The labels file of an LJSpeech-like folder (wavs/ or a labels file at the root)."""
+    labels = find_labels_file(root)
+    if labels is not None or (root / "wavs").is_dir():
+        return labels or root / "wavs"
+    return None
+
+
+def detect_csv(root: Path) -> Path | None:
+    """The single .csv/.tsv at the root with a header naming path and text columns."""
+    found = [p for p in sorted(root.iterdir()) if p.suffix.lower() in CSV_SUFFIXES
+             and p.is_file() and claims_csv(p)]
+    return found[0] if len(found) == 1 else None
+
+
+def claims_csv(path: Path) -> bool:
+    """True when `path`'s first line is a header with a path and a text column."""
+    from asrlens.ingest.labels import _detect_header
+
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            first = f.readline().lstrip("\ufeff")
+    except OSError:
+        return False
+    return _detect_header([(1, first.rstrip("\r\n"))]) is not None
+
+
+def parse(ctx: LayoutContext) -> LayoutResult:
+    """Labels of the file `ctx.manifest` (None: no labels file, audio only)."""
+    manifest = ctx.manifest if ctx.manifest is not None and ctx.manifest.is_file() else None
+    if manifest is None:
+        return LayoutResult(parsed=ParsedLabels(format=None), labels_file=None)
+    parsed = parse_labels(manifest, display_name=ctx.name(manifest), root=ctx.root)
+    names = [name for name, _ in parsed.labels[0].extra] if parsed.labels else []
+    key = speaker_key(names, ctx.options.speaker_column) if names else None
+    if key is not None:
+        parsed.labels = [dataclasses.replace(label, speaker=dict(label.extra).get(key))
+                         for label in parsed.labels]
+    return LayoutResult(parsed=parsed, labels_file=manifest)
