@@ -60,10 +60,13 @@ MIGRATIONS: dict[int, list[str]] = {
     # created by schema.sql's CREATE TABLE IF NOT EXISTS. Re-ingest a dataset to fill
     # utterance_labels from its labels file.
     6: [],
-    # 7 (issue 23): dataset layouts. utterances.speaker; utterance_spans is a new table
-    # (schema.sql). Re-ingest a dataset to fill the speakers.
+    # 7 (issue 23): dataset layouts and speakers. utterances.speaker, run_comparisons.resampled;
+    # utterance_spans is a new table (schema.sql). Re-ingest a dataset to fill the speakers.
     7: [
         "ALTER TABLE utterances ADD COLUMN IF NOT EXISTS speaker VARCHAR",
+        # the bootstrap's unit: comparisons stored before resampled files
+        "ALTER TABLE run_comparisons ADD COLUMN IF NOT EXISTS resampled VARCHAR",
+        "UPDATE run_comparisons SET resampled = 'file' WHERE resampled IS NULL",
     ],
 }
 

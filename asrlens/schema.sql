@@ -464,9 +464,10 @@ CREATE TABLE IF NOT EXISTS run_comparisons (
     difference_low  DOUBLE,            -- 95% bootstrap percentile interval of wer_difference
     difference_high DOUBLE,
     p_b_better      DOUBLE,            -- share of bootstrap replicates with wer_b < wer_a (ties half)
-    replicates      INTEGER NOT NULL,  -- bootstrap replicates (files resampled with replacement)
+    replicates      INTEGER NOT NULL,  -- bootstrap replicates (files, or speakers: see resampled)
     seed            INTEGER NOT NULL,
     computed_at     TIMESTAMP NOT NULL,  -- UTC
+    resampled       VARCHAR,           -- schema v7: what the bootstrap resampled: 'speaker' when the dataset knows its speakers, else 'file'
     PRIMARY KEY (run_a, run_b)
 );
 

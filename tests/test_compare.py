@@ -354,7 +354,7 @@ def test_compare_command_errors_are_one_line(tmp_path):
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
         "Error: no run named 'Z' in the database; runs: A"]
-    bad = CliRunner().invoke(cli, ["compare", "A", "Z", "--group-by", "speaker", "--db",
+    bad = CliRunner().invoke(cli, ["compare", "A", "Z", "--group-by", "accent", "--db",
                                    str(db)])
     assert bad.exit_code == 1
-    assert bad.output.startswith("Error: --group-by 'speaker': give regex:PATTERN")
+    assert bad.output.startswith("Error: --group-by 'accent': give regex:PATTERN")

@@ -21,7 +21,8 @@ def test_rules_are_parsed_and_bad_ones_refused():
     assert parse_rule(None).text == DEFAULT_RULE == "regex:^[^-]+"
     assert parse_rule("label: speaker").value == "speaker"
     assert parse_rule("sql:upper(utt_id)").kind == "sql"
-    for bad, message in [("speaker", "give regex:PATTERN"), ("regex:", "give regex:PATTERN"),
+    assert parse_rule("speaker").text == "speaker"  # utterances.speaker (issue 23)
+    for bad, message in [("accent", "give regex:PATTERN"), ("regex:", "give regex:PATTERN"),
                          ("colour:red", "give regex:PATTERN"),
                          ("regex:(unclosed", "not a regular expression")]:
         with pytest.raises(AsrlensError, match=message):

@@ -39,7 +39,7 @@ def compare_command(run_a, run_b, group_by, seed, replicates, db_path):
     from asrlens.compare import compare_runs, parse_rule, store_comparison
     from asrlens.compare.report_text import comparison_lines
 
-    rule = parse_rule(group_by)
+    rule = None if group_by is None else parse_rule(group_by)
     with open_database(db_path) as engine:
         with engine.connect() as conn:
             comparison = compare_runs(conn, run_a=run_a, run_b=run_b, rule=rule, seed=seed,

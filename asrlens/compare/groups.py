@@ -11,6 +11,7 @@ Rules:
                   (default `regex:^[^-]+`: LJ001 for LJ001-0001, as sclite names speakers)
   label:COLUMN    an extra column of the labels file (utterance_labels), e.g. speaker
   sql:EXPR        a DuckDB expression over the row of compare/queries/group_context.sql
+  speaker         utterances.speaker (from the dataset's layout: docs/ingest.md)
 Files the rule gives no group (no match, no value, NULL) go to the group NO_GROUP.
 """
 
@@ -29,6 +30,8 @@ RULE_KINDS = ("regex", "label", "sql")
 DEFAULT_RULE = "regex:^[^-]+"
 """The chapter of an LJSpeech id (LJ001-0001 -> LJ001), which is also sclite's speaker."""
 NO_GROUP = "(none)"
+SPEAKER_RULE = "speaker"
+"""`--group-by speaker`: utterances.speaker."""
 REPLICATES = 1000
 CONFIDENCE = 0.95
 CHUNK_REPLICATES = 100
@@ -46,7 +49,7 @@ class GroupRule:
 
     @property
     def text(self) -> str:
-        return f"{self.kind}:{self.value}"
+        return self.kind if self.kind == SPEAKER_RULE else f"{self.kind}:{self.value}"
 
 
 @dataclass
@@ -66,11 +69,13 @@ def parse_rule(text: str | None) -> GroupRule:
     Raises AsrlensError for an unknown kind, an empty value or a regex that does not compile.
     """
     text = DEFAULT_RULE if text is None else text
+    if text.strip() == SPEAKER_RULE:
+        return GroupRule(SPEAKER_RULE, "")
     kind, sep, value = text.partition(":")
     if not sep or kind not in RULE_KINDS or not value.strip():
         raise AsrlensError(
-            f"--group-by {text!r}: give regex:PATTERN, label:COLUMN or sql:EXPRESSION "
-            f"(default {DEFAULT_RULE})"
+            f"--group-by {text!r}: give regex:PATTERN, label:COLUMN, sql:EXPRESSION or "
+            f"speaker (default {DEFAULT_RULE})"
         )
     if kind == "regex":
         try:
@@ -94,6 +99,13 @@ def assign_groups(conn: sa.Connection, *, dataset: str, rule: GroupRule) -> dict
                 name = match.group(1) if pattern.groups else match.group(0)
             groups[row["utt_id"]] = name or NO_GROUP
         return groups
+    if rule.kind == SPEAKER_RULE:
+        rows = speakers_of(conn, dataset)
+        if not any(rows.values()):
+            raise AsrlensError(f"--group-by speaker: dataset {dataset} has no speakers (its "
+                               "layout gives none, or it was ingested before schema 7: "
+                               "ingest it again)")
+        return {utt: speaker or NO_GROUP for utt, speaker in rows.items()}
     if rule.kind == "label":
         try:
             names = [r["name"] for r in query(
@@ -118,6 +130,12 @@ def assign_groups(conn: sa.Connection, *, dataset: str, rule: GroupRule) -> dict
         raise AsrlensError(f"--group-by {rule.text}: the expression failed: {one_line(exc)}"
                            ) from exc
     return {r["utt_id"]: r["group_name"] or NO_GROUP for r in rows}
+
+
+def speakers_of(conn: sa.Connection, dataset: str) -> dict[str, str | None]:
+    """utt_id -> utterances.speaker (None when unknown) for every utterance of `dataset`."""
+    return {r["utt_id"]: r["speaker"]
+            for r in query(conn, named_query("compare", "speakers"), dataset=dataset)}
 
 
 def group_results(

@@ -20,7 +20,16 @@ import sqlalchemy as sa
 
 from asrlens.catalog import find_runs
 from asrlens.compare import significance as sig
-from asrlens.compare.groups import NO_GROUP, GroupRule, GroupTable, assign_groups, group_results
+from asrlens.compare.groups import (
+    NO_GROUP,
+    SPEAKER_RULE,
+    GroupRule,
+    GroupTable,
+    assign_groups,
+    group_results,
+    parse_rule,
+    speakers_of,
+)
 from asrlens.db import insert_rows, named_query, query
 from asrlens.errors import AsrlensError
 
@@ -67,11 +76,16 @@ class Comparison:
 
 
 def compare_runs(
-    conn: sa.Connection, *, run_a: str, run_b: str, rule: GroupRule, seed: int,
+    conn: sa.Connection, *, run_a: str, run_b: str, rule: GroupRule | None, seed: int,
     replicates: int = sig.BOOTSTRAP_REPLICATES,
 ) -> Comparison:
     """All paired figures of run_b against run_a. Raises AsrlensError for an unknown run,
-    the same run twice, or runs of different datasets."""
+    the same run twice, or runs of different datasets.
+
+    When the dataset knows its speakers (utterances.speaker), the bootstrap resamples
+    speakers (a file without one is its own cluster), and rule None groups the sign and
+    Wilcoxon tests by speaker; without speakers, files are resampled and rule None is
+    DEFAULT_RULE."""
     runs = {r["run_id"]: r for r in find_runs(conn, [run_a, run_b])}
     if run_a == run_b:
         raise AsrlensError(f"compare needs two different runs, got {run_a!r} twice")
@@ -79,7 +93,13 @@ def compare_runs(
     if runs[run_b]["dataset"] != dataset:
         raise AsrlensError(f"runs {run_a!r} and {run_b!r} are on different datasets "
                            f"({dataset}, {runs[run_b]['dataset']}): their files cannot be paired")
+    speakers = speakers_of(conn, dataset)
+    known = any(speakers.values())
+    if rule is None:
+        rule = GroupRule(SPEAKER_RULE, "") if known else parse_rule(None)
     shared = query(conn, named_query("compare", "shared_files"), run_a=run_a, run_b=run_b)
+    clusters = ([speakers.get(f["utt_id"]) or f"\0{f['utt_id']}" for f in shared]
+                if known else None)
     count = named_query("compare", "file_counts")
     comparison = Comparison(
         run_a=run_a, run_b=run_b, dataset=dataset, rule=rule, seed=seed,
@@ -93,7 +113,7 @@ def compare_runs(
         bootstrap=sig.bootstrap_difference(
             [f["errors_a"] for f in shared], [f["ref_words_a"] for f in shared],
             [f["errors_b"] for f in shared], [f["ref_words_b"] for f in shared],
-            seed=seed, replicates=replicates),
+            seed=seed, replicates=replicates, clusters=clusters),
     )
     paths = {run: {r["utt_id"]: r["path"] for r in query(
         conn, named_query("compare", "alignment_paths"), run_id=run)}
@@ -146,7 +166,7 @@ def store_comparison(engine: sa.Engine, c: Comparison) -> None:
             ref_words_b=c.ref_words_b, errors_a=c.errors_a, errors_b=c.errors_b,
             wer_a=c.wer_a, wer_b=c.wer_b, wer_difference=b.difference,
             difference_low=b.low, difference_high=b.high, p_b_better=b.p_b_better,
-            replicates=b.replicates, seed=c.seed, computed_at=now)])
+            replicates=b.replicates, seed=c.seed, computed_at=now, resampled=b.unit)])
         insert_rows(conn, "comparison_tests", [dict(
             run_a=c.run_a, run_b=c.run_b, test=name, statistic=t.statistic,
             p_value=t.p_value, significant=t.significant, better_run=c.better_run(t), n=t.n,

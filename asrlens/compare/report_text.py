@@ -53,8 +53,8 @@ def comparison_lines(c: Comparison) -> list[str]:
         lines += [
             f"  ΔWER ({b} - {a}): {_points(boot.difference)} points, 95% interval "
             f"[{_points(boot.low)}, {_points(boot.high)}]",
-            f"  P({b} better) = {boot.p_b_better:.3f} (bootstrap over files, "
-            f"{boot.replicates} replicates, seed {boot.seed})",
+            f"  P({b} better) = {boot.p_b_better:.3f} (bootstrap resampling "
+            f"{boot.units} {boot.unit}s, {boot.replicates} replicates, seed {boot.seed})",
         ]
     lines += ["", f"  {'test':<38} {'n':>6} {'statistic':>11} {'p-value':>8}  better at 0.05"]
     for name in TESTS:

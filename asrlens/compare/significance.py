@@ -30,6 +30,7 @@ import numpy as np
 from scipy import stats
 
 from asrlens import defaults
+from asrlens.scoring.bootstrap import cluster_sums
 
 ALPHA = 0.05
 Z_CRITICAL = 1.960
@@ -82,6 +83,8 @@ class BootstrapResult:
     p_b_better: float | None
     replicates: int
     seed: int
+    unit: str = "file"  # what was resampled: 'file' or 'speaker'
+    units: int = 0  # how many files or speakers
 
 
 def normal_p_value(z: float) -> float:
@@ -293,19 +296,24 @@ def mcnemar_test(errors_a: Sequence[int], errors_b: Sequence[int]) -> TestResult
 def bootstrap_difference(
     errors_a: Sequence[int], ref_a: Sequence[int], errors_b: Sequence[int],
     ref_b: Sequence[int], *, seed: int, replicates: int = BOOTSTRAP_REPLICATES,
-    confidence: float = CONFIDENCE,
+    confidence: float = CONFIDENCE, clusters: Sequence | None = None,
 ) -> BootstrapResult:
     """Resample the paired files with replacement (the same files for both runs), compute
     each run's corpus WER over its own reference words, and collect ΔWER = WER_b - WER_a.
 
     p_b_better is the share of replicates with ΔWER < 0, ties counting half (two identical
     runs give 0.5). The interval is the percentile interval of ΔWER. Seeded: the same seed,
-    the same answer.
+    the same answer. `clusters` (one speaker per file): whole speakers are resampled, both
+    runs' counts summed per speaker first (scoring.bootstrap.cluster_sums).
     """
     arrays = [np.asarray(x, dtype=float) for x in (errors_a, ref_a, errors_b, ref_b)]
+    unit = "file"
+    if clusters is not None:
+        sums = cluster_sums(dict(enumerate(arrays)), clusters)
+        arrays, unit = [sums[i] for i in range(4)], "speaker"
     n = arrays[0].size
     if n == 0 or arrays[1].sum() == 0 or arrays[3].sum() == 0:
-        return BootstrapResult(None, None, None, None, None, None, 0, seed)
+        return BootstrapResult(None, None, None, None, None, None, 0, seed, unit, n)
     wer_a = float(arrays[0].sum() / arrays[1].sum())
     wer_b = float(arrays[2].sum() / arrays[3].sum())
     rng = np.random.default_rng(seed)
@@ -321,4 +329,4 @@ def bootstrap_difference(
     low, high = np.percentile(deltas, [tail, 100 - tail])
     p_better = float(((deltas < 0).sum() + 0.5 * (deltas == 0).sum()) / deltas.size)
     return BootstrapResult(wer_a, wer_b, wer_b - wer_a, float(low), float(high), p_better,
-                           int(deltas.size), seed)
+                           int(deltas.size), seed, unit, n)

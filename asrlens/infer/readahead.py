@@ -41,6 +41,8 @@ class _Utterance:
     audio_problem: str | None = None  # ingest_issues kind when ingest found the audio unusable
     audio_message: str | None = None
     duration_s: float | None = None  # from ingest; orders files into batches
+    start_s: float | None = None  # a span of the recording (utterance_spans): only it is read
+    end_s: float | None = None
 
 
 @dataclass
@@ -70,6 +72,8 @@ def _utterances(engine: sa.Engine, *, dataset: str, normalizer: Normalizer,
             audio_problem=row["audio_problem"],
             audio_message=row["audio_message"],
             duration_s=row["duration_s"],
+            start_s=row["start_s"],
+            end_s=row["end_s"],
         )
         for row in rows
     ]
@@ -184,16 +188,20 @@ def _with_duration(utt: _Utterance) -> _Utterance:
 def _load(utt: _Utterance, sample_rate: int) -> _Loaded:
     """Read and resample one file; a failure becomes the file's error message."""
     from asrlens.audio import load_audio
+    from asrlens.embedded import split_ref
 
     t0 = time.perf_counter()
-    if not utt.path.exists():  # libsndfile would only say "System error"
-        missing = next(p for p in [*reversed(utt.path.parents), utt.path] if not p.exists())
-        what = "audio file" if missing == utt.path else "folder"
+    ref = split_ref(utt.path)  # audio embedded in a parquet file: that file must exist
+    on_disk = utt.path if ref is None else ref[0]
+    if not on_disk.exists():  # libsndfile would only say "System error"
+        missing = next(p for p in [*reversed(on_disk.parents), on_disk] if not p.exists())
+        what = "audio file" if missing == on_disk else "folder"
         return _Loaded(utt, None, f"{what} {missing} does not exist (moved or deleted?)",
                        time.perf_counter() - t0)
     try:
         samples, _ = load_audio(utt.path, sample_rate=sample_rate, complete=True,
-                                expected_frames=utt.frames)
+                                expected_frames=utt.frames, start_s=utt.start_s,
+                                end_s=utt.end_s)
     except AsrlensError as exc:
         return _Loaded(utt, None, str(exc), time.perf_counter() - t0)
     except Exception as exc:  # anything else that breaks on one file must not stop the run

@@ -6,11 +6,17 @@ and recomputes the rate from those sums.
 
     counts = {"hits": ..., "substitutions": ..., ...}   # one array per column, one value per file
     intervals = corpus_intervals(counts, seed=0)        # {"wer": Interval, "mer": ..., ...}
+    intervals = corpus_intervals(counts, seed=0, clusters=speakers)   # speakers resampled
+
+Clustered bootstrap: when the files come in clusters (a speaker's files are not independent),
+`clusters` (one label per file) makes each replicate resample whole clusters: the counts are
+first summed per cluster, then the clusters are resampled like files. Resampling files when
+a few speakers dominate understates the spread (BENCHMARKS.md: coverage of both).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,15 +74,32 @@ class Interval:
     high: float | None
     replicates: int       # replicates with a defined rate
     confidence: float
+    unit: str = "file"    # what was resampled: 'file' or 'speaker' (clusters)
+    units: int = 0        # how many of them
+
+
+def cluster_sums(counts: Mapping[str, np.ndarray],
+                 clusters: Sequence[Hashable]) -> dict[str, np.ndarray]:
+    """Each column summed per cluster (one value per distinct label of `clusters`, in the
+    order of first appearance): the units a clustered bootstrap resamples."""
+    _, index = np.unique(np.asarray([str(c) for c in clusters], dtype=object),
+                         return_inverse=True)
+    n = int(index.max()) + 1 if index.size else 0
+    return {name: np.bincount(index, weights=np.asarray(values, dtype=float), minlength=n)
+            for name, values in counts.items()}
 
 
 def resampled_totals(
-    counts: Mapping[str, np.ndarray], *, seed: int, replicates: int = REPLICATES
+    counts: Mapping[str, np.ndarray], *, seed: int, replicates: int = REPLICATES,
+    clusters: Sequence[Hashable] | None = None,
 ) -> dict[str, np.ndarray]:
     """For each column, its sum over `replicates` resamples of the files (shape (replicates,)).
 
-    Every column is summed over the same resampled files in each replicate.
+    Every column is summed over the same resampled files in each replicate. With `clusters`
+    (one label per file), whole clusters are resampled instead (see the module doc).
     """
+    if clusters is not None:
+        counts = cluster_sums(counts, clusters)
     arrays = {name: np.asarray(values, dtype=float) for name, values in counts.items()}
     sizes = {a.size for a in arrays.values()}
     if len(sizes) != 1:
@@ -99,17 +122,22 @@ def corpus_intervals(
     replicates: int = REPLICATES,
     confidence: float = CONFIDENCE,
     metrics: Mapping[str, Callable[[Totals], np.ndarray]] = METRICS,
+    clusters: Sequence[Hashable] | None = None,
 ) -> dict[str, Interval]:
     """Each metric over all files, with its `confidence` percentile interval over
     `replicates` file resamples (seeded: the same seed gives the same interval).
 
     `counts` holds one array per name in COUNT_COLUMNS, one value per file. With no files,
-    every value and bound is None.
+    every value and bound is None. `clusters`: one speaker per file; the speakers are then
+    resampled (Interval.unit 'speaker').
     """
     arrays = {name: np.asarray(counts[name], dtype=float) for name in COUNT_COLUMNS}
+    unit = "file" if clusters is None else "speaker"
+    if clusters is not None:
+        arrays = cluster_sums(arrays, clusters)
     n = arrays["ref_words"].size
     if n == 0:
-        return {name: Interval(None, None, None, 0, confidence) for name in metrics}
+        return {name: Interval(None, None, None, 0, confidence, unit) for name in metrics}
     observed = {name: np.array([values.sum()]) for name, values in arrays.items()}
     totals = resampled_totals(arrays, seed=seed, replicates=replicates)
     tail = (1 - confidence) / 2 * 100
@@ -125,5 +153,7 @@ def corpus_intervals(
             high=None if high is None else float(high),
             replicates=int(rates.size),
             confidence=confidence,
+            unit=unit,
+            units=n,
         )
     return result

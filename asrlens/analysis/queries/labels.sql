@@ -1,11 +1,21 @@
 -- Every label of a dataset with its audio statistics (NULL without audio): the input of
 -- utterance_features. :dataset
-with audio as (
+-- A span of a recording (utterance_spans) has its own statistics, measured on the span.
+with files as (
+    select utt_id, path, duration_s, rms_dbfs, silence_fraction, clipped_fraction
+    from audio_files
+    where dataset = :dataset and utt_id is not null
+    union all
+    select utt_id, path, duration_s, rms_dbfs, silence_fraction, clipped_fraction
+    from utterance_spans
+    where dataset = :dataset
+),
+
+audio as (
     select
         utt_id, duration_s, rms_dbfs, silence_fraction, clipped_fraction,
         row_number() over (partition by utt_id order by path) as nth
-    from audio_files
-    where dataset = :dataset and utt_id is not null
+    from files
 ),
 
 final as (

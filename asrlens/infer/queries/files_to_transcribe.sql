@@ -4,12 +4,17 @@
 -- duration_s (from ingest, NULL when unknown) lets the loop sort files into batches by length;
 -- audio_problem / audio_message: set when ingest found the file corrupt or empty, so the run
 -- records it as skipped instead of scoring it.
+-- start_s / end_s: the span of the recording to read (utterance_spans), NULL for a whole
+-- file; frames and duration_s are then the span's.
 with with_audio as (
     select u.utt_id, u.transcript, u.normalized_transcript, u.audio_path, d.root,
-           a.duration_s, a.frames
+           coalesce(s.duration_s, a.duration_s) as duration_s,
+           case when s.utt_id is null then a.frames else s.frames end as frames,
+           s.start_s, s.end_s
     from utterances u
     join datasets d on d.name = u.dataset
     left join audio_files a on a.dataset = u.dataset and a.path = u.audio_path
+    left join utterance_spans s on s.dataset = u.dataset and s.utt_id = u.utt_id
     where u.dataset = :dataset and u.audio_path is not null
 ),
 

@@ -90,8 +90,8 @@ def compare_pair(engine: sa.Engine, *, run_a: str, run_b: str, ctx: ReportContex
 def significance(engine: sa.Engine, *, run_a: str, run_b: str, ctx: ReportContext) -> dict:
     """The paired tests and bootstrap of run_b against run_a, ready for the template."""
     with engine.connect() as conn:
-        c = compare_runs(conn, run_a=run_a, run_b=run_b, rule=parse_rule(ctx.group_by),
-                         seed=ctx.seed)
+        rule = None if ctx.group_by is None else parse_rule(ctx.group_by)
+        c = compare_runs(conn, run_a=run_a, run_b=run_b, rule=rule, seed=ctx.seed)
     tests = [{"name": name, "label": TEST_LABELS[name], "n": c.tests[name].n,
               "statistic": c.tests[name].statistic, "p_value": c.tests[name].p_value,
               "p_text": fmt_p(c.tests[name].p_value), "better": c.better_run(c.tests[name])}

@@ -1,5 +1,5 @@
 """Section 3, Run: how the primary run was made, its corpus error rates with 95% bootstrap
-intervals over files, and its speed."""
+intervals (over speakers when the dataset knows them, else over files), and its speed."""
 
 from __future__ import annotations
 
@@ -35,7 +35,9 @@ def build(engine: sa.Engine, ctx: ReportContext) -> dict | None:
     summary = rows[0]
     files = run_query(engine, "run_file_counts", run_id=ctx.run_id)
     counts = {name: np.array([f[name] for f in files], dtype=float) for name in COUNT_COLUMNS}
-    intervals = corpus_intervals(counts, seed=ctx.seed)
+    clusters = ([f["speaker"] or f"\0{f['utt_id']}" for f in files]
+                if any(f["speaker"] for f in files) else None)
+    intervals = corpus_intervals(counts, seed=ctx.seed, clusters=clusters)
     metrics = [
         {
             "key": key,
@@ -55,6 +57,8 @@ def build(engine: sa.Engine, ctx: ReportContext) -> dict | None:
         "incomplete": status != "finished",
         "metrics": metrics,
         "replicates": REPLICATES,
+        "unit": intervals["wer"].unit,  # what the bootstrap resampled: 'file' or 'speaker'
+        "units": intervals["wer"].units,
         "versions": _json(summary["versions"]),
         "options": _json(summary["options"]),
         "throughput": throughput,
