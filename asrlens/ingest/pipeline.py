@@ -52,6 +52,9 @@ from asrlens.summaries import ingest_lines
 EXTRACT_DIR = Path(".asrlens") / "datasets"
 """Where zips are extracted, relative to the folder of the database file."""
 
+INNER_FOLDERS = 3
+"""How deep ingest looks through lone subfolders for a layout it recognises (data/test/)."""
+
 
 @dataclass
 class IngestSummary:
@@ -225,12 +228,16 @@ def _open(path: Path, extract_base: Path, name: str | None,
         return Source(name=name or f"{root.name}-{absolute.name.split('.')[0]}",
                       source=absolute, root=root, is_zip=False), absolute
     src = open_source(path, extract_base=extract_base, name=name, limits=zip_limits)
-    if not layouts.detects(src.root):
-        inner = [e for e in src.root.iterdir()
+    folder = src.root
+    for _ in range(INNER_FOLDERS):  # a zipped `data/test/`: look into lone subfolders
+        if layouts.detects(folder):
+            src.root = folder.resolve()
+            break
+        inner = [e for e in folder.iterdir()
                  if not e.name.startswith(".") and e.name != "__MACOSX"]
-        if len(inner) == 1 and inner[0].is_dir() and not inner[0].is_symlink() \
-                and layouts.detects(inner[0]):
-            src.root = inner[0].resolve()
+        if len(inner) != 1 or not inner[0].is_dir() or inner[0].is_symlink():
+            break
+        folder = inner[0]
     return src, None
 
 

@@ -78,6 +78,8 @@ def resolve(root: Path, layout: str, given: Path | None) -> tuple[str, Path | No
     for name in DETECT_ORDER:
         manifest = _DETECT[name](root)
         if manifest is not None:
+            if name == "ljspeech" and manifest.is_file() and tabular.claims_csv(manifest):
+                name = "csv"  # labels.csv with a header: a plain CSV
             return name, manifest
     raise AsrlensError(nothing_fits(root))
 

@@ -1,0 +1,278 @@
+"""Every dataset layout ingests the same clips to the same utterances as the LJSpeech
+original, with speakers, labels and spans, and scores exactly as the original does."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+
+import pytest
+from click.testing import CliRunner
+from conftest import rows
+from layouts import CLIPS, LAYOUTS, SPEAKERS, build, kaldi_segments
+
+from asrlens.cli import cli
+from asrlens.errors import AsrlensError
+from asrlens.ingest import ingest_into
+
+OTHERS = [layout for layout in LAYOUTS if layout != "ljspeech"]
+UTTERANCES = """
+    select u.utt_id, coalesce(u.normalized_transcript, u.transcript) as reference,
+           coalesce(s.frames, a.frames) as frames, a.sample_rate,
+           coalesce(s.rms_dbfs, a.rms_dbfs) as rms_dbfs,
+           coalesce(s.silence_fraction, a.silence_fraction) as silence_fraction
+    from utterances u
+    left join audio_files a on a.dataset = u.dataset and a.path = u.audio_path
+    left join utterance_spans s on s.dataset = u.dataset and s.utt_id = u.utt_id
+    where u.dataset = :d order by u.utt_id
+"""
+
+
+def ingest(db, path, **options):
+    return ingest_into(db, path, progress=False, workers=1, **options)
+
+
+@pytest.fixture(scope="module")
+def original(tmp_path_factory):
+    base = tmp_path_factory.mktemp("original")
+    db = base / "o.duckdb"
+    ingest(db, build("ljspeech", base))
+    found = rows(db, UTTERANCES, d="ljspeech")
+    assert [r["utt_id"] for r in found] == list(CLIPS)
+    return found
+
+
+@pytest.mark.parametrize("layout", OTHERS)
+def test_each_layout_ingests_to_the_same_utterances_with_speakers(layout, tmp_path, original):
+    db = tmp_path / "l.duckdb"
+    summary = ingest(db, build(layout, tmp_path))
+    assert summary.layout == layout  # recognised by auto
+    assert (summary.utterances, summary.with_audio, summary.issues_by_kind) == (3, 3, {})
+    assert rows(db, UTTERANCES, d=summary.dataset) == original
+    speakers = rows(db, "select utt_id, speaker from utterances order by utt_id")
+    assert [r["speaker"] for r in speakers] == [SPEAKERS[0], SPEAKERS[1], SPEAKERS[0]]
+    assert rows(db, "select labels_format from datasets")[0]["labels_format"] == layout
+
+
+@pytest.mark.parametrize("layout", OTHERS)
+def test_a_second_ingest_reads_nothing_and_changes_nothing(layout, tmp_path):
+    db = tmp_path / "l.duckdb"
+    folder = build(layout, tmp_path)
+    first = ingest(db, folder)
+    assert first.files_read == 3
+    again = ingest(db, folder)
+    assert (again.files_read, again.files_skipped, again.changed) == (0, 3, False)
+
+
+@pytest.mark.parametrize("layout,manifest", [
+    ("commonvoice", "test.tsv"), ("nemo", "test_manifest.json"), ("kaldi", "text"),
+    ("parquet", "data/test-00000-of-00001.parquet"), ("csv", "test.csv"),
+])
+def test_the_manifest_file_itself_can_be_the_dataset(layout, manifest, tmp_path, original):
+    db = tmp_path / "m.duckdb"
+    summary = ingest(db, build(layout, tmp_path) / manifest)
+    assert summary.layout == layout
+    assert rows(db, UTTERANCES, d=summary.dataset) == original
+
+
+def test_a_zip_of_a_layout_folder_is_recognised_inside_its_single_folder(tmp_path, original):
+    folder = build("kaldi", tmp_path / "src")
+    archive = tmp_path / "kaldi-test.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in sorted(folder.rglob("*")):
+            zf.write(path, f"data/test/{path.relative_to(folder)}")
+    db = tmp_path / "z.duckdb"
+    summary = ingest(db, archive)
+    assert (summary.layout, summary.dataset) == ("kaldi", "kaldi-test")
+    assert rows(db, UTTERANCES, d="kaldi-test") == original
+
+
+def test_nothing_recognisable_is_one_line_listing_every_layout(tmp_path):
+    (tmp_path / "stuff").mkdir()
+    (tmp_path / "stuff" / "notes.txt").write_text("hello")
+    result = CliRunner().invoke(cli, ["ingest", str(tmp_path / "stuff"), "--db",
+                                      str(tmp_path / "x.duckdb"), "--no-progress"])
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1
+    assert result.output.startswith("Error: no dataset layout recognised in ")
+    for layout in LAYOUTS:
+        assert f"{layout}: " in result.output
+    assert "wav.scp and text" in result.output
+    assert not (tmp_path / "x.duckdb").exists()
+
+
+def test_a_forced_layout_that_does_not_fit_says_what_it_expects(tmp_path):
+    folder = build("nemo", tmp_path)
+    with pytest.raises(AsrlensError, match="does not hold wav.scp and text"):
+        ingest(tmp_path / "x.duckdb", folder, layout="kaldi")
+
+
+def test_kaldi_segments_are_spans_with_their_own_statistics(tmp_path, original):
+    folder, spans = kaldi_segments(tmp_path)
+    db = tmp_path / "s.duckdb"
+    summary = ingest(db, folder)
+    assert (summary.layout, summary.utterances, summary.audio_files) == ("kaldi", 3, 1)
+    stored = rows(db, "select * from utterance_spans order by utt_id")
+    assert [(r["utt_id"], r["start_s"], r["end_s"]) for r in stored] == [
+        (u, *spans[u]) for u in CLIPS]
+    # each span holds exactly its clip's samples: the same statistics as the clip's file
+    assert rows(db, UTTERANCES, d=summary.dataset) == original
+    recording = rows(db, "select utt_id, duration_s from audio_files")
+    assert recording[0]["utt_id"] is None and recording[0]["duration_s"] > 7.0
+    assert summary.issues_by_kind == {}
+    assert ingest(db, folder).files_read == 0
+
+
+def test_nemo_offsets_make_spans(tmp_path):
+    folder = build("nemo", tmp_path)
+    entry = json.loads((folder / "test_manifest.json").read_text().splitlines()[0])
+    lines = [json.dumps({**entry, "offset": start, "duration": 0.5}) for start in (0.0, 1.0)]
+    (folder / "test_manifest.json").write_text("\n".join(lines) + "\n")
+    db = tmp_path / "n.duckdb"
+    summary = ingest(db, folder)
+    assert summary.utterances == 2 and summary.issues_by_kind == {"unlabelled_audio": 2}
+    spans = rows(db, "select utt_id, start_s, end_s, duration_s from utterance_spans "
+                     "order by start_s")
+    assert [r["utt_id"] for r in spans] == ["LJ001-0002-0000000-0000500",
+                                            "LJ001-0002-0001000-0001500"]
+    assert [round(r["duration_s"], 3) for r in spans] == [0.5, 0.5]
+
+
+# --- hostile input: one issue each, nothing else lost -----------------------------------------
+
+def _kinds(db):
+    return {r["kind"]: r["n"] for r in rows(
+        db, "select kind, count(*) as n from ingest_issues group by kind")}
+
+
+def test_a_nemo_line_that_is_not_json_is_one_issue(tmp_path):
+    folder = build("nemo", tmp_path)
+    manifest = folder / "test_manifest.json"
+    lines = manifest.read_text().splitlines()
+    manifest.write_text("\n".join([lines[0], "{not json", *lines[1:]]) + "\n")
+    db = tmp_path / "h.duckdb"
+    summary = ingest(db, manifest)
+    assert summary.utterances == 3 and summary.with_audio == 3
+    assert _kinds(db) == {"bad_line": 1}
+    assert rows(db, "select line from ingest_issues") == [{"line": 2}]
+
+
+def test_a_missing_audio_file_is_one_issue(tmp_path):
+    folder = build("librispeech", tmp_path)
+    next(folder.rglob("LJ001-0008.flac")).unlink()
+    db = tmp_path / "h.duckdb"
+    summary = ingest(db, folder)
+    assert (summary.utterances, summary.with_audio) == (3, 2)
+    assert _kinds(db) == {"missing_audio": 1}
+
+
+def test_a_duplicated_id_is_one_issue(tmp_path):
+    folder = build("commonvoice", tmp_path)
+    tsv = folder / "test.tsv"
+    lines = tsv.read_text().splitlines()
+    tsv.write_text("\n".join([*lines, lines[1]]) + "\n")
+    db = tmp_path / "h.duckdb"
+    summary = ingest(db, folder)
+    assert (summary.utterances, summary.with_audio) == (3, 3)
+    assert _kinds(db) == {"duplicate_id": 1}
+
+
+def test_a_pipe_in_wav_scp_is_refused_recorded_and_never_run(tmp_path):
+    folder = build("kaldi", tmp_path)
+    marker = tmp_path / "ran"
+    scp = (folder / "wav.scp").read_text().splitlines()
+    scp[1] = f"LJ001-0008 touch {marker} && sph2pipe -f wav sph/LJ001-0008.sph |"
+    (folder / "wav" / "LJ001-0008.flac").unlink()  # the audio is only behind the command
+    (folder / "wav.scp").write_text("\n".join(scp) + "\n")
+    db = tmp_path / "h.duckdb"
+    summary = ingest(db, folder)
+    assert not marker.exists()
+    assert (summary.utterances, summary.with_audio) == (3, 2)  # the utterance itself is kept
+    assert _kinds(db) == {"pipe_command": 1}
+    issue = rows(db, "select * from ingest_issues")[0]
+    assert (issue["path"], issue["line"]) == ("wav.scp", 2)
+
+
+def test_a_parquet_without_a_text_column_keeps_its_audio(tmp_path):
+    import pyarrow.parquet as pq
+
+    folder = build("parquet", tmp_path)
+    path = folder / "data" / "test-00000-of-00001.parquet"
+    pq.write_table(pq.read_table(path).drop(["text"]), path, row_group_size=2)
+    db = tmp_path / "h.duckdb"
+    summary = ingest(db, folder)
+    assert (summary.utterances, summary.audio_files) == (0, 3)
+    # the one issue says why there are no labels; each clip is stored, as audio without one
+    assert _kinds(db) == {"no_labels": 1, "unlabelled_audio": 3}
+    assert len(rows(db, "select * from audio_files where duration_s > 1")) == 3
+
+
+def test_absolute_paths_outside_the_dataset_need_the_flag(tmp_path):
+    folder = build("nemo", tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.move(folder / "audio" / "LJ001-0008.wav", elsewhere / "LJ001-0008.wav")
+    manifest = folder / "test_manifest.json"
+    lines = [json.loads(line) for line in manifest.read_text().splitlines()]
+    lines[1]["audio_filepath"] = str(elsewhere / "LJ001-0008.wav")
+    manifest.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    db = tmp_path / "h.duckdb"
+    refused = ingest(db, folder)
+    assert (refused.utterances, _kinds(db)) == (2, {"unsafe_path": 1})
+    assert "--allow-outside-paths" in rows(db, "select message from ingest_issues")[0]["message"]
+    allowed = ingest(db, folder, allow_outside_paths=True)
+    assert (allowed.utterances, allowed.with_audio) == (3, 3)
+    assert _kinds(db) == {"outside_path": 1}
+    stored = rows(db, "select audio_path from utterances where utt_id = 'LJ001-0008'")
+    assert stored[0]["audio_path"] == str(elsewhere / "LJ001-0008.wav")
+
+
+def test_an_id_escaping_the_dataset_is_refused_in_a_manifest(tmp_path):
+    folder = build("kaldi", tmp_path)
+    (folder / "wav.scp").write_text((folder / "wav.scp").read_text()
+                                    + "evil ../../etc/passwd.wav\n")
+    db = tmp_path / "h.duckdb"
+    summary = ingest(db, folder)
+    assert summary.utterances == 3 and _kinds(db) == {"unsafe_path": 1}
+
+
+# --- groups by speaker and label --------------------------------------------------------------
+
+def test_speaker_column_option_and_group_rules(tmp_path):
+    from asrlens.compare.groups import assign_groups, parse_rule
+    from asrlens.db import connect
+
+    folder = build("csv", tmp_path)
+    db = tmp_path / "g.duckdb"
+    ingest(db, folder, speaker_column="accent")
+    assert [r["speaker"] for r in rows(db, "select speaker from utterances order by utt_id")] \
+        == ["uk", "us", "uk"]
+    with pytest.raises(AsrlensError, match="--speaker-column nope: no such column"):
+        ingest(db, folder, speaker_column="nope")
+    ingest(db, build("commonvoice", tmp_path))
+    engine = connect(db, read_only=True)
+    try:
+        with engine.connect() as conn:
+            by_accent = assign_groups(conn, dataset="commonvoice",
+                                      rule=parse_rule("label:accents"))
+            by_speaker = assign_groups(conn, dataset="commonvoice", rule=parse_rule("speaker"))
+            with pytest.raises(AsrlensError, match="has no speakers"):
+                assign_groups(conn, dataset="ljspeech-none", rule=parse_rule("speaker"))
+    finally:
+        engine.dispose()
+    assert by_accent == {"LJ001-0002": "United States English", "LJ001-0008": "England English",
+                         "LJ001-0013": "United States English"}
+    assert by_speaker == {"LJ001-0002": "spk-a", "LJ001-0008": "spk-b", "LJ001-0013": "spk-a"}
+
+
+def test_common_voice_mp3_clips_are_read(tmp_path):
+    import soundfile as sf
+
+    if "MP3" not in sf.available_formats():
+        pytest.skip("this libsndfile cannot write MP3")
+    db = tmp_path / "mp3.duckdb"
+    summary = ingest(db, build("commonvoice", tmp_path, mp3=True))
+    assert (summary.with_audio, summary.issues_by_kind) == (3, {})
+    formats = rows(db, "select distinct format from audio_files")
+    assert formats == [{"format": "MP3"}]
