@@ -276,3 +276,33 @@ def test_common_voice_mp3_clips_are_read(tmp_path):
     assert (summary.with_audio, summary.issues_by_kind) == (3, {})
     formats = rows(db, "select distinct format from audio_files")
     assert formats == [{"format": "MP3"}]
+
+
+# --- scoring: every layout scores exactly as the original ------------------------------------
+
+COUNTS = """
+    select utt_id, ref_words, hyp_words, hits, substitutions, deletions, insertions
+    from utterance_errors where run_id = :r order by utt_id
+"""
+
+
+@pytest.mark.slow
+def test_every_layout_and_the_spans_score_exactly_as_the_ljspeech_original(tmp_path):
+    from asrlens.db import connect
+    from asrlens.infer import infer
+
+    db = tmp_path / "all.duckdb"
+    datasets = [ingest(db, build(layout, tmp_path)).dataset for layout in LAYOUTS]
+    datasets.append(ingest(db, kaldi_segments(tmp_path)[0]).dataset)
+    engine = connect(db)
+    try:
+        for dataset in datasets:
+            infer(engine, dataset=dataset, engine_name="pocketsphinx", run_id=dataset,
+                  progress=False)
+    finally:
+        engine.dispose()
+    original = rows(db, COUNTS, r="ljspeech")
+    assert [r["utt_id"] for r in original] == list(CLIPS)
+    assert sum(r["hits"] for r in original) > 0  # the recognizer heard something
+    for dataset in datasets[1:]:
+        assert rows(db, COUNTS, r=dataset) == original, dataset
