@@ -16,8 +16,10 @@ from asrlens.report.sections import (
     groups,
     patterns,
     run,
+    speakers,
     why,
     worst,
 )
 
-SECTIONS = [dataset, explore, run, distribution, groups, worst, patterns, why, compare]
+SECTIONS = [dataset, explore, run, distribution, groups, speakers, worst, patterns, why,
+            compare]
