@@ -26,6 +26,8 @@ def ingest_lines(summary, db_path: str | Path) -> list[str]:
     issues = ", ".join(f"{kind} {n}" for kind, n in summary.issues_by_kind.items()) or "none"
     lines = [
         f"Dataset {summary.dataset} (root {summary.root})",
+        f"  layout: {summary.layout} (labels {summary.labels_path or 'none'}), speakers: "
+        f"{summary.speakers or 'not given'}",
         f"  utterances: {summary.utterances} ({summary.with_audio} with audio, "
         f"{summary.labels_without_audio} without)",
         f"  audio files: {summary.audio_files} ({summary.audio_without_labels} without a label)",

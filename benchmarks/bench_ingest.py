@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/bench_ingest.py                 # 2,000 files, all cores
     .venv/bin/python benchmarks/bench_ingest.py --files 5000 --workers 1
+    .venv/bin/python benchmarks/bench_ingest.py --layout kaldi      # or librispeech, nemo, ...
+    .venv/bin/python benchmarks/bench_ingest.py --layout commonvoice --mp3
 
 Builds N PCM16 22,050 Hz mono files named and labelled from the shared metadata.csv, each as
 long as its transcript takes to read at LJSpeech's pace (1-10 s, mean about 6.5 s as in
@@ -65,6 +67,72 @@ def generate(folder: Path, n_files: int) -> float:
     return total / RATE
 
 
+def relayout(base: Path, layout: str, out: Path, *, mp3: bool = False) -> Path:
+    """The generated LJSpeech-like dataset `base` as `layout` under `out` (audio hard-linked
+    where the layout keeps WAV; LibriSpeech re-encoded to FLAC, parquet embeds the WAV bytes,
+    Common Voice with --mp3 re-encoded to MP3). Speaker: the id's prefix (LJ001)."""
+    if layout == "ljspeech":
+        return base
+    out.mkdir(parents=True)
+    rows = [(line.split("|")[0], line.split("|")[-1]) for line in
+            (base / "labels.csv").read_text(encoding="utf-8").splitlines()]
+
+    def place(utt: str, dest: Path, fmt: str | None = None) -> None:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        src = base / "wavs" / f"{utt}.wav"
+        if fmt is None:
+            os.link(src, dest)
+        else:
+            data, rate = sf.read(src, dtype="int16")
+            sf.write(dest, data, rate, format=fmt, subtype=None if fmt == "MP3" else "PCM_16")
+
+    if layout == "csv":
+        for utt, _ in rows:
+            place(utt, out / "audio" / f"{utt}.wav")
+        (out / "test.csv").write_text("path,text,speaker\n" + "".join(
+            f'audio/{u}.wav,"{t}",{u.split("-")[0]}\n' for u, t in rows), encoding="utf-8")
+    elif layout == "nemo":
+        import json
+
+        for utt, _ in rows:
+            place(utt, out / "audio" / f"{utt}.wav")
+        (out / "manifest.json").write_text("".join(json.dumps(
+            {"audio_filepath": f"audio/{u}.wav", "text": t, "duration": 0.0,
+             "speaker": u.split("-")[0]}) + "\n" for u, t in rows), encoding="utf-8")
+    elif layout == "kaldi":
+        for utt, _ in rows:
+            place(utt, out / "wav" / f"{utt}.wav")
+        (out / "wav.scp").write_text("".join(f"{u} wav/{u}.wav\n" for u, _ in rows))
+        (out / "text").write_text("".join(f"{u} {t}\n" for u, t in rows), encoding="utf-8")
+        (out / "utt2spk").write_text("".join(f"{u} {u.split('-')[0]}\n" for u, _ in rows))
+    elif layout == "commonvoice":
+        suffix = ".mp3" if mp3 else ".wav"
+        for utt, _ in rows:
+            place(utt, out / "clips" / f"{utt}{suffix}", "MP3" if mp3 else None)
+        (out / "test.tsv").write_text("client_id\tpath\tsentence\tage\n" + "".join(
+            f"{u.split('-')[0]}\t{u}{suffix}\t{t}\tthirties\n" for u, t in rows),
+            encoding="utf-8")
+    elif layout == "librispeech":
+        for utt, text in rows:
+            speaker = utt.split("-")[0]
+            folder = out / speaker / "1"
+            place(utt, folder / f"{utt}.flac", "FLAC")
+            with open(folder / f"{speaker}-1.trans.txt", "a", encoding="utf-8") as f:
+                f.write(f"{utt} {text}\n")
+    elif layout == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pylist([
+            {"id": u, "audio": {"bytes": (base / "wavs" / f"{u}.wav").read_bytes(),
+                                "path": f"{u}.wav"}, "text": t, "speaker_id": u.split("-")[0]}
+            for u, t in rows])
+        pq.write_table(table, out / "test.parquet", row_group_size=256)
+    else:
+        raise SystemExit(f"unknown layout {layout}")
+    return out
+
+
 def warm(folder: Path) -> None:
     for path in folder.rglob("*"):
         if path.is_file():
@@ -92,6 +160,12 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=2000, help="files to generate (>= 2000)")
     parser.add_argument("--workers", type=int, default=None, help="default: all cores")
     parser.add_argument("--repeat", type=int, default=3, help="timed ingests (best is shown)")
+    parser.add_argument("--layout", default="ljspeech",
+                        choices=["ljspeech", "librispeech", "commonvoice", "nemo", "kaldi",
+                                 "parquet", "csv"],
+                        help="lay the generated files out like this (asrlens ingest --layout)")
+    parser.add_argument("--mp3", action="store_true",
+                        help="commonvoice: MP3 clips (decoding them dominates: its own rate)")
     parser.add_argument("--dir", type=Path, default=None,
                         help="work folder (default: a temporary one, removed at the end)")
     args = parser.parse_args()
@@ -108,11 +182,16 @@ def main() -> None:
             seconds = sum(sf.info(p).duration for p in (dataset / "wavs").glob("*.wav"))
         n = len(list((dataset / "wavs").glob("*.wav")))
         size = sum(p.stat().st_size for p in (dataset / "wavs").glob("*.wav"))
+        target = work / f"{args.layout}{'-mp3' if args.mp3 else ''}"
+        if args.layout != "ljspeech" and not target.exists():
+            relayout(dataset, args.layout, target, mp3=args.mp3)
+        dataset = target if args.layout != "ljspeech" else dataset
         warm(dataset)
         print(f"machine: {os.cpu_count()} cores, {cpu_model()}, {platform.platform()}")
-        print(f"dataset: {n} files, {seconds / 3600:.2f} h of audio, {size / 1e6:.0f} MB, "
-              f"mean {seconds / n:.1f} s/file")
-        base = baseline(dataset)
+        print(f"dataset: {n} files, {seconds / 3600:.2f} h of audio, {size / 1e6:.0f} MB as WAV, "
+              f"mean {seconds / n:.1f} s/file; layout {args.layout}"
+              f"{' (MP3 clips)' if args.mp3 else ''}")
+        base = baseline(work / "ljspeech-like")
         print(f"baseline  single-process soundfile+numpy loop: {n / base:7.0f} files/s")
         best = cpu_per_file = None
         for attempt in range(args.repeat):
@@ -132,6 +211,7 @@ def main() -> None:
             finally:
                 engine.dispose()
             assert summary.with_audio == n and summary.files_read == n, summary
+            assert summary.layout == args.layout, summary.layout
             assert again.files_read == 0 and not again.changed, again
             print(f"ingest    run {attempt + 1}: {n / elapsed:7.0f} files/s ({elapsed:.2f} s, "
                   f"{seconds / elapsed:.0f}x real time); re-ingest unchanged: "
