@@ -89,8 +89,12 @@ def relayout(base: Path, layout: str, out: Path, *, mp3: bool = False) -> Path:
     if layout == "csv":
         for utt, _ in rows:
             place(utt, out / "audio" / f"{utt}.wav")
-        (out / "test.csv").write_text("path,text,speaker\n" + "".join(
-            f'audio/{u}.wav,"{t}",{u.split("-")[0]}\n' for u, t in rows), encoding="utf-8")
+        import csv
+
+        with open(out / "test.csv", "w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f, lineterminator="\n")
+            writer.writerow(["path", "text", "speaker"])
+            writer.writerows([f"audio/{u}.wav", t, u.split("-")[0]] for u, t in rows)
     elif layout == "nemo":
         import json
 

@@ -152,8 +152,11 @@ def _parquet(folder: Path, ids, t, mp3) -> None:
 
 
 def _csv(folder: Path, ids, t, mp3) -> None:
-    lines = ["path,text,speaker,accent"]
-    for i, utt in enumerate(ids):
-        _write(folder / "audio" / f"{utt}.wav", utt)
-        lines.append(f'audio/{utt}.wav,"{t[utt]}",{speaker(i)},{"us" if i % 2 else "uk"}')
-    (folder / "test.csv").write_text("\n".join(lines) + "\n")
+    import csv
+
+    with open(folder / "test.csv", "w", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(["path", "text", "speaker", "accent"])
+        for i, utt in enumerate(ids):
+            _write(folder / "audio" / f"{utt}.wav", utt)
+            writer.writerow([f"audio/{utt}.wav", t[utt], speaker(i), "us" if i % 2 else "uk"])

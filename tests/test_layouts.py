@@ -306,3 +306,20 @@ def test_every_layout_and_the_spans_score_exactly_as_the_ljspeech_original(tmp_p
     assert sum(r["hits"] for r in original) > 0  # the recognizer heard something
     for dataset in datasets[1:]:
         assert rows(db, COUNTS, r=dataset) == original, dataset
+
+
+def test_a_rewritten_parquet_decodes_only_the_clips_whose_bytes_changed(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = build("parquet", tmp_path)
+    db = tmp_path / "p.duckdb"
+    assert ingest(db, folder).files_read == 3
+    path = folder / "data" / "test-00000-of-00001.parquet"
+    records = pq.read_table(path).to_pylist()
+    records[2]["audio"] = dict(records[0]["audio"])  # row 2 now holds row 0's clip
+    pq.write_table(pa.Table.from_pylist(records), path, row_group_size=2)
+    again = ingest(db, folder)
+    assert (again.files_read, again.files_skipped, again.files_updated) == (1, 2, 1)
+    durations = rows(db, "select path, duration_s from audio_files order by path")
+    assert durations[2]["duration_s"] == durations[0]["duration_s"]

@@ -17,6 +17,8 @@ speaker: --speaker-column or the first of SPEAKER_KEYS; labels: every other scal
 
 from __future__ import annotations
 
+import concurrent.futures as cf
+import hashlib
 import os
 from pathlib import Path, PurePosixPath
 
@@ -86,35 +88,55 @@ def _read_file(c: Collector, ctx: LayoutContext, path: Path, facts: list, reused
     scalar = [f.name for f in schema if not _nested(f.type)]
     others = [n for n in scalar if n not in (text, norm, ident, speaker)]
     mtime = path.stat().st_mtime
+    stored = _unchanged(ctx, name, mtime, pf.metadata.num_rows)
+    columns = [n for n in names if n != audio] if stored else None
     row = 0
-    for group in range(pf.metadata.num_row_groups):  # one row group in memory at a time
-        table = pf.read_row_group(group)
-        records = table.to_pylist()
-        del table
-        for record in records:
-            _add_row(c, ctx, path, name, row, record, audio=audio, text=text, norm=norm,
-                     ident=ident, speaker=speaker, others=others, mtime=mtime,
-                     facts=facts, reused=reused)
-            row += 1
+    with cf.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for group in range(pf.metadata.num_row_groups):  # one row group in memory at a time
+            records = pf.read_row_group(group, columns=columns).to_pylist()
+            pending: list[tuple[str, bytes]] = []
+            for record in records:
+                if stored:
+                    record[audio] = {"stored": stored[embedded_ref(name, row)]}
+                _add_row(c, ctx, path, name, row, record, audio=audio, text=text, norm=norm,
+                         ident=ident, speaker=speaker, others=others, pending=pending,
+                         reused=reused)
+                row += 1
+            del records
+            # libsndfile and numpy release the GIL: threads decode a row group's clips together
+            facts += pool.map(lambda clip: read_bytes_facts(clip[1], name=clip[0], mtime=mtime),
+                              pending)
+
+
+def _unchanged(ctx: LayoutContext, name: str, mtime: float, rows: int) -> dict[str, dict]:
+    """The stored rows of every clip of the parquet file `name` when it is unchanged since
+    (each row stored, decoded fine, with the file's mtime); {} otherwise. Then the audio
+    column is not read at all."""
+    prefix = f"{name}#"
+    stored = {path: row for path, row in ctx.old_audio.items() if path.startswith(prefix)}
+    if len(stored) != rows or not all(
+            r["mtime"] == mtime and r["silence_fraction"] is not None for r in stored.values()):
+        return {}
+    return stored
 
 
 def _add_row(c: Collector, ctx: LayoutContext, path: Path, name: str, row: int, record: dict,
-             *, audio, text, norm, ident, speaker, others, mtime, facts, reused) -> None:
+             *, audio, text, norm, ident, speaker, others, pending, reused) -> None:
+    """Add the row's label; its clip to `pending` (to decode) or `reused` (same sha256)."""
     value = record.get(audio) if audio else None
     data, written = (value or {}).get("bytes"), (value or {}).get("path")
     hint = None
-    if data:
+    if value and "stored" in value:  # the file is unchanged: its stored row stands
+        hint = embedded_ref(name, row)
+        reused.append(dict(value["stored"]))
+    elif data:
         hint = embedded_ref(name, row)
         old = ctx.old_audio.get(hint)
-        digest = None
-        if old is not None and old.get("silence_fraction") is not None:
-            import hashlib
-
-            digest = hashlib.sha256(data).hexdigest()
-        if digest is not None and digest == old["sha256"]:
+        if (old is not None and old.get("silence_fraction") is not None
+                and hashlib.sha256(data).hexdigest() == old["sha256"]):
             reused.append(dict(old))
         else:
-            facts.append(read_bytes_facts(data, name=hint, mtime=mtime))
+            pending.append((hint, data))
     elif written:
         hint, why = c.audio_path(written, base=path.parent)
         if hint is None:
