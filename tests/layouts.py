@@ -160,3 +160,39 @@ def _csv(folder: Path, ids, t, mp3) -> None:
         for i, utt in enumerate(ids):
             _write(folder / "audio" / f"{utt}.wav", utt)
             writer.writerow([f"audio/{utt}.wav", t[utt], speaker(i), "us" if i % 2 else "uk"])
+
+
+def remove_audio(layout: str, folder: Path, utt_id: str) -> None:
+    """Take `utt_id`'s audio away, leaving its label (parquet: the row's bytes)."""
+    if layout == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        path = next(folder.rglob("*.parquet"))
+        records = pq.read_table(path).to_pylist()
+        for record in records:
+            if record["id"] == utt_id:
+                record["audio"] = {"bytes": None, "path": f"{utt_id}.flac"}
+        pq.write_table(pa.Table.from_pylist(records), path, row_group_size=2)
+        return
+    found = [p for p in folder.rglob(f"{utt_id}.*") if p.suffix in (".wav", ".flac", ".mp3")]
+    assert len(found) == 1, found
+    found[0].unlink()
+
+
+def duplicate_first(layout: str, folder: Path) -> None:
+    """Repeat the first utterance's line (row) at the end of the layout's labels."""
+    if layout == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        path = next(folder.rglob("*.parquet"))
+        records = pq.read_table(path).to_pylist()
+        pq.write_table(pa.Table.from_pylist([*records, records[0]]), path, row_group_size=2)
+        return
+    manifest = {"ljspeech": "labels.csv", "commonvoice": "test.tsv", "csv": "test.csv",
+                "nemo": "test_manifest.json", "kaldi": "text"}.get(layout)
+    path = folder / manifest if manifest else sorted(folder.rglob("*.trans.txt"))[0]
+    lines = path.read_text().splitlines()
+    first = lines[1] if layout in ("commonvoice", "csv") else lines[0]
+    path.write_text("\n".join([*lines, first]) + "\n")

@@ -10,7 +10,15 @@ import zipfile
 import pytest
 from click.testing import CliRunner
 from conftest import rows
-from layouts import CLIPS, LAYOUTS, SPEAKERS, build, kaldi_segments
+from layouts import (
+    CLIPS,
+    LAYOUTS,
+    SPEAKERS,
+    build,
+    duplicate_first,
+    kaldi_segments,
+    remove_audio,
+)
 
 from asrlens.cli import cli
 from asrlens.errors import AsrlensError
@@ -144,6 +152,30 @@ def test_nemo_offsets_make_spans(tmp_path):
 def _kinds(db):
     return {r["kind"]: r["n"] for r in rows(
         db, "select kind, count(*) as n from ingest_issues group by kind")}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_in_every_layout_a_missing_audio_file_is_one_issue(layout, tmp_path):
+    folder = build(layout, tmp_path)
+    remove_audio(layout, folder, "LJ001-0008")
+    db = tmp_path / "h.duckdb"
+    summary = ingest(db, folder)
+    assert (summary.utterances, summary.with_audio) == (3, 2)
+    assert _kinds(db) == {"missing_audio": 1}
+    assert rows(db, "select utt_id from ingest_issues") == [{"utt_id": "LJ001-0008"}]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_in_every_layout_a_duplicated_id_is_one_issue(layout, tmp_path):
+    folder = build(layout, tmp_path)
+    duplicate_first(layout, folder)
+    db = tmp_path / "h.duckdb"
+    summary = ingest(db, folder)
+    assert (summary.utterances, summary.with_audio) == (3, 3)
+    # parquet: the repeated row also carries a second copy of the clip, stored as audio
+    # without a label (every other layout points both lines at the same file)
+    extra = {"unlabelled_audio": 1} if layout == "parquet" else {}
+    assert _kinds(db) == {"duplicate_id": 1, **extra}
 
 
 def test_a_nemo_line_that_is_not_json_is_one_issue(tmp_path):
