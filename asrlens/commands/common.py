@@ -139,9 +139,9 @@ INGEST_OPTIONS = [
     click.option("--name", help="Dataset name in the database [default: folder name or zip "
                                 "stem]."),
     click.option("--labels", "labels", metavar="FILE",
-                 help="Labels file: a path, or a name inside the dataset [default: the first "
-                      "of labels.csv, metadata.csv, labels.tsv, metadata.tsv, labels.txt at "
-                      "its root]."),
+                 help="Labels or manifest file: a path, or a name inside the dataset "
+                      "[default: what the layout finds; LJSpeech: the first of labels.csv, "
+                      "metadata.csv, labels.tsv, metadata.tsv, labels.txt at its root]."),
     click.option("--workers", type=click.IntRange(min=1), metavar="N",
                  help="Processes reading audio [default: all cores]."),
     click.option("--layout", type=click.Choice(["auto", *defaults.LAYOUTS]), default="auto",
@@ -252,8 +252,9 @@ def group_by_option(fn):
     return click.option(
         "--group-by", "group_by", metavar="RULE", default=None,
         help="Group files by regex:PATTERN over utt_id (first capture group, else the match), "
-             "label:COLUMN (an extra column of the labels file) or sql:EXPRESSION "
-             "[default: regex:^[^-]+, the LJSpeech chapter LJ001].")(fn)
+             "label:COLUMN (an extra column of the labels file), speaker "
+             "(utterances.speaker) or sql:EXPRESSION [default: regex:^[^-]+, the LJSpeech "
+             "chapter LJ001; compare's tests: speaker when the dataset has speakers].")(fn)
 
 
 def report_options(fn):

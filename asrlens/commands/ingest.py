@@ -15,10 +15,22 @@ from asrlens.commands.common import db_option, echo_lines, ingest_options, progr
 @progress_option
 @db_option
 def ingest_command(dataset, ingest_settings, progress, db_path):
-    """Load DATASET (a folder or a .zip of one) into the database.
+    """Load DATASET (a folder, a .zip of one, or a manifest file) into the database.
 
     \b
-    DATASET holds wavs/ and a labels file: LJSpeech `id|transcript|normalized`
+    Layouts (--layout auto recognises them; docs/ingest.md):
+      ljspeech     wavs/ + labels.csv (below)
+      librispeech  SPEAKER/CHAPTER/*.trans.txt + .flac
+      commonvoice  test.tsv / validated.tsv + clips/
+      nemo         a JSON-lines manifest (audio_filepath, text, duration[, offset])
+      kaldi        wav.scp + text [+ utt2spk, segments]; commands in wav.scp are refused
+      parquet      Hugging Face parquet (audio bytes + text), decoded in memory
+      csv          a .csv/.tsv with path and text columns
+    Speakers (--speaker-column, utt2spk, client_id, ...) go to utterances.speaker,
+    every other column or key to utterance_labels (--group-by label:NAME).
+
+    \b
+    LJSpeech: wavs/ and a labels file: `id|transcript|normalized`
     (no header, quotes are text) or a CSV/TSV whose header names an id or path
     column (id, utt_id, path, file, wav_filename, ...) and a text column
     (transcript, text, sentence, ...). Each label's audio is wavs/<id>.wav
@@ -39,6 +51,8 @@ def ingest_command(dataset, ingest_settings, progress, db_path):
       asrlens ingest ../shared/data/ljspeech-sample
       asrlens ingest speechdata.zip --db speech.duckdb
       asrlens ingest corpus/ --labels corpus/train.tsv --name corpus-train
+      asrlens ingest LibriSpeech/test-clean
+      asrlens ingest data/test_manifest.json --allow-outside-paths
       asrlens sql "select kind, count(*) from ingest_issues group by kind"
     """
     from asrlens.ingest import ingest_into

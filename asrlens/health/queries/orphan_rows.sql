@@ -6,6 +6,7 @@ with of_datasets as (  -- the tables whose rows belong to a dataset
     select 'utterances' as table_name, dataset from utterances
     union all select 'audio_files', dataset from audio_files
     union all select 'ingest_issues', dataset from ingest_issues
+    union all select 'utterance_spans', dataset from utterance_spans
     union all select 'runs', dataset from runs
     union all select 'utterance_features', dataset from utterance_features
 ),
