@@ -355,3 +355,33 @@ def test_a_rewritten_parquet_decodes_only_the_clips_whose_bytes_changed(tmp_path
     assert (again.files_read, again.files_skipped, again.files_updated) == (1, 2, 1)
     durations = rows(db, "select path, duration_s from audio_files order by path")
     assert durations[2]["duration_s"] == durations[0]["duration_s"]
+
+
+def test_a_schema_6_file_gains_the_speaker_and_resampled_columns(tmp_path):
+    import sqlalchemy as sa
+
+    from asrlens.db import SCHEMA_VERSION, connect
+
+    db = tmp_path / "old.duckdb"
+    ingest(db, build("ljspeech", tmp_path))
+    engine = connect(db)
+    try:  # make it look like schema 6: without the columns schema 7 added
+        with engine.begin() as conn:
+            conn.execute(sa.text("alter table utterances drop column speaker"))
+            conn.execute(sa.text("alter table run_comparisons drop column resampled"))
+            conn.execute(sa.text("update schema_version set version = 6"))
+            conn.execute(sa.text(  # a comparison stored by schema 6: files were resampled
+                "insert into run_comparisons (run_a, run_b, dataset, group_rule, files_a, "
+                "files_b, files_shared, files_left_out, ref_words_a, ref_words_b, errors_a, "
+                "errors_b, replicates, seed, computed_at) values ('a', 'b', 'ljspeech', "
+                "'regex:^[^-]+', 3, 3, 3, 0, 10, 10, 1, 2, 1000, 0, now())"))
+    finally:
+        engine.dispose()
+    assert SCHEMA_VERSION == 7
+    engine = connect(db)  # migrates
+    engine.dispose()
+    assert rows(db, "select max(version) as v from schema_version") == [{"v": 7}]
+    kept = rows(db, "select utt_id, speaker from utterances order by utt_id")
+    assert [(r["utt_id"], r["speaker"]) for r in kept] == [(u, None) for u in CLIPS]
+    assert rows(db, "select run_a, resampled from run_comparisons") == [
+        {"run_a": "a", "resampled": "file"}]
