@@ -385,3 +385,17 @@ def test_a_schema_6_file_gains_the_speaker_and_resampled_columns(tmp_path):
     assert [(r["utt_id"], r["speaker"]) for r in kept] == [(u, None) for u in CLIPS]
     assert rows(db, "select run_a, resampled from run_comparisons") == [
         {"run_a": "a", "resampled": "file"}]
+
+
+def test_a_csv_absolute_path_outside_the_dataset_needs_the_flag(tmp_path):
+    folder = build("csv", tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.move(folder / "audio" / "LJ001-0013.wav", elsewhere / "LJ001-0013.wav")
+    manifest = folder / "test.csv"
+    manifest.write_text(manifest.read_text().replace(
+        "audio/LJ001-0013.wav", str(elsewhere / "LJ001-0013.wav")))
+    db = tmp_path / "c.duckdb"
+    assert (ingest(db, folder).utterances, _kinds(db)) == (2, {"unsafe_path": 1})
+    allowed = ingest(db, folder, allow_outside_paths=True)
+    assert (allowed.utterances, allowed.with_audio, _kinds(db)) == (3, 3, {"outside_path": 1})

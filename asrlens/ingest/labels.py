@@ -104,13 +104,15 @@ def find_labels_file(root: Path) -> Path | None:
 
 
 def parse_labels(
-    path: Path, *, display_name: str | None = None, root: Path | None = None
+    path: Path, *, display_name: str | None = None, root: Path | None = None,
+    allow_outside: bool = False,
 ) -> ParsedLabels:
     """Parse a labels file; never raises on bad lines (they become issues with line numbers).
 
     Raises AsrlensError only when the file itself cannot be read. `display_name` is how the
     file is named in messages (default: its path). `root`: the dataset folder, so that audio
     paths written as absolute paths inside it are accepted (see audio_hint_path).
+    allow_outside: accept absolute audio paths outside it too (--allow-outside-paths).
     """
     name = display_name or os.fspath(path)
     try:
@@ -125,7 +127,7 @@ def parse_labels(
     else:
         delimiter, line_index = header
         parsed = ParsedLabels(format=HEADER_DELIMITERS[delimiter], issues=issues)
-        _parse_with_header(lines, line_index, delimiter, parsed, name, root)
+        _parse_with_header(lines, line_index, delimiter, parsed, name, root, allow_outside)
     parsed.issues.sort(key=lambda issue: issue.line)
     return parsed
 
@@ -201,7 +203,7 @@ def _parse_ljspeech(lines: list[tuple[int, str]], parsed: ParsedLabels, name: st
 
 def _parse_with_header(
     lines: list[tuple[int, str]], header_index: int, delimiter: str, parsed: ParsedLabels,
-    name: str, root: Path | None,
+    name: str, root: Path | None, allow_outside: bool = False,
 ) -> None:
     header_number, header_text = lines[header_index]
     columns = [cell.strip().strip('"').lower() for cell in header_text.split(delimiter)]
@@ -227,7 +229,8 @@ def _parse_with_header(
         normalized = cells[norm_col] if norm_col is not None and cells[norm_col].strip() else None
         extra = tuple((columns[i], cells[i].strip() or None) for i in extra_cols)
         _add_label(parsed, seen, name, number, utt_id, cells[text_col], normalized, hint,
-                   raw_value=value, extra=extra)
+                   raw_value=value, extra=extra,
+                   allow_absolute=allow_outside and bool(hint) and hint.startswith("/"))
 
 
 def _split_rows(
@@ -278,7 +281,7 @@ def audio_hint_path(posix: str, root: Path | None) -> str:
 def _add_label(
     parsed: ParsedLabels, seen: dict[str, int], name: str, number: int, utt_id: str,
     transcript: str, normalized: str | None, hint: str | None, *, raw_value: str | None = None,
-    extra: tuple[tuple[str, str | None], ...] = (),
+    extra: tuple[tuple[str, str | None], ...] = (), allow_absolute: bool = False,
 ) -> None:
     def refuse(kind: str, why: str) -> None:
         parsed.issues.append(LabelIssue(kind=kind, line=number, utt_id=utt_id or None,
@@ -287,8 +290,8 @@ def _add_label(
     if not utt_id:
         refuse("bad_line", "empty id")
         return
-    reason = unsafe_reason(hint if hint is not None else
-                           raw_value if raw_value is not None else utt_id)
+    reason = None if allow_absolute else unsafe_reason(
+        hint if hint is not None else raw_value if raw_value is not None else utt_id)
     if reason:
         refuse("unsafe_path", f"id {raw_value or utt_id!r} {reason}, which would escape the "
                "dataset folder; line skipped")

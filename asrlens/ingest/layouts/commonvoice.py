@@ -53,7 +53,7 @@ def parse(ctx: LayoutContext) -> LayoutResult:
     with open(manifest, encoding="utf-8", errors="replace", newline="") as f:
         lines = f.read().lstrip("\ufeff").splitlines()
     header = lines[0].split("\t") if lines else []
-    speaker = speaker_key(header, ctx.options.speaker_column or "client_id")
+    speaker = speaker_key(header, ctx.options.speaker_column)
     others = [h for h in header if h not in ("path", "sentence", speaker)]
     for number, row in enumerate(csv.reader(lines[1:], delimiter="\t", quoting=csv.QUOTE_NONE),
                                  start=2):

@@ -12,6 +12,7 @@ were a column.
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 from asrlens.ingest.labels import LABEL_FILE_NAMES, ParsedLabels, find_labels_file, parse_labels
@@ -54,10 +55,13 @@ def parse(ctx: LayoutContext) -> LayoutResult:
     manifest = ctx.manifest if ctx.manifest is not None and ctx.manifest.is_file() else None
     if manifest is None:
         return LayoutResult(parsed=ParsedLabels(format=None), labels_file=None)
-    parsed = parse_labels(manifest, display_name=ctx.name(manifest), root=ctx.root)
+    parsed = parse_labels(manifest, display_name=ctx.name(manifest), root=ctx.root,
+                          allow_outside=ctx.options.allow_outside_paths)
+    outside = sorted({os.path.normpath(label.audio_hint) for label in parsed.labels
+                      if label.audio_hint and label.audio_hint.startswith("/")})
     names = [name for name, _ in parsed.labels[0].extra] if parsed.labels else []
     key = speaker_key(names, ctx.options.speaker_column) if names else None
     if key is not None:
         parsed.labels = [dataclasses.replace(label, speaker=dict(label.extra).get(key))
                          for label in parsed.labels]
-    return LayoutResult(parsed=parsed, labels_file=manifest)
+    return LayoutResult(parsed=parsed, labels_file=manifest, outside=outside)
