@@ -399,3 +399,14 @@ def test_a_csv_absolute_path_outside_the_dataset_needs_the_flag(tmp_path):
     assert (ingest(db, folder).utterances, _kinds(db)) == (2, {"unsafe_path": 1})
     allowed = ingest(db, folder, allow_outside_paths=True)
     assert (allowed.utterances, allowed.with_audio, _kinds(db)) == (3, 3, {"outside_path": 1})
+
+
+def test_the_report_player_embeds_only_a_span(tmp_path):
+    from asrlens.report.media import embed_audio
+
+    folder, spans = kaldi_segments(tmp_path)
+    start, end = spans["LJ001-0008"]
+    clip = embed_audio(folder / "wav" / "session.flac", start_s=start, end_s=end)
+    whole = embed_audio(folder / "wav" / "session.flac")
+    assert clip.duration_s == pytest.approx(end - start, abs=1e-3)
+    assert whole.duration_s > 7.0

@@ -35,11 +35,14 @@ class AudioSource:
     kept_s: float | None = None      # seconds embedded, when the clip was cut short
 
 
-def audio_source(ctx, path: str | None) -> AudioSource | None:
+def audio_source(ctx, path: str | None, *, start_s: float | None = None,
+                 end_s: float | None = None) -> AudioSource | None:
     """The audio for a file of ctx.dataset, following ctx.audio; None when absent or 'none'.
 
     `path` is relative to the dataset root (audio_files.path). An embed that fails to decode
     gives None (the report still renders); a link is given even when the file is gone.
+    start_s / end_s: a span of the recording (utterance_spans): an embed holds only the
+    span; a link points to the whole recording.
     """
     if ctx.audio == "none" or not path or ctx.dataset_root is None:
         return None
@@ -47,17 +50,19 @@ def audio_source(ctx, path: str | None) -> AudioSource | None:
     if ctx.audio == "link":
         return AudioSource(url=file.resolve().as_uri(), mime=None)
     try:
-        return embed_audio(file)
+        return embed_audio(file, start_s=start_s, end_s=end_s)
     except AsrlensError:
         return None
 
 
 def embed_audio(
-    path: str | Path, *, sample_rate: int = EMBED_SAMPLE_RATE, max_s: float = EMBED_MAX_S
+    path: str | Path, *, sample_rate: int = EMBED_SAMPLE_RATE, max_s: float = EMBED_MAX_S,
+    start_s: float | None = None, end_s: float | None = None,
 ) -> AudioSource:
-    """Decode `path`, resample to mono `sample_rate` Hz, cut to `max_s` seconds, encode as
-    Ogg/Vorbis and return it as a data: URI. Raises AsrlensError if the file cannot be read."""
-    samples, rate = load_audio(path, sample_rate=sample_rate)
+    """Decode `path` (only [start_s, end_s) when given), resample to mono `sample_rate` Hz,
+    cut to `max_s` seconds, encode as Ogg/Vorbis and return it as a data: URI. Raises
+    AsrlensError if the file cannot be read."""
+    samples, rate = load_audio(path, sample_rate=sample_rate, start_s=start_s, end_s=end_s)
     duration_s = samples.size / rate
     kept_s = None
     if duration_s > max_s:

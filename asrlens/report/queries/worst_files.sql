@@ -31,8 +31,10 @@ final as (
     select
         w.rank,
         w.utt_id,
-        a.duration_s,
+        coalesce(s.duration_s, a.duration_s) as duration_s,
         u.audio_path,
+        s.start_s,  -- a span of a recording (utterance_spans): what the player plays
+        s.end_s,
         w.wer,
         w.errors,
         w.ref_words,
@@ -51,6 +53,7 @@ final as (
     join transcripts as t on t.run_id = w.run_id and t.utt_id = w.utt_id
     left join utterances as u on u.dataset = run.dataset and u.utt_id = w.utt_id
     left join audio_files as a on a.dataset = u.dataset and a.path = u.audio_path
+    left join utterance_spans as s on s.dataset = u.dataset and s.utt_id = u.utt_id
 )
 
 select * from final

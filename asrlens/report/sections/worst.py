@@ -63,7 +63,8 @@ def build(engine: sa.Engine, ctx: ReportContext) -> dict | None:
             "hyp_text": fold_text(f["hyp_norm"]),
             "label_text": fold_text(f["ref_raw"]),
             "tags": tags.get(f["utt_id"], []),
-            "audio": media.audio_source(ctx, f["audio_path"]),
+            "audio": media.audio_source(ctx, f["audio_path"], start_s=f["start_s"],
+                                        end_s=f["end_s"]),
         }
         for f in files
     ]
