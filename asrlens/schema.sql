@@ -538,3 +538,265 @@ final AS (
 )
 SELECT * FROM final
 WHERE change <> 0 AND run_id IN (SELECT DISTINCT run_id FROM raw_errors);
+
+------------------------------------------------------------------------------------------
+-- Failures (asrlens/analysis: hallucination, formatting, punctuation, keywords): written by
+-- `asrlens analyze` for each run (docs/analyze.md "Failures")
+------------------------------------------------------------------------------------------
+
+-- Whisper's segments of each hypothesis, one row per segment (key: run_id, utt_id,
+-- segment_index); only engines that give segments (whisper) write it.
+CREATE TABLE IF NOT EXISTS hyp_segments (
+    run_id            VARCHAR NOT NULL,
+    utt_id            VARCHAR NOT NULL,
+    segment_index     INTEGER NOT NULL,  -- 0-based, in time order
+    start_s           DOUBLE,
+    end_s             DOUBLE,
+    text              VARCHAR,
+    avg_logprob       DOUBLE,            -- mean log probability of the segment's tokens
+    no_speech_prob    DOUBLE,            -- probability of the no-speech token at the segment's start
+    compression_ratio DOUBLE,            -- gzip compression ratio of the text (high: repetitive)
+    PRIMARY KEY (run_id, utt_id, segment_index)
+);
+
+-- Hallucination and loop signals of each scored file (key: run_id, utt_id); words are the
+-- run's normalized words. The rules and thresholds are in docs/analyze.md "Hallucinations".
+CREATE TABLE IF NOT EXISTS hallucination_files (
+    run_id              VARCHAR NOT NULL,
+    utt_id              VARCHAR NOT NULL,
+    ref_words           INTEGER NOT NULL,
+    hyp_words           INTEGER NOT NULL,
+    length_ratio        DOUBLE,            -- hyp_words / ref_words; NULL for an empty reference
+    length_outlier      VARCHAR,           -- 'long', 'short' or NULL (the length-ratio rule)
+    loops               INTEGER NOT NULL,  -- n-grams (1-4 words) repeated 3+ times in a row, more than in the reference
+    loop_words          INTEGER NOT NULL,  -- words of those loops beyond the reference's repeats
+    start_inserted      INTEGER NOT NULL,  -- inserted words in a row before the first reference word (0 when fewer than 4)
+    end_inserted        INTEGER NOT NULL,  -- the same after the last reference word
+    inserted            INTEGER NOT NULL,  -- inserted words (alignment_ops 'insert')
+    inserted_timed      INTEGER,           -- of them, with word times; NULL: silence not checked (no times or no audio)
+    inserted_in_silence INTEGER,           -- of them, whose time span lies in silence; NULL: not checked
+    silence_s           DOUBLE,            -- seconds of silent frames in the file; NULL when the audio was not read
+    flagged             BOOLEAN NOT NULL,  -- any loop, edge run, 'long' outlier or inserted word in silence
+    PRIMARY KEY (run_id, utt_id)
+);
+
+-- Each hallucination signal found, one row per event (key: run_id, utt_id, event_index).
+-- kind is one of 'loop', 'edge_start', 'edge_end', 'length_ratio', 'silence_insertion'.
+CREATE TABLE IF NOT EXISTS hallucination_events (
+    run_id      VARCHAR NOT NULL,
+    utt_id      VARCHAR NOT NULL,
+    event_index INTEGER NOT NULL,
+    kind        VARCHAR NOT NULL,
+    hyp_pos     INTEGER NOT NULL,  -- first normalized hypothesis word concerned
+    words       INTEGER NOT NULL,  -- hypothesis words concerned
+    text        VARCHAR,           -- loop: the repeated n-gram; edge runs and silence: the words
+    start_s     DOUBLE,            -- time of the first word concerned (NULL without word times)
+    end_s       DOUBLE,
+    detail      VARCHAR,           -- e.g. '5 times in a row (reference: 0)'
+    PRIMARY KEY (run_id, utt_id, event_index)
+);
+
+-- Per file: hallucination_files beside the engine's own segment signals where it gives them
+-- (hyp_segments; NULL for other engines).
+CREATE OR REPLACE VIEW hallucination_file_signals AS
+WITH segments AS (
+    SELECT run_id, utt_id, count(*) AS segments,
+           max(no_speech_prob) AS max_no_speech_prob,
+           max(compression_ratio) AS max_compression_ratio,
+           min(avg_logprob) AS min_avg_logprob
+    FROM hyp_segments GROUP BY run_id, utt_id
+),
+final AS (
+    SELECT h.*, s.segments, s.max_no_speech_prob, s.max_compression_ratio, s.min_avg_logprob
+    FROM hallucination_files h
+    LEFT JOIN segments s USING (run_id, utt_id)
+)
+SELECT * FROM final;
+
+-- Per run: hallucination signals summed over files. inserted_in_silence counts only files
+-- whose silence was checked (files_silence_checked).
+CREATE OR REPLACE VIEW hallucination_summary AS
+WITH final AS (
+    SELECT
+        run_id,
+        count(*)                                            AS files,
+        count(*) FILTER (WHERE flagged)                     AS files_flagged,
+        sum(loops)                                          AS loops,
+        sum(loop_words)                                     AS loop_words,
+        count(*) FILTER (WHERE start_inserted > 0)          AS start_runs,
+        count(*) FILTER (WHERE end_inserted > 0)            AS end_runs,
+        count(*) FILTER (WHERE length_outlier = 'long')     AS long_files,
+        count(*) FILTER (WHERE length_outlier = 'short')    AS short_files,
+        sum(inserted)                                       AS inserted,
+        count(*) FILTER (WHERE inserted_in_silence IS NOT NULL) AS files_silence_checked,
+        sum(inserted_in_silence)                            AS inserted_in_silence,
+        sum(hyp_words)                                      AS hyp_words,
+        sum(ref_words)                                      AS ref_words
+    FROM hallucination_files
+    GROUP BY run_id
+)
+SELECT * FROM final;
+
+-- Errors that disappear under a looser normalization, one row per error op (key: run_id,
+-- scoring, utt_id, op_index). kind: 'casing', 'punctuation', 'compound', 'contraction',
+-- 'spelling' or 'number' (the first looser level at which the window's words agree).
+CREATE TABLE IF NOT EXISTS formatting_errors (
+    run_id       VARCHAR NOT NULL,
+    scoring      VARCHAR NOT NULL,  -- 'run': alignment_ops (runs.normalizer); 'raw': raw_alignment_ops (minimal-v1)
+    utt_id       VARCHAR NOT NULL,
+    op_index     INTEGER NOT NULL,  -- alignment_ops.op_index (raw: raw_alignment_ops.op_index)
+    kind         VARCHAR NOT NULL,
+    window_start INTEGER NOT NULL,  -- op_index of the window's first op (ops of one window share it)
+    ref_text     VARCHAR NOT NULL,  -- the window's reference words
+    hyp_text     VARCHAR NOT NULL,  -- the window's hypothesis words
+    PRIMARY KEY (run_id, scoring, utt_id, op_index)
+);
+
+-- Per run and scoring: all word errors and, per kind, the formatting-only ones.
+-- kind NULL is the total over kinds.
+CREATE OR REPLACE VIEW formatting_summary AS
+WITH errors AS (
+    SELECT run_id, 'run' AS scoring, count(*) AS errors
+    FROM alignment_ops WHERE op <> 'equal' GROUP BY run_id
+    UNION ALL
+    SELECT run_id, 'raw' AS scoring, count(*) AS errors
+    FROM raw_alignment_ops WHERE op <> 'equal' GROUP BY run_id
+),
+kinds AS (
+    SELECT run_id, scoring, kind, count(*) AS formatting_errors,
+           count(DISTINCT (utt_id, window_start)) AS windows
+    FROM formatting_errors GROUP BY GROUPING SETS ((run_id, scoring, kind), (run_id, scoring))
+),
+final AS (
+    SELECT e.run_id, e.scoring, k.kind, e.errors,
+           coalesce(k.formatting_errors, 0) AS formatting_errors,
+           coalesce(k.windows, 0) AS windows,
+           coalesce(k.formatting_errors, 0) / nullif(e.errors, 0) AS share
+    FROM errors e
+    LEFT JOIN kinds k ON k.run_id = e.run_id AND k.scoring = e.scoring
+)
+SELECT * FROM final;
+
+-- NVIDIA NeMo's punctuation operation counts per file and mark (key: run_id, utt_id, mark):
+-- the labels' raw transcript against transcripts.hyp_raw; only marks that occur.
+CREATE TABLE IF NOT EXISTS punctuation_files (
+    run_id        VARCHAR NOT NULL,
+    utt_id        VARCHAR NOT NULL,
+    mark          VARCHAR NOT NULL,  -- '.', ',', '?' or '!'
+    correct       INTEGER NOT NULL,
+    deletions     INTEGER NOT NULL,  -- in the reference, missing from the hypothesis
+    insertions    INTEGER NOT NULL,
+    substitutions INTEGER NOT NULL,  -- the reference mark, another mark in the hypothesis
+    PRIMARY KEY (run_id, utt_id, mark)
+);
+
+-- Substituted marks per file (key: run_id, utt_id, ref_mark, hyp_mark).
+CREATE TABLE IF NOT EXISTS punctuation_substitutions (
+    run_id   VARCHAR NOT NULL,
+    utt_id   VARCHAR NOT NULL,
+    ref_mark VARCHAR NOT NULL,
+    hyp_mark VARCHAR NOT NULL,
+    count    INTEGER NOT NULL,
+    PRIMARY KEY (run_id, utt_id, ref_mark, hyp_mark)
+);
+
+-- Casing of each scored file's raw texts (key: run_id, utt_id).
+CREATE TABLE IF NOT EXISTS casing_files (
+    run_id          VARCHAR NOT NULL,
+    utt_id          VARCHAR NOT NULL,
+    words           INTEGER NOT NULL,  -- aligned word pairs equal ignoring case
+    casing_errors   INTEGER NOT NULL,  -- of them, differing in case
+    hyp_writes_case BOOLEAN NOT NULL,  -- the hypothesis mixes upper- and lower-case letters
+    hyp_marks       INTEGER NOT NULL,  -- punctuation marks ('.', ',', '?', '!') in the hypothesis
+    examples        VARCHAR,           -- up to 3 casing errors, 'Ref -> ref; ...'
+    PRIMARY KEY (run_id, utt_id)
+);
+
+-- Per run and mark, and over all marks (mark NULL): NeMo's punct_er and its operation rates.
+CREATE OR REPLACE VIEW punctuation_summary AS
+WITH sums AS (
+    SELECT run_id, mark, sum(correct) AS correct, sum(deletions) AS deletions,
+           sum(insertions) AS insertions, sum(substitutions) AS substitutions
+    FROM punctuation_files GROUP BY GROUPING SETS ((run_id, mark), (run_id))
+),
+final AS (
+    SELECT *, correct + deletions + insertions + substitutions AS operations,
+           (deletions + insertions + substitutions)
+               / nullif(correct + deletions + insertions + substitutions, 0) AS punct_er,
+           correct / nullif(correct + deletions + insertions + substitutions, 0) AS correct_rate
+    FROM sums
+)
+SELECT * FROM final;
+
+-- Per run: the casing error rate, and whether the recognizer writes case and punctuation at all.
+CREATE OR REPLACE VIEW casing_summary AS
+WITH final AS (
+    SELECT run_id, count(*) AS files, sum(words) AS words, sum(casing_errors) AS casing_errors,
+           sum(casing_errors) / nullif(sum(words), 0) AS casing_error_rate,
+           count(*) FILTER (WHERE hyp_writes_case) AS files_hyp_cased,
+           sum(hyp_marks) AS hyp_marks
+    FROM casing_files GROUP BY run_id
+)
+SELECT * FROM final;
+
+-- Keyword terms of a dataset (`asrlens analyze --keywords`); utt_id NULL: a term of every
+-- file, else a term of that file only (from a labels column).
+CREATE TABLE IF NOT EXISTS keywords (
+    dataset VARCHAR NOT NULL,
+    term    VARCHAR NOT NULL,  -- as written (one or more words)
+    utt_id  VARCHAR,
+    source  VARCHAR NOT NULL   -- the keywords file (absolute path as given) or 'label:COLUMN'
+);
+
+-- Each occurrence of a term in a scored file (key: run_id, utt_id, term, side, occurrence).
+CREATE TABLE IF NOT EXISTS keyword_occurrences (
+    run_id     VARCHAR NOT NULL,
+    utt_id     VARCHAR NOT NULL,
+    term       VARCHAR NOT NULL,  -- keywords.term
+    side       VARCHAR NOT NULL,  -- 'ref' or 'hyp'
+    occurrence INTEGER NOT NULL,  -- 0-based: the term's nth occurrence on that side of the file
+    position   INTEGER NOT NULL,  -- index of its first word in the normalized words
+    found      BOOLEAN NOT NULL,  -- ref: recognized in place (all words hits, in a row); hyp: is such a recognition
+    PRIMARY KEY (run_id, utt_id, term, side, occurrence)
+);
+
+-- Per run and term: reference occurrences, recall, precision and keyword error rate
+-- ((missed + unmatched hypothesis occurrences) / reference occurrences). term NULL: all terms.
+CREATE OR REPLACE VIEW keyword_results AS
+WITH sums AS (
+    SELECT run_id, term,
+           count(*) FILTER (WHERE side = 'ref')              AS ref_occurrences,
+           count(*) FILTER (WHERE side = 'ref' AND found)    AS found,
+           count(*) FILTER (WHERE side = 'hyp')              AS hyp_occurrences,
+           count(*) FILTER (WHERE side = 'hyp' AND found)    AS matched
+    FROM keyword_occurrences GROUP BY GROUPING SETS ((run_id, term), (run_id))
+),
+final AS (
+    SELECT *, found / nullif(ref_occurrences, 0) AS recall,
+           matched / nullif(hyp_occurrences, 0) AS precision,
+           ((ref_occurrences - found) + (hyp_occurrences - matched))
+               / nullif(ref_occurrences, 0) AS keyword_error_rate
+    FROM sums
+)
+SELECT * FROM final;
+
+-- For each comparison (run_comparisons), per term: reference occurrences found by one run
+-- and missed by the other, matched on (utt_id, term, occurrence). lost: found by run_a, not
+-- by run_b; gained: the reverse. Only terms with a change.
+CREATE OR REPLACE VIEW keyword_changes AS
+WITH pairs AS (
+    SELECT c.run_a, c.run_b, a.utt_id, a.term, a.found AS found_a, b.found AS found_b
+    FROM run_comparisons c
+    JOIN keyword_occurrences a ON a.run_id = c.run_a AND a.side = 'ref'
+    JOIN keyword_occurrences b ON b.run_id = c.run_b AND b.side = 'ref'
+         AND b.utt_id = a.utt_id AND b.term = a.term AND b.occurrence = a.occurrence
+),
+final AS (
+    SELECT run_a, run_b, term, count(*) AS occurrences,
+           count(*) FILTER (WHERE found_a)               AS found_a,
+           count(*) FILTER (WHERE found_b)               AS found_b,
+           count(*) FILTER (WHERE found_a AND NOT found_b) AS lost,
+           count(*) FILTER (WHERE found_b AND NOT found_a) AS gained
+    FROM pairs GROUP BY run_a, run_b, term
+)
+SELECT * FROM final WHERE lost > 0 OR gained > 0;

@@ -19,6 +19,8 @@ from asrlens.analysis import features as feats
 from asrlens.analysis import tags as tagging
 from asrlens.analysis import text
 from asrlens.analysis.effects import feature_effects
+from asrlens.analysis.failure_summary import failure_sentences
+from asrlens.analysis.failures import analyze_failures
 from asrlens.analysis.summary import _sql, summarize
 from asrlens.db import delete_rows, insert_rows, named_query
 from asrlens.infer.raw import score_raw
@@ -40,6 +42,7 @@ class AnalysisResult:
     errors: int                # alignment ops that are not 'equal'
     tag_counts: dict[str, int] = field(default_factory=dict)  # tag -> error ops carrying it
     summary: list[str] = field(default_factory=list)          # the written summary
+    failures: dict[str, int] = field(default_factory=dict)    # analysis.failures counts
 
     def summary_lines(self) -> list[str]:
         """What `asrlens analyze` prints (asrlens.summaries.analysis_lines)."""
@@ -100,9 +103,11 @@ def tag_run(
     return tag_rows, word_rows
 
 
-def analyze(engine: sa.Engine, *, run_id: str | None = None) -> AnalysisResult:
+def analyze(engine: sa.Engine, *, run_id: str | None = None,
+            keywords: str | None = None) -> AnalysisResult:
     """Analyse run `run_id` (None: the default run, asrlens.catalog): features, tags, feature
-    effects and the written summary.
+    effects, the failures (asrlens.analysis.failures) and the written summary. keywords: a
+    keywords file or 'label:COLUMN' to store as the dataset's terms (None: keep them).
 
     Idempotent: the run's rows (and its dataset's utterance_features) are replaced in one
     transaction. Raises AsrlensError when the run does not exist (or there is none).
@@ -130,11 +135,13 @@ def analyze(engine: sa.Engine, *, run_id: str | None = None) -> AnalysisResult:
         effect_rows, correlation_rows = feature_effects(files, run_id=run_id)
         insert_rows(conn, "feature_effects", effect_rows)
         insert_rows(conn, "feature_correlations", correlation_rows)
+        failures = analyze_failures(conn, run, keyword_source=keywords)
         summary_rows = summarize(conn, run_id=run_id)
+        summary_rows += failure_sentences(conn, run_id=run_id, start=len(summary_rows))
         insert_rows(conn, "analysis_summary", summary_rows)
     return AnalysisResult(
         run_id=run_id, dataset=dataset, utterances=len(feature_rows), files_scored=len(files),
         errors=sum(1 for r in op_rows if r[2] != "equal"),
         tag_counts=dict(Counter(row["tag"] for row in tag_rows).most_common()),
-        summary=[r["sentence"] for r in summary_rows],
+        summary=[r["sentence"] for r in summary_rows], failures=failures,
     )

@@ -1,0 +1,197 @@
+"""The failures today's models are judged on, for one run: hallucinations and loops,
+formatting-only errors, punctuation and casing, keywords. Reads what infer stored, writes
+the tables of docs/schema.md "Failures" (the run's rows are replaced).
+
+    with engine.begin() as conn:
+        counts = analyze_failures(conn, run)    # run: its `runs` row
+        # {'files_flagged': 2, 'formatting_errors': 14, 'punctuation_files': 32, ...}
+
+Each analysis is its own module (hallucination, formatting, punctuation, keywords) of pure
+functions; this one only reads, loops over files and writes.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from asrlens.analysis import formatting, hallucination, keywords, punctuation
+from asrlens.analysis.tags import Op
+from asrlens.audio import load_audio
+from asrlens.db import delete_rows, insert_rows, named_query, query
+from asrlens.errors import AsrlensError
+from asrlens.scoring.normalize import get_normalizer
+
+RUN_TABLES = ("hallucination_files", "hallucination_events", "formatting_errors",
+              "punctuation_files", "punctuation_substitutions", "casing_files",
+              "keyword_occurrences")
+"""Tables whose rows for the run are replaced by each analysis."""
+
+
+def _sql(conn, name: str, **params) -> list[dict]:
+    return query(conn, named_query("analysis", name), **params)
+
+
+def _ops_by_file(conn, name: str, run_id: str) -> dict[str, tuple[list[Op], list[int]]]:
+    rows = conn.execute(sa.text(named_query("analysis", name)), {"run_id": run_id}).all()
+    out = {}
+    for utt_id, group in itertools.groupby(rows, key=lambda r: r[0]):
+        group = list(group)
+        out[utt_id] = ([Op(*r[2:7]) for r in group], [r[1] for r in group])
+    return out
+
+
+def analyze_failures(conn: sa.Connection, run: dict, *,
+                     keyword_source: str | None = None) -> dict[str, int]:
+    """Fill the failure tables for `run` (its `runs` row). keyword_source: a keywords file or
+    'label:COLUMN' to store as the dataset's terms first (None: keep the stored ones).
+    Returns counts of what was found, for the summary."""
+    run_id, dataset = run["run_id"], run["dataset"]
+    normalizer = get_normalizer(run["normalizer"])
+    if keyword_source is not None:
+        store_keywords(conn, dataset, keyword_source)
+    ops = _ops_by_file(conn, "run_ops", run_id)
+    raw_ops = _ops_by_file(conn, "raw_run_ops", run_id)
+    for table in RUN_TABLES:
+        delete_rows(conn, table, run_id=run_id)
+    files, events = hallucination_rows(conn, run_id, dataset, ops, normalizer)
+    insert_rows(conn, "hallucination_files", files)
+    insert_rows(conn, "hallucination_events", events)
+    fmt = []
+    for scoring, by_file in (("run", ops), ("raw", raw_ops)):
+        for utt_id, (file_ops, indexes) in by_file.items():
+            fmt += formatting.formatting_rows(
+                file_ops, indexes, keys={"run_id": run_id, "scoring": scoring, "utt_id": utt_id})
+    insert_rows(conn, "formatting_errors", fmt)
+    marks, subs, casing = punctuation_rows(conn, run_id)
+    insert_rows(conn, "punctuation_files", marks)
+    insert_rows(conn, "punctuation_substitutions", subs)
+    insert_rows(conn, "casing_files", casing)
+    if keyword_source is not None:  # new terms: every run of the dataset is counted again
+        for other in _sql(conn, "dataset_runs", dataset=dataset):
+            if other["run_id"] != run_id:
+                refresh_keywords(conn, other["run_id"], dataset,
+                                 get_normalizer(other["normalizer"]))
+    occurrences = keyword_rows(conn, run_id, dataset, ops, normalizer)
+    insert_rows(conn, "keyword_occurrences", occurrences)
+    return {
+        "files_flagged": sum(f["flagged"] for f in files),
+        "hallucination_events": len(events),
+        "formatting_errors": sum(r["scoring"] == "run" for r in fmt),
+        "punctuation_files": len({r["utt_id"] for r in marks}),
+        "keyword_occurrences": len(occurrences),
+    }
+
+
+def hallucination_rows(conn, run_id: str, dataset: str, ops: dict, normalizer):
+    """hallucination_files and hallucination_events rows of a run. Audio is read only for
+    files with an inserted word that has a time."""
+    words = {}
+    for utt_id, group in itertools.groupby(_sql(conn, "run_hyp_words", run_id=run_id),
+                                           key=lambda r: r["utt_id"]):
+        words[utt_id] = list(group)
+    audio = {r["utt_id"]: r["audio"] for r in _sql(conn, "run_audio", dataset=dataset)}
+    files, events = [], []
+    for utt_id, (file_ops, _) in ops.items():
+        n_hyp = sum(o.hyp_word is not None for o in file_ops)
+        times = _times(words.get(utt_id), n_hyp, normalizer)
+        silent = None
+        if times is not None and any(o.op == "insert" and times[o.hyp_pos] is not None
+                                     for o in file_ops):
+            silent = _silence(audio.get(utt_id))
+        row, found = hallucination.file_signals(
+            file_ops, keys={"run_id": run_id, "utt_id": utt_id}, times=times, silent=silent)
+        if times is not None and silent is None and row["inserted"] == 0:
+            row.update(inserted_timed=0, inserted_in_silence=0)  # nothing to look at
+        files.append(row)
+        events += found
+    return files, events
+
+
+def _times(word_rows: list[dict] | None, n_hyp: int, normalizer) -> list | None:
+    """(start_s, end_s) per normalized hypothesis word; None without usable word times."""
+    if not word_rows or all(w["start_s"] is None for w in word_rows):
+        return None
+    mapping = hallucination.word_index_map([w["word"] for w in word_rows], n_hyp, normalizer)
+    if mapping is None:
+        return None
+    out = []
+    for index in mapping:
+        w = word_rows[index]
+        ok = w["start_s"] is not None and w["end_s"] is not None
+        out.append((w["start_s"], w["end_s"]) if ok else None)
+    return out
+
+
+def _silence(path: str | None):
+    """silent_frames of the file at `path`; None when it is missing or unreadable."""
+    if path is None or not Path(path).exists():
+        return None
+    try:
+        samples, rate = load_audio(path)
+    except AsrlensError:
+        return None
+    return hallucination.silent_frames(samples, rate)
+
+
+def punctuation_rows(conn, run_id: str) -> tuple[list[dict], list[dict], list[dict]]:
+    """punctuation_files, punctuation_substitutions and casing_files rows of a run."""
+    marks, subs, casing = [], [], []
+    for row in _sql(conn, "raw_texts", run_id=run_id):
+        keys = {"run_id": run_id, "utt_id": row["utt_id"]}
+        counts = punctuation.punctuation_counts(row["ref_text"], row["hyp_text"] or "")
+        for mark, ops in counts.amounts.items():
+            if any(ops.values()):
+                marks.append({**keys, "mark": mark, **ops})
+        subs += [{**keys, "ref_mark": r, "hyp_mark": h, "count": n}
+                 for (r, h), n in counts.substitutions.items()]
+        c = punctuation.casing_counts(row["ref_text"], row["hyp_text"] or "")
+        casing.append({**keys, "words": c.words, "casing_errors": c.errors,
+                       "hyp_writes_case": punctuation.writes_case(row["hyp_text"] or ""),
+                       "hyp_marks": sum(t in punctuation.PUNCTUATION_MARKS for t in
+                                        punctuation.tokenize(row["hyp_text"] or "")),
+                       "examples": "; ".join(f"{r} -> {h}" for r, h in c.examples[:3]) or None})
+    return marks, subs, casing
+
+
+def store_keywords(conn, dataset: str, source: str) -> int:
+    """Replace the dataset's keyword terms with those of a file or 'label:COLUMN'."""
+    if source.startswith(keywords.LABEL_PREFIX):
+        name = source[len(keywords.LABEL_PREFIX):].strip().lower()
+        cells = _sql(conn, "label_terms", dataset=dataset, name=name)
+        rows = [{"dataset": dataset, "term": term, "utt_id": c["utt_id"], "source": source}
+                for c in cells for term in dict.fromkeys(keywords.split_label_terms(c["value"]))]
+        if not rows:
+            raise AsrlensError(f"--keywords {source}: dataset {dataset} has no labels column "
+                               f"{name!r} with terms (see utterance_labels)")
+    else:
+        rows = [{"dataset": dataset, "term": term, "utt_id": None, "source": str(source)}
+                for term in keywords.read_terms(source)]
+    delete_rows(conn, "keywords", dataset=dataset)
+    return insert_rows(conn, "keywords", rows)
+
+
+def keyword_rows(conn, run_id: str, dataset: str, ops: dict, normalizer) -> list[dict]:
+    """keyword_occurrences rows of a run: the dataset's terms in each scored file."""
+    stored = _sql(conn, "dataset_keywords", dataset=dataset)
+    everywhere = {r["term"]: normalizer(r["term"]).split() for r in stored if r["utt_id"] is None}
+    own: dict[str, dict] = {}
+    for r in stored:
+        if r["utt_id"] is not None:
+            own.setdefault(r["utt_id"], {})[r["term"]] = normalizer(r["term"]).split()
+    rows = []
+    for utt_id, (file_ops, _) in ops.items():
+        terms = {**everywhere, **own.get(utt_id, {})}
+        if terms:
+            rows += keywords.occurrences(terms, file_ops,
+                                         keys={"run_id": run_id, "utt_id": utt_id})
+    return rows
+
+
+def refresh_keywords(conn, run_id: str, dataset: str, normalizer) -> None:
+    """Count the dataset's (new) terms again in another run's files."""
+    delete_rows(conn, "keyword_occurrences", run_id=run_id)
+    rows = keyword_rows(conn, run_id, dataset, _ops_by_file(conn, "run_ops", run_id), normalizer)
+    insert_rows(conn, "keyword_occurrences", rows)

@@ -1,0 +1,12 @@
+-- The raw texts of a run's scored files, for punctuation and casing: the labels' raw
+-- transcript and the recognizer's output as decoded. :run_id
+with final as (
+    select t.utt_id, u.transcript as ref_text, t.hyp_raw as hyp_text
+    from transcripts t
+    join runs r on r.run_id = t.run_id
+    join utterances u on u.dataset = r.dataset and u.utt_id = t.utt_id
+    join utterance_errors e on e.run_id = t.run_id and e.utt_id = t.utt_id
+    where t.run_id = :run_id
+)
+
+select * from final order by utt_id
