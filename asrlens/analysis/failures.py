@@ -45,11 +45,12 @@ def _ops_by_file(conn, name: str, run_id: str) -> dict[str, tuple[list[Op], list
 
 def analyze_failures(conn: sa.Connection, run: dict, *,
                      keyword_source: str | None = None) -> dict[str, int]:
-    """Fill the failure tables for `run` (its `runs` row). keyword_source: a keywords file or
-    'label:COLUMN' to store as the dataset's terms first (None: keep the stored ones).
-    Returns counts of what was found, for the summary."""
+    """Fill the failure tables for `run` (a dict with its run_id and dataset). keyword_source:
+    a keywords file or 'label:COLUMN' to store as the dataset's terms first (None: keep the
+    stored ones). Returns counts of what was found, for the summary."""
     run_id, dataset = run["run_id"], run["dataset"]
-    normalizer = get_normalizer(run["normalizer"])
+    runs = {r["run_id"]: r for r in _sql(conn, "dataset_runs", dataset=dataset)}
+    normalizer = get_normalizer(runs[run_id]["normalizer"])
     if keyword_source is not None:
         store_keywords(conn, dataset, keyword_source)
     ops = _ops_by_file(conn, "run_ops", run_id)
@@ -70,7 +71,7 @@ def analyze_failures(conn: sa.Connection, run: dict, *,
     insert_rows(conn, "punctuation_substitutions", subs)
     insert_rows(conn, "casing_files", casing)
     if keyword_source is not None:  # new terms: every run of the dataset is counted again
-        for other in _sql(conn, "dataset_runs", dataset=dataset):
+        for other in runs.values():
             if other["run_id"] != run_id:
                 refresh_keywords(conn, other["run_id"], dataset,
                                  get_normalizer(other["normalizer"]))
@@ -160,14 +161,15 @@ def store_keywords(conn, dataset: str, source: str) -> int:
     """Replace the dataset's keyword terms with those of a file or 'label:COLUMN'."""
     if source.startswith(keywords.LABEL_PREFIX):
         name = source[len(keywords.LABEL_PREFIX):].strip().lower()
-        cells = _sql(conn, "label_terms", dataset=dataset, name=name)
+        cells = _sql(conn, "label_terms", dataset=dataset, column=name)
         rows = [{"dataset": dataset, "term": term, "utt_id": c["utt_id"], "source": source}
                 for c in cells for term in dict.fromkeys(keywords.split_label_terms(c["value"]))]
         if not rows:
             raise AsrlensError(f"--keywords {source}: dataset {dataset} has no labels column "
                                f"{name!r} with terms (see utterance_labels)")
     else:
-        rows = [{"dataset": dataset, "term": term, "utt_id": None, "source": str(source)}
+        rows = [{"dataset": dataset, "term": term, "utt_id": None,
+                 "source": str(Path(source).resolve())}
                 for term in keywords.read_terms(source)]
     delete_rows(conn, "keywords", dataset=dataset)
     return insert_rows(conn, "keywords", rows)

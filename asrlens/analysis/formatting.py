@@ -100,8 +100,9 @@ def _readings(words: tuple[str, ...], level: int) -> frozenset[str]:
 
 
 def window_kind(ref: Sequence[str], hyp: Sequence[str]) -> str | None:
-    """The first level's kind at which ref and hyp read the same; None: a real error."""
-    if not ref and not hyp:
+    """The first level's kind at which ref and hyp read the same; None: a real error, or the
+    same words (an alignment that put them apart: nothing to do with formatting)."""
+    if not ref or not hyp or list(ref) == list(hyp):
         return None
     for level, kind in enumerate(KINDS, 1):
         if readings(ref, level) & readings(hyp, level):

@@ -27,6 +27,8 @@ def compare_command(run_a, run_b, group_by, seed, replicates, db_path):
     ΔWER = WER_B - WER_A, sc_stats's four tests (MAPSSWE, sign, Wilcoxon,
     McNemar) with p-values and which run is better at 0.05, and per-group
     WERs. Stores them in run_comparisons, comparison_tests and group_results.
+    With keywords (`asrlens analyze --keywords FILE`), names the terms RUN_B
+    lost that RUN_A found, and those it gained (view keyword_changes).
     docs/compare.md says which test answers which question.
 
     \b
@@ -37,6 +39,7 @@ def compare_command(run_a, run_b, group_by, seed, replicates, db_path):
       asrlens sql "select * from comparison_tests"
     """
     from asrlens.compare import compare_runs, parse_rule, store_comparison
+    from asrlens.compare.keywords import keyword_change_lines
     from asrlens.compare.report_text import comparison_lines
 
     rule = None if group_by is None else parse_rule(group_by)
@@ -45,4 +48,6 @@ def compare_command(run_a, run_b, group_by, seed, replicates, db_path):
             comparison = compare_runs(conn, run_a=run_a, run_b=run_b, rule=rule, seed=seed,
                                       replicates=replicates)
         store_comparison(engine, comparison)
+        keyword_lines = keyword_change_lines(engine, run_a, run_b)
     echo_lines(comparison_lines(comparison))
+    echo_lines(keyword_lines)

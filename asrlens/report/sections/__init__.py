@@ -13,6 +13,7 @@ from asrlens.report.sections import (
     dataset,
     distribution,
     explore,
+    failures,
     groups,
     patterns,
     run,
@@ -22,4 +23,4 @@ from asrlens.report.sections import (
 )
 
 SECTIONS = [dataset, explore, run, distribution, groups, speakers, worst, patterns, why,
-            compare]
+            failures, compare]
