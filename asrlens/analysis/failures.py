@@ -34,8 +34,9 @@ def _sql(conn, name: str, **params) -> list[dict]:
     return query(conn, named_query("analysis", name), **params)
 
 
-def _ops_by_file(conn, name: str, run_id: str) -> dict[str, tuple[list[Op], list[int]]]:
-    rows = conn.execute(sa.text(named_query("analysis", name)), {"run_id": run_id}).all()
+def _ops_by_file(conn, sql: str, run_id: str) -> dict[str, tuple[list[Op], list[int]]]:
+    """utt_id -> (its alignment ops, their op_index) from a query like run_ops.sql."""
+    rows = conn.execute(sa.text(sql), {"run_id": run_id}).all()
     out = {}
     for utt_id, group in itertools.groupby(rows, key=lambda r: r[0]):
         group = list(group)
@@ -53,8 +54,8 @@ def analyze_failures(conn: sa.Connection, run: dict, *,
     normalizer = get_normalizer(runs[run_id]["normalizer"])
     if keyword_source is not None:
         store_keywords(conn, dataset, keyword_source)
-    ops = _ops_by_file(conn, "run_ops", run_id)
-    raw_ops = _ops_by_file(conn, "raw_run_ops", run_id)
+    ops = _ops_by_file(conn, named_query("analysis", "run_ops"), run_id)
+    raw_ops = _ops_by_file(conn, named_query("analysis", "raw_run_ops"), run_id)
     for table in RUN_TABLES:
         delete_rows(conn, table, run_id=run_id)
     files, events = hallucination_rows(conn, run_id, dataset, ops, normalizer)
@@ -195,5 +196,6 @@ def keyword_rows(conn, run_id: str, dataset: str, ops: dict, normalizer) -> list
 def refresh_keywords(conn, run_id: str, dataset: str, normalizer) -> None:
     """Count the dataset's (new) terms again in another run's files."""
     delete_rows(conn, "keyword_occurrences", run_id=run_id)
-    rows = keyword_rows(conn, run_id, dataset, _ops_by_file(conn, "run_ops", run_id), normalizer)
+    ops = _ops_by_file(conn, named_query("analysis", "run_ops"), run_id)
+    rows = keyword_rows(conn, run_id, dataset, ops, normalizer)
     insert_rows(conn, "keyword_occurrences", rows)
