@@ -12,7 +12,17 @@ import sys
 import click
 
 from asrlens import __version__
-from asrlens.commands import analyze, compare, doctor, explore, infer, ingest, report, sql
+from asrlens.commands import (
+    analyze,
+    compare,
+    doctor,
+    explore,
+    infer,
+    ingest,
+    probe,
+    report,
+    sql,
+)
 from asrlens.commands.common import same_command
 from asrlens.errors import AsrlensError, CheckpointFailed
 
@@ -91,6 +101,7 @@ for command in (
     infer.export_command,
     infer.import_run_command,
     analyze.analyze_command,
+    probe.probe_command,
     report.report_command,
     report.run_command,
     compare.compare_command,

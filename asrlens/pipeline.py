@@ -141,3 +141,60 @@ def run_pipeline(
     path = render_report(engine, run_ids=[run.run_id], out_dir=out_dir, audio=audio,
                          top_n=top_n, seed=seed, group_by=group_by)
     return PipelineResult(ingest=ingested, run=run, analysis=analysis, report_path=path)
+
+
+PROBE_DATASET = "probe"
+"""Dataset name of `asrlens probe`'s clips."""
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """What `probe` did: the run over the probe clips and, per clip kind, what it wrote."""
+
+    run: object            # asrlens.infer.RunResult
+    folder: Path           # where the clips are
+    rows: list             # probe_results rows (kind, clips, audio_s, chars, chars_per_minute, ...)
+
+    def lines(self) -> list[str]:
+        out = [f"Probe run {self.run.run_id}: characters written per minute of non-speech "
+               f"audio (a clean recognizer writes 0):"]
+        for r in self.rows:
+            cpm = "n/a" if r["chars_per_minute"] is None else f"{r['chars_per_minute']:.1f}"
+            text = f"  e.g. {r['texts'][:60]!r}" if r["texts"] else ""
+            out.append(f"  {r['kind']:<20} {cpm:>7} chars/min  ({r['words']} words over "
+                       f"{r['clips']} clips){text}")
+        return out
+
+
+def probe(
+    engine: sa.Engine,
+    *,
+    settings: InferSettings,
+    folder: str | os.PathLike,
+    seed: int = defaults.SEED,
+    clips_per_kind: int = 1,
+    progress: bool = True,
+) -> ProbeResult:
+    """Write the seeded non-speech clips (asrlens.ingest.probe_clips) to `folder`, ingest
+    them as dataset 'probe', transcribe them with `settings` as a normal run (default name
+    'probe-ENGINE'), analyse it, and read probe_results. Raises AsrlensError without an
+    engine."""
+    from dataclasses import replace
+
+    from asrlens.db import named_query, query
+    from asrlens.errors import AsrlensError
+    from asrlens.infer import infer
+    from asrlens.ingest import ingest as ingest_dataset
+    from asrlens.ingest.probe_clips import write_probe_dataset
+
+    if not settings.engine_name:
+        raise AsrlensError("asrlens probe needs --engine (e.g. --engine pocketsphinx)")
+    folder = Path(folder).resolve()
+    write_probe_dataset(folder, seed=seed, clips_per_kind=clips_per_kind)
+    ingest_dataset(engine, folder, name=PROBE_DATASET, progress=progress)
+    if settings.run_id is None:
+        settings = replace(settings, run_id=f"probe-{settings.engine_name}")
+    run = infer(engine, dataset=PROBE_DATASET, progress=progress, **settings.infer_kwargs())
+    analyze_stored(engine, run)
+    rows = query(engine, named_query("analysis", "probe_results"), run_id=run.run_id)
+    return ProbeResult(run=run, folder=folder, rows=rows)

@@ -590,7 +590,7 @@ CREATE TABLE IF NOT EXISTS hallucination_events (
     hyp_pos     INTEGER NOT NULL,  -- first normalized hypothesis word concerned
     words       INTEGER NOT NULL,  -- hypothesis words concerned
     text        VARCHAR,           -- loop: the repeated n-gram; edge runs and silence: the words
-    start_s     DOUBLE,            -- time of the first word concerned (NULL without word times)
+    start_s     DOUBLE,            -- time of the first word concerned (NULL without word times, and for length_ratio)
     end_s       DOUBLE,
     detail      VARCHAR,           -- e.g. '5 times in a row (reference: 0)'
     PRIMARY KEY (run_id, utt_id, event_index)
@@ -800,3 +800,34 @@ final AS (
     FROM pairs GROUP BY run_a, run_b, term
 )
 SELECT * FROM final WHERE lost > 0 OR gained > 0;
+
+-- Runs over a probe dataset (`asrlens probe`: non-speech clips with empty references): per
+-- run and clip kind, what the recognizer wrote. chars counts hyp_raw's characters other than
+-- whitespace; a clean recognizer writes 0 (key: run_id, kind).
+CREATE OR REPLACE VIEW probe_results AS
+WITH clips AS (
+    SELECT t.run_id, l.value AS kind, t.utt_id, t.audio_s, t.error,
+           length(regexp_replace(coalesce(t.hyp_raw, ''), '\s', '', 'g')) AS chars,
+           CASE WHEN trim(coalesce(t.hyp_raw, '')) = '' THEN 0
+                ELSE len(string_split(trim(regexp_replace(t.hyp_raw, '\s+', ' ', 'g')), ' '))
+           END AS words
+    FROM transcripts t
+    JOIN runs r ON r.run_id = t.run_id
+    JOIN utterance_labels l ON l.dataset = r.dataset AND l.utt_id = t.utt_id
+         AND l.name = 'probe_kind'
+),
+final AS (
+    SELECT run_id, kind,
+           count(*) FILTER (WHERE error IS NULL) AS clips,
+           count(*) FILTER (WHERE error IS NOT NULL) AS clips_failed,
+           sum(audio_s) FILTER (WHERE error IS NULL) AS audio_s,
+           sum(chars) FILTER (WHERE error IS NULL) AS chars,
+           sum(words) FILTER (WHERE error IS NULL) AS words,
+           sum(chars) FILTER (WHERE error IS NULL)
+               / nullif(sum(audio_s) FILTER (WHERE error IS NULL) / 60.0, 0) AS chars_per_minute,
+           string_agg(nullif(trim(coalesce(hyp_raw_text, '')), ''), ' | ') AS texts
+    FROM (SELECT c.*, t.hyp_raw AS hyp_raw_text FROM clips c
+          JOIN transcripts t ON t.run_id = c.run_id AND t.utt_id = c.utt_id)
+    GROUP BY run_id, kind
+)
+SELECT * FROM final;

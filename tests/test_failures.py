@@ -16,6 +16,7 @@ from asrlens.cli import cli
 from asrlens.compare import compare_runs, parse_rule, store_comparison
 from asrlens.compare.keywords import keyword_change_lines
 from asrlens.db import connect, insert_rows, query
+from asrlens.report.render import render_report
 from asrlens.scoring.normalize import get_normalizer
 from asrlens.scoring.score import score_texts
 
@@ -54,7 +55,7 @@ def _times(hyp: str, silent_tail: bool) -> list[tuple[float, float]]:
     return out
 
 
-def make_db(path, root):
+def make_db(path, root, runs=None):
     (root / "wavs").mkdir(parents=True)
     engine = connect(path)
     utts, audio = [], []
@@ -72,7 +73,7 @@ def make_db(path, root):
         insert_rows(conn, "utterance_labels", [
             dict(dataset="d", utt_id="u1", name="terms", value="Gutenberg; Mainz"),
             dict(dataset="d", utt_id="u3", name="terms", value="colour")])
-        for run_id, hyps in RUNS.items():
+        for run_id, hyps in (runs or RUNS).items():
             insert_rows(conn, "runs", [dict(
                 run_id=run_id, dataset="d", engine="pocketsphinx", model="en-us",
                 normalizer=NORM.id, reference_column="normalized_transcript", device="cpu",
@@ -181,3 +182,42 @@ def test_cli_bad_keywords_is_one_line(analysed, tmp_path):
     assert result.exit_code == 1 and "no labels column 'nothing'" in result.output
     kept = query(connect(db, read_only=True), "select count(*) as n from keywords")
     assert kept[0]["n"] == 4  # the stored terms survived the failures
+
+
+def _ids(html: str) -> set[str]:
+    from html.parser import HTMLParser
+
+    ids = set()
+
+    class Ids(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            ids.update(v for k, v in attrs if k == "id")
+
+    Ids().feed(html)
+    return ids
+
+
+def test_report_section_shows_what_there_is(analysed, tmp_path):
+    b = render_report(analysed, run_ids=["B", "A"], out_dir=tmp_path / "b",
+                      audio="none").read_text(encoding="utf-8")
+    assert {"failures", "failures-flagged", "failures-keywords"} <= _ids(b)
+    assert "failures-punct-er" not in _ids(b) and "failures-formatting-run" not in _ids(b)
+    assert "The recognizer writes no punctuation marks" in b
+    assert 'data-utt="u1"' in b and "silence_insertion: THANK at 1.2 s" in b
+    a = render_report(analysed, run_ids=["A"], out_dir=tmp_path / "a",
+                      audio="none").read_text(encoding="utf-8")
+    assert {"failures-formatting-run", "failures-punct-er", "failures-casing"} <= _ids(a)
+    assert "failures-flagged" not in _ids(a)
+    assert 'id="failures-punct-er" data-value="0.6"' in a
+
+
+def test_report_leaves_the_section_out_with_nothing_to_say(tmp_path):
+    plain = {"P": {u: " ".join(NORM(t).lower().split()) for u, t in LABELS.items()}}
+    engine = make_db(tmp_path / "plain.duckdb", tmp_path / "data", runs=plain)
+    try:
+        analyze(engine, run_id="P")
+        html = render_report(engine, run_ids=["P"], out_dir=tmp_path / "rep",
+                             audio="none").read_text(encoding="utf-8")
+    finally:
+        engine.dispose()
+    assert 'id="why"' in html and 'id="failures"' not in html

@@ -200,9 +200,9 @@ def file_signals(
     hyp = [o.hyp_word for o in ops if o.hyp_word is not None]
     events: list[dict] = []
 
-    def event(kind, hyp_pos, words, text, detail=None):
+    def event(kind, hyp_pos, words, text, detail=None, timed=True):
         span = [times[p] for p in range(hyp_pos, hyp_pos + words)
-                if times is not None and p < len(times) and times[p] is not None]
+                if timed and times is not None and p < len(times) and times[p] is not None]
         events.append({**keys, "event_index": len(events), "kind": kind, "hyp_pos": hyp_pos,
                        "words": words, "text": text,
                        "start_s": span[0][0] if span else None,
@@ -220,7 +220,8 @@ def file_signals(
     outlier = length_outlier(len(ref), len(hyp))
     if outlier:
         event("length_ratio", 0, len(hyp), None,
-              f"{outlier}: {len(hyp)} hypothesis words for {len(ref)} reference words")
+              f"{outlier}: {len(hyp)} hypothesis words for {len(ref)} reference words",
+              timed=False)
     inserts = [o.hyp_pos for o in ops if o.op == "insert"]
     checked = times is not None and silent is not None
     timed = [p for p in inserts if checked and p < len(times) and times[p] is not None]
