@@ -221,3 +221,19 @@ def test_report_leaves_the_section_out_with_nothing_to_say(tmp_path):
     finally:
         engine.dispose()
     assert 'id="why"' in html and 'id="failures"' not in html
+
+
+def test_a_run_without_word_times_skips_the_silence_signal(analysed):
+    """As an imported run: no hyp_words, so inserted words over silence are not checked."""
+    with analysed.begin() as conn:
+        conn.exec_driver_sql("delete from hyp_words where run_id = 'B'")
+    analyze(analysed, run_id="B")
+    files = {r["utt_id"]: r for r in query(
+        analysed, "select * from hallucination_files where run_id = 'B'")}
+    assert files["u1"]["inserted"] == 4 and files["u1"]["inserted_in_silence"] is None
+    assert files["u2"]["loops"] == 1  # the text signals still work
+    summary = query(analysed, "select * from hallucination_summary where run_id = 'B'")
+    assert summary[0]["files_silence_checked"] == 0
+    sentence = query(analysed, "select sentence from analysis_summary "
+                               "where run_id = 'B' and topic = 'hallucination'")
+    assert sentence and "no word times: silence not checked" in sentence[0]["sentence"]

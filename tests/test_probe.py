@@ -81,6 +81,9 @@ def test_probe_stores_a_run_and_counts_characters_per_minute(chatty, tmp_path):
         loops = query(engine, "select count(*) as n from hallucination_events "
                               "where run_id = 'probe-chatty' and kind = 'loop'")
         assert loops[0]["n"] == 4  # every clip but silence
+        files = query(engine, "select files, files_flagged from hallucination_summary "
+                              "where run_id = 'probe-chatty'")
+        assert files == [{"files": 5, "files_flagged": 4}]  # silence: no words, still a file
         assert result.lines()[1].split()[:2] == ["silence", "0.0"]
     finally:
         engine.dispose()

@@ -96,7 +96,9 @@ def hallucination_rows(conn, run_id: str, dataset: str, ops: dict, normalizer):
         words[utt_id] = list(group)
     audio = {r["utt_id"]: r["audio"] for r in _sql(conn, "run_audio", dataset=dataset)}
     files, events = [], []
-    for utt_id, (file_ops, _) in ops.items():
+    scored = [r["utt_id"] for r in _sql(conn, "scored_files", run_id=run_id)]
+    for utt_id in scored:  # a file with both texts empty has no op, and still counts
+        file_ops = ops.get(utt_id, ([], []))[0]
         n_hyp = sum(o.hyp_word is not None for o in file_ops)
         times = _times(words.get(utt_id), n_hyp, normalizer)
         silent = None
