@@ -51,7 +51,7 @@ def analyze_failures(conn: sa.Connection, run: dict, *,
     stored ones). Returns counts of what was found, for the summary."""
     run_id, dataset = run["run_id"], run["dataset"]
     runs = {r["run_id"]: r for r in _sql(conn, "dataset_runs", dataset=dataset)}
-    normalizer = get_normalizer(runs[run_id]["normalizer"])
+    normalizer = _normalizer(runs[run_id]["normalizer"])
     if keyword_source is not None:
         store_keywords(conn, dataset, keyword_source)
     ops = _ops_by_file(conn, named_query("analysis", "run_ops"), run_id)
@@ -75,7 +75,7 @@ def analyze_failures(conn: sa.Connection, run: dict, *,
         for other in runs.values():
             if other["run_id"] != run_id:
                 refresh_keywords(conn, other["run_id"], dataset,
-                                 get_normalizer(other["normalizer"]))
+                                 _normalizer(other["normalizer"]))
     occurrences = keyword_rows(conn, run_id, dataset, ops, normalizer)
     insert_rows(conn, "keyword_occurrences", occurrences)
     return {
@@ -85,6 +85,15 @@ def analyze_failures(conn: sa.Connection, run: dict, *,
         "punctuation_files": len({r["utt_id"] for r in marks}),
         "keyword_occurrences": len(occurrences),
     }
+
+
+def _normalizer(name: str):
+    """The run's normalizer; None for one this version does not know (a run stored by
+    another tool or version): word times and keywords, which need it, are then skipped."""
+    try:
+        return get_normalizer(name)
+    except AsrlensError:
+        return None
 
 
 def hallucination_rows(conn, run_id: str, dataset: str, ops: dict, normalizer):
@@ -116,7 +125,7 @@ def hallucination_rows(conn, run_id: str, dataset: str, ops: dict, normalizer):
 
 def _times(word_rows: list[dict] | None, n_hyp: int, normalizer) -> list | None:
     """(start_s, end_s) per normalized hypothesis word; None without usable word times."""
-    if not word_rows or all(w["start_s"] is None for w in word_rows):
+    if normalizer is None or not word_rows or all(w["start_s"] is None for w in word_rows):
         return None
     mapping = hallucination.word_index_map([w["word"] for w in word_rows], n_hyp, normalizer)
     if mapping is None:
@@ -181,6 +190,8 @@ def store_keywords(conn, dataset: str, source: str) -> int:
 def keyword_rows(conn, run_id: str, dataset: str, ops: dict, normalizer) -> list[dict]:
     """keyword_occurrences rows of a run: the dataset's terms in each scored file."""
     stored = _sql(conn, "dataset_keywords", dataset=dataset)
+    if normalizer is None:
+        return []
     everywhere = {r["term"]: normalizer(r["term"]).split() for r in stored if r["utt_id"] is None}
     own: dict[str, dict] = {}
     for r in stored:

@@ -1,10 +1,11 @@
 """Formatting-only errors: errors that disappear under a looser normalization (table
 `formatting_errors`, view `formatting_summary`).
 
-The error ops of an alignment are taken in windows of adjacent errors (at most
-MAX_WINDOW_OPS). A window is formatting only when its reference words and its hypothesis
-words become equal under the looser rules below; its kind is the first level at which they
-do. The levels are cumulative (level 3 applies levels 1 to 3):
+Within each run of adjacent error ops of an alignment, the reference and hypothesis words are
+paired in groups (in order, at most MAX_GROUP_WORDS words a side). A group is formatting only
+when its two sides read the same under the loosest of the levels below, and differ as
+written; its kind is the first level at which they read the same. The levels are cumulative
+(level 3 applies levels 1 to 3):
 
 1. casing        letters compared in lower case ('Smith' / 'smith');
 2. punctuation   punctuation other than hyphens deleted ("john's" / 'johns', 'mr.' / 'mr');
@@ -16,13 +17,12 @@ do. The levels are cumulative (level 3 applies levels 1 to 3):
 6. number        digits read out as words: cardinals, years, ordinals, decades
                  ('1455' / 'fourteen fifty five', '15th' / 'fifteenth').
 
-    windows = formatting_windows([Op("substitute", "WOODCUTTERS", "WOOD", 0, 0),
-                                  Op("insert", None, "CUTTERS", None, 1)])
-    # [Window(first=0, last=1, kind='compound', ref='WOODCUTTERS', hyp='WOOD CUTTERS')]
+    window_kind(["WOODCUTTERS"], ["WOOD", "CUTTERS"])      # 'compound'
+    formatting_windows(ops)   # [Window(..., kind='compound', ref='WOODCUTTERS', ...), ...]
 
-Greedy, left to right: from each error op the longest window that is formatting only is
-taken (the lowest level decides its kind), and the search resumes after it; an op in no
-such window is a real error.
+The pairing that covers the most words wins (a small dynamic programme per run of errors),
+so the alignment's own pairing of the words does not matter. An error op is formatting only
+when every word it touches is in such a group (`formatting_rows`).
 """
 
 from __future__ import annotations
@@ -77,15 +77,21 @@ def _expand(words: Sequence[str], readings) -> set[str]:
 
 
 def readings(words: Sequence[str], level: int) -> frozenset[str]:
-    """The forms of `words` under the first `level` levels (1 = casing ... 6 = number)."""
-    return _readings(tuple(words), level)
+    """The forms of `words` under the first `level` levels (1 = casing ... 6 = number).
+
+    Every level works word by word, so the forms are each word's forms joined (by a space
+    below level 3, by nothing from level 3 on, where spaces are removed)."""
+    joiner = "" if level >= 3 else " "
+    options = [sorted(_word_readings(w, level)) for w in words]
+    return frozenset(joiner.join(c) for c in itertools.islice(itertools.product(*options),
+                                                              MAX_READINGS))
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _readings(words: tuple[str, ...], level: int) -> frozenset[str]:
-    forms = {" ".join(w.lower() for w in words)}
+@functools.lru_cache(maxsize=1 << 17)
+def _word_readings(word: str, level: int) -> frozenset[str]:
+    forms = {word.lower()}
     if level >= 4:  # contractions before punctuation removal eats their apostrophes
-        forms = {r for f in forms for r in _expand(f.split(), contraction_readings)}
+        forms = {r for f in forms for r in contraction_readings(f)}
     if level >= 6:
         forms = {r for f in forms for r in _expand(
             [_strip_punctuation(w) if any(c.isdigit() for c in w) and "," not in w
@@ -104,6 +110,8 @@ def window_kind(ref: Sequence[str], hyp: Sequence[str]) -> str | None:
     same words (an alignment that put them apart: nothing to do with formatting)."""
     if not ref or not hyp or list(ref) == list(hyp):
         return None
+    if not readings(ref, len(KINDS)) & readings(hyp, len(KINDS)):
+        return None  # not even the loosest level: a real error (the common case, decided fast)
     for level, kind in enumerate(KINDS, 1):
         if readings(ref, level) & readings(hyp, level):
             return kind

@@ -125,7 +125,9 @@ def punctuation_counts(
     h_masked = [MASK if t in marks else t for t in h_tokens]
     if MASK not in r_masked and MASK not in h_masked:
         return counts
-    for i, j in _trace(r_masked, h_masked):
+    # marks on one side only: no pair of marks can align, so the alignment is not needed
+    pairs = _trace(r_masked, h_masked) if MASK in r_masked and MASK in h_masked else []
+    for i, j in pairs:
         if r_masked[i] != MASK:
             continue
         ref_mark, hyp_mark = r_tokens[i], h_tokens[j]
