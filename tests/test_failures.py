@@ -237,3 +237,25 @@ def test_a_run_without_word_times_skips_the_silence_signal(analysed):
     sentence = query(analysed, "select sentence from analysis_summary "
                                "where run_id = 'B' and topic = 'hallucination'")
     assert sentence and "no word times: silence not checked" in sentence[0]["sentence"]
+
+
+def test_report_of_a_database_without_the_failure_tables(analysed, tmp_path):
+    """A file written before these tables existed, reported read-only: no section, no crash."""
+    from asrlens.analysis.failures import RUN_TABLES
+
+    with analysed.begin() as conn:
+        for view in ("hallucination_file_signals", "hallucination_summary", "formatting_summary",
+                     "punctuation_summary", "casing_summary", "keyword_results",
+                     "keyword_changes", "probe_results"):
+            conn.exec_driver_sql(f"drop view {view}")
+        for table in RUN_TABLES:
+            conn.exec_driver_sql(f"drop table {table}")
+    db = analysed.url.database
+    analysed.dispose()
+    engine = connect(db, read_only=True)
+    try:
+        html = render_report(engine, run_ids=["B"], out_dir=tmp_path / "rep",
+                             audio="none").read_text(encoding="utf-8")
+    finally:
+        engine.dispose()
+    assert 'id="why"' in html and 'id="failures"' not in html

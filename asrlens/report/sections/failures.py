@@ -1,5 +1,6 @@
 """Section "Hallucinations, formatting, punctuation, keywords": the failures `asrlens analyze`
-measures beside WER (tables of docs/schema.md "Failures").
+measures beside WER (tables of docs/schema.md "Failures"). A database written by an asrlens
+without them (opened read-only by `asrlens report`) gets no such section.
 
 Each part is shown only when it has something to say: hallucination signals when a file is
 flagged, formatting-only errors when there are some, punctuation when the recognizer writes
@@ -12,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from asrlens.db import named_query, query
-from asrlens.report.context import ReportContext
+from asrlens.report.context import ReportContext, run_query
 
 TITLE = "Hallucinations, formatting, punctuation, keywords"
 TEMPLATE = "_failures.html"
@@ -20,6 +21,8 @@ FLAGGED_FILES = 10
 """Flagged files listed at most."""
 EXAMPLES_PER_KIND = 3
 """Example word pairs per formatting kind."""
+NEEDED = 8
+"""Tables and views of failures_tables.sql: all must be there (a newer schema than the file's)."""
 SCORINGS = (("run", "under the run's normalizer"),
             ("raw", "against the raw transcripts (case and punctuation folded only)"))
 
@@ -30,7 +33,7 @@ def _sql(engine, name: str, **params) -> list[dict]:
 
 def build(engine: sa.Engine, ctx: ReportContext) -> dict | None:
     """The parts with something to say; None when there is none."""
-    if ctx.run_id is None:
+    if ctx.run_id is None or len(run_query(engine, "failures_tables")) < NEEDED:
         return None
     run_id = ctx.run_id
     data = {"run_id": run_id, "hallucination": hallucination(engine, run_id),
