@@ -259,3 +259,20 @@ def test_report_of_a_database_without_the_failure_tables(analysed, tmp_path):
     finally:
         engine.dispose()
     assert 'id="why"' in html and 'id="failures"' not in html
+
+
+def test_a_span_of_a_longer_recording_is_read_as_infer_read_it(analysed, tmp_path):
+    """Word times count from the span's start: u1 becomes the span from 2 s of a recording
+    with 2 s of speech before it, and its inserted words still lie over the silence."""
+    rng = np.random.default_rng(1)
+    path = tmp_path / "data" / "wavs" / "u1.wav"
+    before = 0.3 * rng.standard_normal(2 * RATE)
+    sf.write(path, np.concatenate([before, sf.read(path)[0]]), RATE)
+    with analysed.begin() as conn:
+        insert_rows(conn, "utterance_spans", [dict(dataset="d", utt_id="u1",
+                                                   path="wavs/u1.wav", start_s=2.0,
+                                                   end_s=5.0)])
+    analyze(analysed, run_id="B")
+    u1 = query(analysed, "select * from hallucination_files where run_id = 'B' "
+                         "and utt_id = 'u1'")
+    assert u1[0]["inserted_in_silence"] == 2 and u1[0]["silence_s"] == pytest.approx(1.0)

@@ -103,7 +103,7 @@ def hallucination_rows(conn, run_id: str, dataset: str, ops: dict, normalizer):
     for utt_id, group in itertools.groupby(_sql(conn, "run_hyp_words", run_id=run_id),
                                            key=lambda r: r["utt_id"]):
         words[utt_id] = list(group)
-    audio = {r["utt_id"]: r["audio"] for r in _sql(conn, "run_audio", dataset=dataset)}
+    audio = {r["utt_id"]: r for r in _sql(conn, "run_audio", dataset=dataset)}
     files, events = [], []
     scored = [r["utt_id"] for r in _sql(conn, "scored_files", run_id=run_id)]
     for utt_id in scored:  # a file with both texts empty has no op, and still counts
@@ -138,12 +138,14 @@ def _times(word_rows: list[dict] | None, n_hyp: int, normalizer) -> list | None:
     return out
 
 
-def _silence(path: str | None):
-    """silent_frames of the file at `path`; None when it is missing or unreadable."""
-    if path is None or not Path(path).exists():
+def _silence(audio: dict | None):
+    """silent_frames of a run_audio.sql row's audio (the span only, for a span of a longer
+    recording); None when it is missing or unreadable."""
+    if audio is None or not Path(audio["audio"]).exists():
         return None
     try:
-        samples, rate = load_audio(path)
+        samples, rate = load_audio(audio["audio"], start_s=audio["start_s"],
+                                   end_s=audio["end_s"])
     except AsrlensError:
         return None
     return hallucination.silent_frames(samples, rate)
