@@ -26,9 +26,10 @@ $(UV):
 	$(VENV)/bin/python -m pip install -q uv==$(UV_VERSION)
 
 # --locked: refuse to install when uv.lock no longer matches pyproject.toml (run make lock).
-# The ray extra too, so `make test` runs the Ray tests (tests/test_ray.py) on a local cluster.
+# The ray extra too, so `make test` runs the Ray tests (tests/test_ray.py) on a local cluster,
+# and the whisper extra, so it runs the Whisper accuracy tests and `make demo` its second run.
 $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --locked --extra dev --extra ray
+	$(UV) sync --locked --extra dev --extra ray --extra whisper
 	touch $@
 
 # ENGINE=wav2vec2 (the CLI's default) needs its weights in the torch hub cache or a

@@ -27,7 +27,9 @@ ZIP_MAX_ENTRIES = 500_000
 ENGINE = "wav2vec2"  # the recognizer of a new run
 WAV2VEC2_MODEL = "WAV2VEC2_ASR_BASE_960H"  # torchaudio bundle of --engine wav2vec2 and explore
 DEVICE = "auto"  # where the model runs: auto takes a GPU when there is one
-PRECISION, PRECISIONS = "fp32", ("fp32", "bf16", "fp16")
+PRECISION, PRECISIONS = "fp32", ("fp32", "bf16", "fp16", "int8")
+"""Compute precisions; int8 (whisper only) is a CTranslate2 compute type. A new run without
+--precision takes its engine's default: fp32, but whisper int8 on CPU and fp16 on a GPU."""
 NORMALIZER = "ljspeech"  # text normalization before scoring (infer.normalize.NORMALIZERS)
 ALIGNMENT, ALIGNMENTS = "unit", ("unit", "sclite")
 """Word alignment costs: unit (every edit costs 1) or sclite (substitution 4, insertion and

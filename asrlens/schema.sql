@@ -270,8 +270,23 @@ CREATE TABLE IF NOT EXISTS hyp_words (
     word       VARCHAR NOT NULL,
     start_s    DOUBLE,            -- from the start of the file
     end_s      DOUBLE,
-    confidence DOUBLE,            -- wav2vec2: mean frame posterior of the word's CTC path; pocketsphinx: exp(log posterior)
+    confidence DOUBLE,            -- wav2vec2: mean frame posterior of the word's CTC path; pocketsphinx: exp(log posterior); whisper: the word's token probability
     PRIMARY KEY (run_id, utt_id, word_index)
+);
+
+-- Decoder segments with the decoder's own scores, where the engine gives them (whisper): the
+-- raw material for hallucination analysis. Rewritten with the file's other results.
+CREATE TABLE IF NOT EXISTS hyp_segments (
+    run_id            VARCHAR NOT NULL,
+    utt_id            VARCHAR NOT NULL,
+    segment_index     INTEGER NOT NULL,  -- 0-based, in time order
+    start_s           DOUBLE,            -- from the start of the file
+    end_s             DOUBLE,
+    text              VARCHAR NOT NULL,  -- the segment's text as the engine wrote it
+    avg_logprob       DOUBLE,            -- mean log-probability of its tokens (whisper: < -1 is doubtful)
+    no_speech_prob    DOUBLE,            -- probability of the no-speech token at its window's start
+    compression_ratio DOUBLE,            -- text length / its zlib-compressed length (> 2.4: repetition)
+    PRIMARY KEY (run_id, utt_id, segment_index)
 );
 
 -- Corpus-level figures per run. Rates are totals over files, never means of per-file rates.

@@ -92,6 +92,7 @@ def import_run(
     stored then."""
     path = Path(path)
     norm = get_normalizer(normalizer or DEFAULT_NORMALIZER)
+    norm.require()
     alignment = alignment or DEFAULT_ALIGNMENT
     if alignment not in ALIGNMENTS:
         raise AsrlensError(f"unknown alignment {alignment!r}: choose one of "

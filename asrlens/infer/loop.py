@@ -30,12 +30,10 @@ from asrlens.infer.readahead import (
     _with_duration,
 )
 from asrlens.infer.recognizers.base import Hypothesis, Recognizer
-from asrlens.infer.refresh import reference_hash, score_rows
+from asrlens.infer.refresh import RESULT_TABLES, reference_hash, score_rows
 from asrlens.infer.runs import _now
 from asrlens.scoring.align import DEFAULT_ALIGNMENT
 from asrlens.scoring.normalize import Normalizer
-
-RESULT_TABLES = ("transcripts", "utterance_errors", "alignment_ops", "hyp_words")
 
 
 class _Loop:
@@ -191,7 +189,8 @@ class _Loop:
             "compute_s": compute_s, "error": error, "created_at": _now(),
             "ref_sha256": reference_hash(utt.ref_raw), "rescored_at": None,
         }
-        rows = {"transcript": transcript, "errors": None, "ops": [], "words": []}
+        rows = {"transcript": transcript, "errors": None, "ops": [], "words": [],
+                "segments": []}
         if error is not None:
             self.files_failed += 1
             return rows
@@ -204,6 +203,12 @@ class _Loop:
             {**keys, "word_index": i, "word": w.word, "start_s": w.start_s, "end_s": w.end_s,
              "confidence": w.confidence}
             for i, w in enumerate(hypothesis.words)
+        ]
+        rows["segments"] = [
+            {**keys, "segment_index": i, "start_s": g.start_s, "end_s": g.end_s, "text": g.text,
+             "avg_logprob": g.avg_logprob, "no_speech_prob": g.no_speech_prob,
+             "compression_ratio": g.compression_ratio}
+            for i, g in enumerate(hypothesis.segments)
         ]
         self.files_done += 1
         return rows
@@ -221,6 +226,8 @@ class _Loop:
                         [r["errors"] for r in self.pending if r["errors"] is not None])
             insert_rows(conn, "alignment_ops", [op for r in self.pending for op in r["ops"]])
             insert_rows(conn, "hyp_words", [w for r in self.pending for w in r["words"]])
+            insert_rows(conn, "hyp_segments",
+                        [g for r in self.pending for g in r.get("segments", ())])
             self._update_progress(conn)
         self.pending = []
 

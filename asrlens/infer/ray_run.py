@@ -27,7 +27,7 @@ import pickle
 import socket
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from tqdm import tqdm
@@ -72,14 +72,19 @@ class RecognizerSpec:
     model: str | None
     checkpoint: str | None
     device: str
-    precision: str
+    precision: str | None
     engine_options: dict = field(default_factory=dict)
+    batch_audio_s: float | None = None  # the run's batch size, once infer has chosen it
 
     def build(self):
         from asrlens.infer.recognizers import get_recognizer
 
-        return get_recognizer(self.engine_name, model=self.model, checkpoint=self.checkpoint,
-                          device=self.device, precision=self.precision, **self.engine_options)
+        recognizer = get_recognizer(self.engine_name, model=self.model,
+                                    checkpoint=self.checkpoint, device=self.device,
+                                    precision=self.precision, **self.engine_options)
+        if self.batch_audio_s is not None:
+            recognizer.use_batches(self.batch_audio_s)
+        return recognizer
 
 
 class ClusterRecognizer:
@@ -108,6 +113,17 @@ class ClusterRecognizer:
     def default_batch_audio_s(self) -> float:
         return self._batch_audio_s
 
+    def use_batches(self, batch_audio_s: float) -> None:
+        """The actors build their recognizers told the run's batch size; a size other than
+        the default one it was described with is described again (whisper's options say
+        whether its batched pipeline runs)."""
+        self.spec = replace(self.spec, batch_audio_s=batch_audio_s)
+        if batch_audio_s != self._batch_audio_s:
+            ray = import_ray()
+            self._options = _remote_error(lambda: ray.get(
+                ray.remote(num_cpus=1, num_gpus=self.gpus_per_worker)(_describe)
+                .remote(self.spec)))["options"]
+
 
 class RayExecutor:
     """Runs `infer`'s recognition on a Ray cluster: `address`, or a local one (None, 'local').
@@ -126,7 +142,7 @@ class RayExecutor:
         self.num_cpus = num_cpus
 
     def recognizer(self, engine_name: str, *, model=None, checkpoint=None, device="auto",
-                   precision="fp32", **engine_options) -> ClusterRecognizer:
+                   precision=None, **engine_options) -> ClusterRecognizer:
         """Connect, build the recognizer once on a worker to describe it, size the pool."""
         ray = self._connect()
         resources = ray.cluster_resources()
@@ -257,6 +273,8 @@ def _read(row: dict, *, sample_rate: int) -> dict:
 def _describe(spec: RecognizerSpec) -> dict:
     """Ray task: build the recognizer on a worker and say what it is."""
     recognizer = spec.build()
+    if spec.batch_audio_s is None:
+        recognizer.use_batches(recognizer.default_batch_audio_s())
     described = {name: getattr(recognizer, name) for name in RECORDED}
     described["device"] = str(described["device"])
     described["checkpoint"] = (None if described["checkpoint"] is None

@@ -29,6 +29,9 @@ from asrlens.scoring.align import DEFAULT_ALIGNMENT
 from asrlens.scoring.normalize import Normalizer
 from asrlens.scoring.score import score_texts
 
+RESULT_TABLES = ("transcripts", "utterance_errors", "alignment_ops", "hyp_words", "hyp_segments")
+"""A file's rows from recognition: a retried or skipped file's are deleted together."""
+
 UNUSABLE_AUDIO = ("corrupt_audio", "empty_audio")
 """ingest_issues kinds whose files a run does not transcribe (see files_to_transcribe.sql)."""
 
@@ -114,7 +117,7 @@ def apply_plan(engine: sa.Engine, run_id: str, plan: Plan, *, normalizer: Normal
                      now=now)
         if plan.skip:
             ids = [utt.utt_id for utt in plan.skip]
-            for table in ("transcripts", "utterance_errors", "alignment_ops", "hyp_words"):
+            for table in RESULT_TABLES:
                 delete_rows(conn, table, run_id=run_id, utt_id=ids)
             insert_rows(conn, "transcripts", [
                 {"run_id": run_id, "utt_id": utt.utt_id, "ref_raw": utt.ref_raw,

@@ -119,13 +119,14 @@ def infer(
     """Transcribe and score every file with audio of `dataset` (the first `limit` by utt_id).
 
     `engine` is the database (asrlens.db.connect). For a new run, settings left as None take
-    their defaults (engine 'wav2vec2', the engine's default model, precision 'fp32',
-    normalizer 'ljspeech', alignment 'unit', all files); when `run_id` names a stored run they
-    are taken from it, so `infer(engine, run_id="r")` resumes run r as it was started. Settings
-    given that differ from the stored run's (engine, model, precision, normalizer, alignment,
-    checkpoint, dataset) raise AsrlensError. A larger `limit` extends a run. `alignment`
-    'sclite' aligns words with sclite's costs (asrlens.scoring.align). At the end of each call
-    the scored files are also scored under the minimal normalization (asrlens.infer.raw).
+    their defaults (engine 'wav2vec2', the engine's default model and precision (fp32; whisper:
+    int8 on CPU, fp16 on a GPU), normalizer 'ljspeech', alignment 'unit', all files); when
+    `run_id` names a stored run they are taken from it, so `infer(engine, run_id="r")` resumes
+    run r as it was started. Settings given that differ from the stored run's (engine, model,
+    precision, normalizer, alignment, checkpoint, dataset) raise AsrlensError. A larger
+    `limit` extends a run. `alignment` 'sclite' aligns words with sclite's costs
+    (asrlens.scoring.align). At the end of each call the scored files are also scored under
+    the minimal normalization (asrlens.infer.raw).
 
     The recognizer is built with `asrlens.infer.recognizers.get_recognizer(engine_name, model=...,
     checkpoint=..., device=..., precision=..., **engine_options)` only when there is work to
@@ -165,8 +166,8 @@ def infer(
         limit = limit or stored_options.get("limit")
         engine_options = engine_options or stored_options.get("engine_options") or {}
     engine_name = engine_name or DEFAULT_ENGINE
-    precision = precision or "fp32"
     norm = get_normalizer(normalizer or DEFAULT_NORMALIZER)
+    norm.require()  # a normalizer whose package is missing stops here, before anything is stored
     alignment = alignment or DEFAULT_ALIGNMENT
     if alignment not in ALIGNMENTS:
         raise AsrlensError(f"unknown alignment {alignment!r}: choose one of "
@@ -178,6 +179,8 @@ def infer(
             normalizer=norm.name,
         )
         stored = _load_run(engine, run_id)
+        if stored is not None:  # the same command again: its engine's default precision
+            precision = precision or stored["precision"]
     if stored is not None:
         _check_same_run(stored, dataset=dataset, engine_name=engine_name, model=model,
                         precision=precision, normalizer=norm, alignment=alignment)
@@ -213,6 +216,7 @@ def infer(
                            precision=precision, **engine_options)
     if batch_audio_s is None:
         batch_audio_s = recognizer.default_batch_audio_s()
+    recognizer.use_batches(batch_audio_s)
     if read_workers is None:
         read_workers = default_read_workers(recognizer.device)
     options = {**recognizer.options(), "batch_audio_s": batch_audio_s,

@@ -27,7 +27,8 @@ from asrlens.scoring.align import DEFAULT_ALIGNMENT
 from asrlens.scoring.normalize import DEFAULT_NORMALIZER, Normalizer
 from asrlens.summaries import run_lines
 
-VERSION_PACKAGES = ("asrlens", "torch", "torchaudio", "jiwer", "pocketsphinx", "duckdb", "numpy")
+VERSION_PACKAGES = ("asrlens", "torch", "torchaudio", "jiwer", "pocketsphinx", "duckdb", "numpy",
+                    "faster-whisper", "ctranslate2", "whisper-normalizer")
 
 
 @dataclass(frozen=True)
@@ -71,17 +72,18 @@ class RunResult:
 
 
 def default_run_id(
-    *, dataset: str, engine_name: str, model: str | None, precision: str, normalizer: str
+    *, dataset: str, engine_name: str, model: str | None, precision: str | None,
+    normalizer: str,
 ) -> str:
     """The run id used when none is given: 'DATASET:ENGINE[:MODEL][:PRECISION][:NORMALIZER]'.
 
-    Parts at their defaults (model None, fp32, the default normalizer) are left out, so the
-    same command always names the same run and re-running it resumes.
+    Parts at their defaults (model None, precision None or fp32, the default normalizer) are
+    left out, so the same command always names the same run and re-running it resumes.
     """
     parts = [dataset, engine_name]
     if model:
         parts.append(model)
-    if precision != "fp32":
+    if precision not in (None, "fp32"):
         parts.append(precision)
     if normalizer != DEFAULT_NORMALIZER:
         parts.append(normalizer)
@@ -110,7 +112,7 @@ def _load_run(engine: sa.Engine, run_id: str) -> dict | None:
 
 
 def _check_same_run(stored: dict, *, dataset: str, engine_name: str, model: str | None,
-                    precision: str, normalizer: Normalizer,
+                    precision: str | None, normalizer: Normalizer,
                     checkpoint_sha256: str | None = None, alignment: str | None = None) -> None:
     """Refuse to resume a run with settings that would change its transcripts or scores."""
     wanted = {"dataset": dataset, "engine": engine_name, "model": model,

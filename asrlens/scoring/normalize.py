@@ -12,6 +12,7 @@ normalizer only together with its version.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -48,6 +49,8 @@ class Normalizer:
     rules: Callable[[str], str]
     rule_list: tuple[str, ...] = ()
     """The rules in words, in the order they apply (the report lists them)."""
+    package: str | None = None
+    """The distribution whose code the rules run (its version is in runs.versions), if any."""
 
     @property
     def id(self) -> str:
@@ -67,6 +70,11 @@ class Normalizer:
     def __call__(self, text: str | None) -> str:
         """Apply the rules to one text; None becomes ''."""
         return self.rules(text or "")
+
+    def require(self) -> None:
+        """AsrlensError (one line, how to install it) when the rules' package is missing."""
+        if self.package is not None:
+            self.rules("")
 
 
 def ljspeech_rules(text: str) -> str:
@@ -165,8 +173,59 @@ MINIMAL = Normalizer(
 """Case and punctuation only: every run is also scored under it (raw_errors), so the report
 can show what the run's normalizer changes."""
 
+@functools.cache
+def _whisper_english():
+    """whisper-normalizer's EnglishTextNormalizer, built once (AsrlensError: not installed)."""
+    try:
+        from whisper_normalizer.english import EnglishTextNormalizer
+    except ImportError as exc:
+        raise AsrlensError(f"--normalizer whisper needs the package whisper-normalizer, which "
+                           f"is not installed ({exc}): pip install 'asrlens[whisper]'") from None
+    return EnglishTextNormalizer()
+
+
+def whisper_rules(text: str) -> str:
+    """OpenAI Whisper's EnglishTextNormalizer (package whisper-normalizer), whitespace trimmed.
+
+    Lower case; bracketed and parenthesised text and hesitations (uh, um, hmm) removed;
+    contractions and titles expanded (won't -> will not, Mr -> mister); symbols, diacritics
+    and punctuation removed; spelled-out numbers written in digits (twenty-five -> 25,
+    fifteenth -> 15th); British spellings made American (colour -> color).
+    """
+    return _whisper_english()(text).strip()
+
+
+WHISPER = Normalizer(
+    name="whisper",
+    version=1,
+    description=(
+        "reference = raw transcript; OpenAI Whisper's EnglishTextNormalizer (whisper-normalizer), "
+        "the convention of the open ASR leaderboard: numbers as digits, American spelling"
+    ),
+    prefer_normalized_column=False,
+    rules=whisper_rules,
+    rule_list=(
+        "reference: the raw transcript column (the rules write numbers in digits themselves; "
+        "docs/infer.md compares the two columns on the sample)",
+        "OpenAI Whisper's EnglishTextNormalizer, package whisper-normalizer (its version is in "
+        "the run's versions):",
+        "lower case; text in [brackets], <angle brackets> and (parentheses) removed; "
+        "hesitations hmm, mm, mhm, mmm, uh, um removed",
+        "contractions expanded (won't -> will not, it's -> it is) and titles spelled out "
+        "(Mr -> mister, Dr -> doctor, St -> saint)",
+        "commas between digits and periods not before a digit removed; other symbols, "
+        "punctuation and diacritics removed",
+        "spelled-out numbers, ordinals and currencies written in digits (twenty-five -> 25, "
+        "fifteenth -> 15th, ten dollars -> $10)",
+        "British spellings made American (colour -> color)",
+        "whitespace collapsed",
+    ),
+    package="whisper-normalizer",
+)
+"""Whisper's own normalizer: published Whisper-family WERs are computed under it."""
+
 NORMALIZERS: dict[str, Normalizer] = {
-    n.name: n for n in (LJSPEECH, LJSPEECH_RAW, VERBATIM, MINIMAL)
+    n.name: n for n in (LJSPEECH, LJSPEECH_RAW, VERBATIM, MINIMAL, WHISPER)
 }
 DEFAULT_NORMALIZER = defaults.NORMALIZER
 

@@ -24,6 +24,7 @@ of_transcripts as (  -- ... to one file's transcript
     select 'utterance_errors' as table_name, run_id, utt_id from utterance_errors
     union all select 'alignment_ops', run_id, utt_id from alignment_ops
     union all select 'hyp_words', run_id, utt_id from hyp_words
+    union all select 'hyp_segments', run_id, utt_id from hyp_segments
 ),
 
 checks as (

@@ -12,16 +12,17 @@ import importlib
 
 from asrlens import defaults
 from asrlens.errors import AsrlensError
-from asrlens.infer.recognizers.base import Hypothesis, HypWord, Recognizer
+from asrlens.infer.recognizers.base import Hypothesis, HypSegment, HypWord, Recognizer
 
 DEFAULT_ENGINE = defaults.ENGINE
 RECOGNIZERS: dict[str, str] = {
     "wav2vec2": "asrlens.infer.recognizers.wav2vec2:Wav2Vec2Recognizer",
     "pocketsphinx": "asrlens.infer.recognizers.pocketsphinx:PocketsphinxRecognizer",
+    "whisper": "asrlens.infer.recognizers.whisper:WhisperRecognizer",
 }
 """Engine name -> "module:Class" of its Recognizer, imported on first use (recognizer_class)."""
 
-__all__ = ["DEFAULT_ENGINE", "RECOGNIZERS", "Recognizer", "Hypothesis", "HypWord",
+__all__ = ["DEFAULT_ENGINE", "RECOGNIZERS", "Recognizer", "Hypothesis", "HypSegment", "HypWord",
            "get_recognizer", "recognizer_class"]
 
 
@@ -39,18 +40,21 @@ def get_recognizer(
     model: str | None = None,
     checkpoint: str | None = None,
     device: str = "auto",
-    precision: str = "fp32",
+    precision: str | None = None,
     **options,
 ) -> Recognizer:
     """Build the recognizer of engine `name`, its model loaded (AsrlensError: unknown name/option).
 
     model=None picks the engine's default model; device 'auto' takes a GPU where the engine
-    can use one. Extra keyword options go to the recognizer (wav2vec2: chunk_s, overlap_s).
+    can use one; precision None the engine's default (fp32; whisper: int8 on CPU, fp16 on a
+    GPU). Extra keyword options go to the recognizer (wav2vec2: chunk_s, overlap_s; whisper:
+    temperature_fallback).
     """
     engine_class = recognizer_class(name)
+    chosen = {} if precision is None else {"precision": precision}
     try:
-        return engine_class(model=model, checkpoint=checkpoint, device=device,
-                            precision=precision, **options)
+        return engine_class(model=model, checkpoint=checkpoint, device=device, **chosen,
+                            **options)
     except TypeError as exc:
         if options and "unexpected keyword argument" in str(exc):
             raise AsrlensError(

@@ -22,11 +22,25 @@ class HypWord:
 
 
 @dataclass(frozen=True)
+class HypSegment:
+    """One decoder segment (Whisper): its time span, text and the decoder's own scores."""
+
+    start_s: float
+    end_s: float
+    text: str
+    avg_logprob: float | None = None  # mean log-probability of its tokens
+    no_speech_prob: float | None = None  # probability of the no-speech token at its window
+    compression_ratio: float | None = None  # gzip ratio of its text (repetition shows high)
+
+
+@dataclass(frozen=True)
 class Hypothesis:
-    """What a recognizer heard in one file: the text and, where it gives them, its words."""
+    """What a recognizer heard in one file: the text and, where it gives them, its words and
+    decoder segments (stored in hyp_words and hyp_segments)."""
 
     text: str
     words: list[HypWord] = field(default_factory=list)
+    segments: list[HypSegment] = field(default_factory=list)
 
 
 class Recognizer:
@@ -71,6 +85,10 @@ class Recognizer:
     def default_batch_audio_s(self) -> float:
         """Audio seconds per batch when none is asked for; 0: one file at a time."""
         return 0.0
+
+    def use_batches(self, batch_audio_s: float) -> None:
+        """Told the run's batch size (audio seconds; 0: one file at a time) before the first
+        file. A recognizer whose decoding depends on it (whisper) records it in options()."""
 
     def options(self) -> dict:
         """Recognizer settings worth recording with a run (chunk length, beam, ...)."""
