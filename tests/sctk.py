@@ -63,3 +63,21 @@ def sc_stats(sgml_files: list[Path], *, work_dir: Path) -> dict[str, tuple[str, 
     if set(found) != set(TEST_ABBREVIATIONS):
         raise AssertionError(f"could not read sc_stats's unified report:\n{result.stdout}")
     return found
+
+
+_SCLITE_SUM = re.compile(
+    r"\|\s*Sum\s*\|\s*(?P<snt>\d+)\s+(?P<wrd>\d+)\s*\|\s*(?P<corr>\d+)\s+(?P<sub>\d+)\s+"
+    r"(?P<del>\d+)\s+(?P<ins>\d+)\s+(?P<err>\d+)"
+)
+
+
+def sclite_sum(ref_trn: Path, hyp_trn: Path) -> dict[str, int]:
+    """sclite's raw summary over two trn files: snt, wrd, corr, sub, del, ins, err (counts)."""
+    sctk = require_sctk()
+    done = subprocess.run([sctk, "sclite", "-r", str(ref_trn), "trn", "-h", str(hyp_trn), "trn",
+                           "-i", "rm", "-o", "rsum", "stdout"],
+                          capture_output=True, text=True, check=True, timeout=60)
+    match = _SCLITE_SUM.search(done.stdout)
+    if match is None:
+        raise AssertionError(f"could not read sclite's summary:\n{done.stdout}")
+    return {key: int(value) for key, value in match.groupdict().items()}

@@ -65,8 +65,9 @@ def test_registry_names_both_engines():
 
 
 def test_unknown_engine_lists_the_choices():
-    with pytest.raises(AsrlensError, match="unknown engine 'whisper'.*wav2vec2.*pocketsphinx"):
-        get_recognizer("whisper")
+    with pytest.raises(AsrlensError,
+                       match="unknown engine 'kaldi'.*wav2vec2.*pocketsphinx.*whisper"):
+        get_recognizer("kaldi")
 
 
 def test_unknown_wav2vec2_model_lists_the_bundles():

