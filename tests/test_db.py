@@ -10,7 +10,7 @@ from asrlens.errors import AsrlensError
 
 PUBLIC_TABLES = {
     "datasets", "utterances", "audio_files", "ingest_issues",
-    "runs", "transcripts", "utterance_errors", "alignment_ops", "hyp_words",
+    "runs", "transcripts", "utterance_errors", "alignment_ops", "hyp_words", "hyp_segments",
     "utterance_features", "op_tags",
 }
 

@@ -434,7 +434,7 @@ def test_cli_infer_prints_the_run_and_its_figures(toy_db, scripted_get_engine):
     assert result.exit_code == 0, result.output
     assert "run r" in result.output and "WER" in result.output
     assert scripted_get_engine["name"] == "scripted"
-    assert scripted_get_engine["precision"] == "fp32"
+    assert scripted_get_engine["precision"] is None  # a new run: the engine's own default
     again = CliRunner().invoke(cli, ["infer", "--db", str(toy_db), "--engine", "scripted",
                                      "--run", "r", "--no-progress"])
     assert again.exit_code == 0, again.output

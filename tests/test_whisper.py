@@ -213,6 +213,7 @@ def test_options_of_other_engines_are_refused_by_name(tmp_path):
         get_recognizer("whisper", device="cpu", precision="int4")
 
 
+@pytest.mark.slow
 def test_a_run_with_another_engine_never_imports_faster_whisper(ingested_db, tmp_path):
     db = tmp_path / "sphinx.duckdb"
     shutil.copy(ingested_db, db)
