@@ -54,6 +54,8 @@ def infer_command(dataset, infer_settings, progress, then_analyze, db_path):
     \b
     Examples:
       asrlens infer --engine pocketsphinx              # offline, CPU
+      asrlens infer --engine whisper                   # Whisper tiny.en, offline
+      asrlens infer --engine whisper --normalizer whisper
       asrlens infer --limit 20 --run w2v-try           # wav2vec2 BASE on 20 files
       asrlens infer --model WAV2VEC2_ASR_LARGE_960H --device cuda
       asrlens infer --checkpoint wav2vec2_fairseq_base_ls960_asr_ls960.pth
