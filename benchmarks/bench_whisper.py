@@ -12,12 +12,19 @@ decoding options:
            `decode_audio(path)` (PyAV) and `model.transcribe(audio, **DECODE)`, segments
            consumed; nothing stored.
 
+Python bytecode is cached for both sides, as on any machine where Python may write
+`__pycache__`: PYTHONDONTWRITEBYTECODE (set on our build VMs, where it made every process
+compile torch's 700 modules from source, about 10 s of CPU) is removed from both sides'
+environment, and one warm-up run of each side on one file, not counted, writes the caches.
 The rounds are interleaved (asrlens, bare, asrlens, bare, ...) so that load from other
 processes on a shared machine falls on both sides alike. Throughput = audio seconds / wall
 seconds; the figure of merit is asrlens's throughput as a share of the bare loop's (target on
-CPU: at least 90%). It prints markdown for BENCHMARKS.md ("Whisper: asrlens against a bare
-faster-whisper loop"), with the machine, and checks that asrlens recorded the decoding options
-the bare loop used and how many transcripts agree.
+CPU: at least 90%). On a shared machine wall seconds follow the load of the moment, so each
+process's CPU seconds (user + system, from getrusage) are printed too: the bare loop's CPU
+seconds over asrlens's is the same share measured by the work done rather than the clock.
+It prints markdown for BENCHMARKS.md ("Whisper: asrlens against a bare faster-whisper
+loop"), with the machine, and checks that asrlens recorded the decoding options the bare loop
+used and how many transcripts agree.
 
     .venv/bin/python benchmarks/bench_whisper.py --rounds 3
 """
@@ -28,6 +35,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -79,14 +87,20 @@ def main() -> None:
         audio_s = sum(_duration(p) for p in wavs)
         times: dict[str, list[float]] = {"asrlens": [], "bare": []}
         bare_out = work / "bare.json"
+        timed([str(VENV_BIN / "asrlens"), "infer", "--engine", "whisper", "--device", "cpu",
+               "--run", "warm-up", "--limit", "1", "--no-analyze", "--no-progress",
+               "--db", str(db)])
+        timed([sys.executable, "-c", BARE_LOOP, str(threads), str(bare_out), wavs[0]])
         for i in range(args.rounds):
             times["asrlens"].append(timed([
                 str(VENV_BIN / "asrlens"), "infer", "--engine", "whisper", "--device", "cpu",
-                "--run", f"bench-{i}", "--no-analyze", "--no-progress", "--db", str(db)]))
+                "--run", f"bench-{i}", "--no-analyze", "--no-progress", "--db", str(db)],
+                "asrlens"))
             times["bare"].append(timed([sys.executable, "-c", BARE_LOOP, str(threads),
-                                        str(bare_out), *wavs]))
-            print(f"round {i + 1}: asrlens {times['asrlens'][-1]:.1f} s, "
-                  f"bare {times['bare'][-1]:.1f} s", file=sys.stderr)
+                                        str(bare_out), *wavs], "bare"))
+            print(f"round {i + 1}: asrlens {times['asrlens'][-1]:.1f} s "
+                  f"({CPU_SECONDS['asrlens'][-1]:.1f} CPU s), bare {times['bare'][-1]:.1f} s "
+                  f"({CPU_SECONDS['bare'][-1]:.1f} CPU s)", file=sys.stderr)
         report(db, bare_out, times, audio_s=audio_s, files=len(wavs), threads=threads)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -112,28 +126,44 @@ def report(db: Path, bare_out: Path, times: dict, *, audio_s: float, files: int,
           f"{platform.python_version()}, faster-whisper {options['faster_whisper']}, "
           f"ctranslate2 {options['ctranslate2']}, tiny.en int8, {threads} CTranslate2 threads "
           f"on both sides. {files} files, {audio_s:.1f} s of audio.\n")
+    cpu = CPU_SECONDS
+    cpu_ratios = [b / a for a, b in zip(cpu["asrlens"], cpu["bare"], strict=True)]
     print("| round | asrlens wall s | asrlens x real time | bare wall s | bare x real time "
-          "| asrlens / bare |")
-    print("|---|---|---|---|---|---|")
+          "| asrlens / bare (wall) | asrlens CPU s | bare CPU s | asrlens / bare (CPU) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for i, ratio in enumerate(ratios):
         print(f"| {i + 1} | {times['asrlens'][i]:.1f} | {rates['asrlens'][i]:.2f} | "
-              f"{times['bare'][i]:.1f} | {rates['bare'][i]:.2f} | {ratio:.0%} |")
+              f"{times['bare'][i]:.1f} | {rates['bare'][i]:.2f} | {ratio:.0%} | "
+              f"{cpu['asrlens'][i]:.1f} | {cpu['bare'][i]:.1f} | {cpu_ratios[i]:.0%} |")
     print(f"| median | {statistics.median(times['asrlens']):.1f} | "
           f"{statistics.median(rates['asrlens']):.2f} | {statistics.median(times['bare']):.1f} "
-          f"| {statistics.median(rates['bare']):.2f} | {statistics.median(ratios):.0%} |")
+          f"| {statistics.median(rates['bare']):.2f} | {statistics.median(ratios):.0%} | "
+          f"{statistics.median(cpu['asrlens']):.1f} | {statistics.median(cpu['bare']):.1f} | "
+          f"{statistics.median(cpu_ratios):.0%} |")
     print(f"\nDecoding options recorded by asrlens = the bare loop's: yes. Transcripts "
           f"identical: {same} of {files} (asrlens resamples with torchaudio, the bare loop "
           f"with PyAV).")
 
 
-def timed(command: list[str]) -> float:
+CPU_SECONDS: dict[str, list[float]] = {"asrlens": [], "bare": []}
+
+
+def timed(command: list[str], side: str | None = None) -> float:
+    """Wall seconds of one process; its CPU seconds (user + system) go to CPU_SECONDS[side]."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     run(command)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if side is not None:
+        CPU_SECONDS[side].append(after.ru_utime + after.ru_stime
+                                 - before.ru_utime - before.ru_stime)
+    return wall
 
 
 def run(command: list[str]) -> None:
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise SystemExit(f"{command[0]} failed:\n{done.stdout}\n{done.stderr}")
 
