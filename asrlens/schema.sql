@@ -559,21 +559,6 @@ WHERE change <> 0 AND run_id IN (SELECT DISTINCT run_id FROM raw_errors);
 -- `asrlens analyze` for each run (docs/analyze.md "Failures")
 ------------------------------------------------------------------------------------------
 
--- Whisper's segments of each hypothesis, one row per segment (key: run_id, utt_id,
--- segment_index); only engines that give segments (whisper) write it.
-CREATE TABLE IF NOT EXISTS hyp_segments (
-    run_id            VARCHAR NOT NULL,
-    utt_id            VARCHAR NOT NULL,
-    segment_index     INTEGER NOT NULL,  -- 0-based, in time order
-    start_s           DOUBLE,
-    end_s             DOUBLE,
-    text              VARCHAR,
-    avg_logprob       DOUBLE,            -- mean log probability of the segment's tokens
-    no_speech_prob    DOUBLE,            -- probability of the no-speech token at the segment's start
-    compression_ratio DOUBLE,            -- gzip compression ratio of the text (high: repetitive)
-    PRIMARY KEY (run_id, utt_id, segment_index)
-);
-
 -- Hallucination and loop signals of each scored file (key: run_id, utt_id); words are the
 -- run's normalized words. The rules and thresholds are in docs/analyze.md "Hallucinations".
 CREATE TABLE IF NOT EXISTS hallucination_files (
