@@ -17,6 +17,7 @@ from asrlens.commands import (
     compare,
     doctor,
     explore,
+    gate,
     infer,
     ingest,
     probe,
@@ -82,6 +83,8 @@ def cli():
       asrlens infer --engine pocketsphinx    # transcribe and score every file
       asrlens analyze                        # tag errors, relate WER to file features
       asrlens report --out report/           # a shareable HTML report
+      asrlens summary                        # its first section, on the terminal
+      asrlens gate NEW --baseline OLD        # CI: exit 1 when NEW is worse than OLD
       asrlens sql "select * from run_summary"
       asrlens doctor                         # the database's health, what to do
 
@@ -105,6 +108,8 @@ for command in (
     report.report_command,
     report.run_command,
     compare.compare_command,
+    gate.summary_command,
+    gate.gate_command,
     doctor.doctor_command,
 ):
     cli.add_command(command)

@@ -25,7 +25,7 @@ from asrlens import DEFAULT_DB, ENV_DB
 from asrlens.errors import AsrlensError, CheckpointFailed
 from asrlens.health.owner import is_alive
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 """Version of `schema.sql`. Bump it and add an entry to MIGRATIONS when a table changes."""
 
 MIGRATIONS: dict[int, list[str]] = {
@@ -68,6 +68,9 @@ MIGRATIONS: dict[int, list[str]] = {
         "ALTER TABLE run_comparisons ADD COLUMN IF NOT EXISTS resampled VARCHAR",
         "UPDATE run_comparisons SET resampled = 'file' WHERE resampled IS NULL",
     ],
+    # 8: the data fingerprint of a run (asrlens.fingerprint); NULL for older runs until the
+    # next `asrlens infer --run NAME` records it (compare computes it from the data meanwhile).
+    8: ["ALTER TABLE runs ADD COLUMN IF NOT EXISTS data_fingerprint VARCHAR"],
 }
 
 

@@ -152,7 +152,8 @@ CREATE TABLE IF NOT EXISTS runs (
     owner_started_at  TIMESTAMP,            -- ... which started at this time (UTC): a 'running' run whose process is gone is stale
     alignment         VARCHAR DEFAULT 'unit', -- word alignment of the scores: 'unit' (every edit costs 1) or 'sclite' (S 4, I and D 3)
     source_path       VARCHAR,              -- imported runs (`asrlens import-run`): absolute path of the hypothesis file; NULL when asrlens transcribed
-    source_format     VARCHAR               -- imported runs: 'trn', 'csv', 'tsv', 'jsonl' or 'nemo'; NULL when asrlens transcribed
+    source_format     VARCHAR,              -- imported runs: 'trn', 'csv', 'tsv', 'jsonl' or 'nemo'; NULL when asrlens transcribed
+    data_fingerprint  VARCHAR               -- schema v7: sha256 (hex) of what the run was scored on: sorted 'utt_id|reference sha256|audio sha256' of every file it covers (docs/compare.md); NULL before v7
 );
 
 -- One row per (run, utterance) processed. Texts of both sides, raw and normalized.

@@ -17,8 +17,12 @@ from asrlens.commands.common import db_option, echo_lines, group_by_option, open
 @click.option("--replicates", type=click.IntRange(min=100), default=defaults.BOOTSTRAP_REPLICATES,
               show_default=True,
               help="Bootstrap replicates (files resampled with replacement).")
+@click.option("--allow-different-data", is_flag=True,
+              help="Compare runs whose data fingerprints differ (a label changed, a file "
+                   "added): only the files both cover with the same reference are paired, "
+                   "and the output says how many differ.")
 @db_option
-def compare_command(run_a, run_b, group_by, seed, replicates, db_path):
+def compare_command(run_a, run_b, group_by, seed, replicates, allow_different_data, db_path):
     """Is RUN_B better than RUN_A? Paired significance over the files both scored.
 
     \b
@@ -29,7 +33,9 @@ def compare_command(run_a, run_b, group_by, seed, replicates, db_path):
     WERs. Stores them in run_comparisons, comparison_tests and group_results.
     With keywords (`asrlens analyze --keywords FILE`), names the terms RUN_B
     lost that RUN_A found, and those it gained (view keyword_changes).
-    docs/compare.md says which test answers which question.
+    docs/compare.md says which test answers which question. Runs scored on
+    different data (their fingerprints differ) are refused unless
+    --allow-different-data.
 
     \b
     Examples:
@@ -46,7 +52,8 @@ def compare_command(run_a, run_b, group_by, seed, replicates, db_path):
     with open_database(db_path) as engine:
         with engine.connect() as conn:
             comparison = compare_runs(conn, run_a=run_a, run_b=run_b, rule=rule, seed=seed,
-                                      replicates=replicates)
+                                      replicates=replicates,
+                                      allow_different_data=allow_different_data)
         store_comparison(engine, comparison)
         keyword_lines = keyword_change_lines(engine, run_a, run_b)
     echo_lines(comparison_lines(comparison))

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from asrlens.catalog import find_runs
 from asrlens.compare import significance as sig
+from asrlens.compare.data import DataCheck, check_same_data
 from asrlens.compare.groups import (
     NO_GROUP,
     SPEAKER_RULE,
@@ -56,6 +57,8 @@ class Comparison:
     """Per group over the shared files: group_name, files, wer_a, wer_b (fractions)."""
     group_tables: dict[str, GroupTable] = field(default_factory=dict)
     """run_id -> its per-group results over all its scored files."""
+    data: DataCheck | None = None
+    """The runs' data fingerprints and the files whose data differ (asrlens.compare.data)."""
 
     @property
     def files_left_out(self) -> int:
@@ -77,10 +80,12 @@ class Comparison:
 
 def compare_runs(
     conn: sa.Connection, *, run_a: str, run_b: str, rule: GroupRule | None, seed: int,
-    replicates: int = sig.BOOTSTRAP_REPLICATES,
+    replicates: int = sig.BOOTSTRAP_REPLICATES, allow_different_data: bool = False,
 ) -> Comparison:
     """All paired figures of run_b against run_a. Raises AsrlensError for an unknown run,
-    the same run twice, or runs of different datasets.
+    the same run twice, runs of different datasets, or runs scored on different data (their
+    fingerprints differ) unless `allow_different_data`: then only the files both scored
+    against the same reference are paired.
 
     When the dataset knows its speakers (utterances.speaker), the bootstrap resamples
     speakers (a file without one is its own cluster), and rule None groups the sign and
@@ -97,7 +102,10 @@ def compare_runs(
     known = any(speakers.values())
     if rule is None:
         rule = GroupRule(SPEAKER_RULE, "") if known else parse_rule(None)
+    data = check_same_data(conn, run_a=run_a, run_b=run_b, allow_different=allow_different_data)
     shared = query(conn, named_query("compare", "shared_files"), run_a=run_a, run_b=run_b)
+    if not data.same:  # allowed: pair only the files whose data agree
+        shared = [f for f in shared if f["utt_id"] not in data.differing_ids]
     clusters = ([speakers.get(f["utt_id"]) or f"\0{f['utt_id']}" for f in shared]
                 if known else None)
     count = named_query("compare", "file_counts")
@@ -114,6 +122,7 @@ def compare_runs(
             [f["errors_a"] for f in shared], [f["ref_words_a"] for f in shared],
             [f["errors_b"] for f in shared], [f["ref_words_b"] for f in shared],
             seed=seed, replicates=replicates, clusters=clusters),
+        data=data,
     )
     paths = {run: {r["utt_id"]: r["path"] for r in query(
         conn, named_query("compare", "alignment_paths"), run_id=run)}

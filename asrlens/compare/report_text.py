@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from asrlens.compare.pairs import Comparison
 from asrlens.compare.significance import TESTS
+from asrlens.fingerprint import short
 
 TEST_LABELS = {
     "mapsswe": "MAPSSWE (sentence segments)",
@@ -32,6 +33,16 @@ def _points(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:+.2f}"
 
 
+def data_lines(c: Comparison) -> list[str]:
+    """One line on the data fingerprints: the same, or how the data differ."""
+    if c.data is None:
+        return []
+    if c.data.same:
+        return [f"  same data: fingerprint {short(c.data.fingerprint_a)}"]
+    return [f"  DIFFERENT DATA (fingerprints {short(c.data.fingerprint_a)} and "
+            f"{short(c.data.fingerprint_b)}): {c.data.describe()}; those files are left out"]
+
+
 def comparison_lines(c: Comparison) -> list[str]:
     """The overview, the bootstrap, the four tests and the per-group WERs, as text lines."""
     a, b = c.run_a, c.run_b
@@ -40,6 +51,7 @@ def comparison_lines(c: Comparison) -> list[str]:
     lines = [
         f"{b} against {a} (dataset {c.dataset}): {c.files_shared} files scored in both, "
         f"{c.files_left_out} left out (scored in one run only)",
+        *data_lines(c),
         "",
         f"  {'':<16} {a:>{width}} {b:>{width}}",
         f"  {'reference words':<16} {c.ref_words_a:>{width},} {c.ref_words_b:>{width},}",

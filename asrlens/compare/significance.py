@@ -293,19 +293,18 @@ def mcnemar_test(errors_a: Sequence[int], errors_b: Sequence[int]) -> TestResult
 # --- bootstrap -------------------------------------------------------------------------------
 
 
-def bootstrap_difference(
+def paired_deltas(
     errors_a: Sequence[int], ref_a: Sequence[int], errors_b: Sequence[int],
     ref_b: Sequence[int], *, seed: int, replicates: int = BOOTSTRAP_REPLICATES,
-    confidence: float = CONFIDENCE, clusters: Sequence | None = None,
-) -> BootstrapResult:
-    """Resample the paired files with replacement (the same files for both runs), compute
-    each run's corpus WER over its own reference words, and collect ΔWER = WER_b - WER_a.
-
-    p_b_better is the share of replicates with ΔWER < 0, ties counting half (two identical
-    runs give 0.5). The interval is the percentile interval of ΔWER. Seeded: the same seed,
-    the same answer. `clusters` (one speaker per file): whole speakers are resampled, both
-    runs' counts summed per speaker first (scoring.bootstrap.cluster_sums).
-    """
+    clusters: Sequence | None = None,
+) -> tuple[np.ndarray, str, int]:
+    """ΔWER = WER_b - WER_a of each bootstrap replicate, with the unit resampled ('file' or
+    'speaker') and how many there are: the paired files resampled with replacement (the same
+    files for both runs), each run's corpus WER over its own reference words. `clusters`
+    (one speaker per file): whole speakers are resampled, both runs' counts summed per
+    speaker first (scoring.bootstrap.cluster_sums). Replicates without reference words are
+    dropped; no deltas when there is no file or no reference word. Seeded: the same seed,
+    the same deltas (asrlens gate reads its one-sided probability from them)."""
     arrays = [np.asarray(x, dtype=float) for x in (errors_a, ref_a, errors_b, ref_b)]
     unit = "file"
     if clusters is not None:
@@ -313,9 +312,7 @@ def bootstrap_difference(
         arrays, unit = [sums[i] for i in range(4)], "speaker"
     n = arrays[0].size
     if n == 0 or arrays[1].sum() == 0 or arrays[3].sum() == 0:
-        return BootstrapResult(None, None, None, None, None, None, 0, seed, unit, n)
-    wer_a = float(arrays[0].sum() / arrays[1].sum())
-    wer_b = float(arrays[2].sum() / arrays[3].sum())
+        return np.empty(0), unit, n
     rng = np.random.default_rng(seed)
     deltas = np.empty(replicates)
     for start in range(0, replicates, CHUNK_REPLICATES):
@@ -324,7 +321,27 @@ def bootstrap_difference(
         ea, ra, eb, rb = (a[idx].sum(axis=1) for a in arrays)
         with np.errstate(divide="ignore", invalid="ignore"):
             deltas[start:stop] = eb / rb - ea / ra
-    deltas = deltas[np.isfinite(deltas)]
+    return deltas[np.isfinite(deltas)], unit, n
+
+
+def bootstrap_difference(
+    errors_a: Sequence[int], ref_a: Sequence[int], errors_b: Sequence[int],
+    ref_b: Sequence[int], *, seed: int, replicates: int = BOOTSTRAP_REPLICATES,
+    confidence: float = CONFIDENCE, clusters: Sequence | None = None,
+) -> BootstrapResult:
+    """Resample the paired files with replacement (paired_deltas) and summarize ΔWER =
+    WER_b - WER_a.
+
+    p_b_better is the share of replicates with ΔWER < 0, ties counting half (two identical
+    runs give 0.5). The interval is the percentile interval of ΔWER. Seeded: the same seed,
+    the same answer. `clusters` (one speaker per file): whole speakers are resampled.
+    """
+    deltas, unit, n = paired_deltas(errors_a, ref_a, errors_b, ref_b, seed=seed,
+                                    replicates=replicates, clusters=clusters)
+    if deltas.size == 0:
+        return BootstrapResult(None, None, None, None, None, None, 0, seed, unit, n)
+    wer_a = float(np.sum(errors_a) / np.sum(ref_a))
+    wer_b = float(np.sum(errors_b) / np.sum(ref_b))
     tail = (1 - confidence) / 2 * 100
     low, high = np.percentile(deltas, [tail, 100 - tail])
     p_better = float(((deltas < 0).sum() + 0.5 * (deltas == 0).sum()) / deltas.size)

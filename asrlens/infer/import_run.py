@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from asrlens.db import delete_rows, insert_rows, named_query, query
 from asrlens.errors import AsrlensError
+from asrlens.fingerprint import store_fingerprint
 from asrlens.infer.hypfile import read_hypotheses
 from asrlens.infer.raw import score_raw
 from asrlens.infer.runs import _now, _resolve_dataset, library_versions
@@ -162,6 +163,7 @@ def import_run(
             {"run_id": run_id, "kind": i.kind, "line": i.line, "key": i.key,
              "message": i.message} for i in issues])
         score_raw(conn, run_id)
+        store_fingerprint(conn, run_id)
     summary = query(engine, named_query("infer", "run_summary_row"), run_id=run_id)[0]
     return ImportResult(
         run_id=run_id, dataset=dataset, path=path, fmt=parsed.fmt, lines=len(parsed.lines),

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from asrlens.catalog import resolve_dataset
 from asrlens.db import insert_rows, named_query, query
 from asrlens.errors import AsrlensError
+from asrlens.fingerprint import store_fingerprint
 from asrlens.health.owner import current_owner
 from asrlens.infer.recognizers.base import Recognizer
 from asrlens.scoring.align import DEFAULT_ALIGNMENT
@@ -165,6 +166,10 @@ def _merge_devices(stored: str, current: str) -> str:
 def _result(engine: sa.Engine, run_id: str, dataset: str, *, files_done: int,
             files_failed: int, files_skipped: int, already_finished: bool,
             files_rescored: int = 0, files_unusable: int = 0) -> RunResult:
+    """What an infer call did, read back from the database; records the run's data
+    fingerprint first (asrlens.fingerprint), as every call of infer ends here."""
+    with engine.begin() as conn:
+        store_fingerprint(conn, run_id)
     summary = query(engine, named_query("infer", "run_summary_row"), run_id=run_id)[0]
     failed = query(engine, named_query("infer", "failed_files"), run_id=run_id)
     return RunResult(

@@ -18,9 +18,10 @@ from asrlens.report.sections import (
     patterns,
     run,
     speakers,
+    summary,
     why,
     worst,
 )
 
-SECTIONS = [dataset, explore, run, distribution, groups, speakers, worst, patterns, why,
-            failures, compare]
+SECTIONS = [summary, dataset, explore, run, distribution, groups, speakers, worst, patterns,
+            why, failures, compare]
