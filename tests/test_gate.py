@@ -157,7 +157,7 @@ def test_runs_on_different_data_are_refused_unless_allowed(db, tmp_path):
     refused = CliRunner().invoke(cli, ["compare", "baseline", "relabelled", "--db", str(db)])
     assert refused.exit_code == 1
     assert "scored on different data" in refused.output
-    assert "1 files differ: 1 with a changed reference" in refused.output
+    assert "1 file differs: 1 with a changed reference" in refused.output
     assert gate(db, "relabelled").exit_code == 2
 
     allowed = CliRunner().invoke(cli, ["compare", "baseline", "relabelled", "--db", str(db),

@@ -27,7 +27,7 @@ from asrlens.scoring.bootstrap import corpus_intervals, resampled_totals
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
-MY_SECTIONS = ("dataset", "explore", "run")
+MY_SECTIONS = ("summary", "dataset", "explore", "run")
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,7 @@ def test_every_section_renders_on_the_sample_with_a_pocketsphinx_run(sphinx_repo
     html, _ = sphinx_report
     assert_well_formed(html)
     ids = section_ids(html)
-    assert ids[:3] == list(MY_SECTIONS)
+    assert ids[:4] == list(MY_SECTIONS)
     for section in ("distribution", "worst", "patterns"):
         assert section in ids
     assert "compare" not in ids  # one run: nothing to compare

@@ -241,7 +241,8 @@ def test_sample_report_opens_cleanly_in_chromium(sphinx_db, tmp_path):
     finally:
         engine.dispose()
     sort, facts = check_page(page, tmp_path, sections=[
-        "dataset", "explore", "run", "distribution", "groups", "worst", "patterns", "why",
+        "summary", "dataset", "explore", "run", "distribution", "groups", "worst", "files",
+        "patterns", "why",
     ])
     # results by group: the 32 sample files are all of chapter LJ001, drawn and tabled
     assert facts["groupRows"] == ["LJ001"] and facts["groupPlotHeight"] > 50
@@ -264,7 +265,8 @@ def test_comparison_report_opens_cleanly_in_chromium(tmp_path, sample_dir):
     finally:
         engine.dispose()
     _, facts = check_page(page, tmp_path, sections=[
-        "dataset", "explore", "run", "distribution", "groups", "worst", "patterns", "why",
+        "summary", "dataset", "explore", "run", "distribution", "groups", "worst", "files",
+        "patterns", "why",
         "compare",
     ])
     assert facts["groupRows"] == ["LJ001"] and facts["groupPlotHeight"] > 50

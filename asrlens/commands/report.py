@@ -26,13 +26,25 @@ from asrlens.commands.common import (
 @click.option("--dataset", metavar="NAME",
               help="Dataset to report on when no run is given [default: the only one, else "
                    "the default run's; see docs/datasets-and-runs.md].")
+@click.option("--all-runs", is_flag=True,
+              help="Add the run history: every run of the dataset, newest first, with WER, "
+                   "interval, strict WER, speed, date and a WER-over-runs plot; runs on other "
+                   "data (a different fingerprint) are marked.")
+@click.option("--format", "fmt", type=click.Choice(["html", "markdown"]), default="html",
+              show_default=True,
+              help="html writes OUT/index.html; markdown prints the report's summary on "
+                   "stdout (for a pull-request comment or a chat message) and writes nothing.")
 @report_options
 @db_option
-def report_command(run_ids, dataset, out_dir, audio, top_n, seed, group_by, db_path):
+def report_command(run_ids, dataset, all_runs, fmt, out_dir, audio, top_n, seed, group_by,
+                   db_path):
     """Write a shareable HTML report: OUT/index.html, one self-contained file.
 
     \b
-    Sections: the dataset (sizes, formats, levels, ingest issues), one file
+    It opens with the answer: per run WER with its 95% interval, strict WER,
+    files failed; with several --run, the verdict of each against the first
+    and the groups that moved most; the likely reasons; links to the rest.
+    Then (--all-runs) the run history, the dataset (sizes, formats, levels, ingest issues), one file
     explored, the run (engine, corpus WER/MER/WIL/CER with 95% bootstrap
     intervals, speed), then per-file WER distribution, results by group
     (--group-by), worst files with aligned transcripts, error patterns, why it
@@ -48,12 +60,23 @@ def report_command(run_ids, dataset, out_dir, audio, top_n, seed, group_by, db_p
       asrlens report --run w2v --run sphinx            # compare two runs
       asrlens report --group-by label:speaker          # results per speaker
       asrlens report --audio none --top 50
+      asrlens report --all-runs                        # with every run of the dataset
+      asrlens report --run base --run new --format markdown > comment.md
     """
     from asrlens.report import render_report
 
     with open_database(db_path, read_only=True) as engine:
+        if fmt == "markdown":
+            from asrlens.report.summary import build_summary
+            from asrlens.report.summary_text import render_summary
+
+            summary = build_summary(engine, run_ids=run_ids, dataset=dataset, seed=seed,
+                                    group_by=group_by)
+            click.echo(render_summary(summary, "markdown"), nl=False)
+            return
         path = render_report(engine, run_ids=run_ids, dataset=dataset, out_dir=out_dir,
-                             audio=audio, top_n=top_n, seed=seed, group_by=group_by)
+                             audio=audio, top_n=top_n, seed=seed, group_by=group_by,
+                             all_runs=all_runs)
     click.echo(path)
 
 

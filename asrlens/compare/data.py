@@ -52,7 +52,8 @@ class DataCheck:
             (self.reference_changed, "with a changed reference")) if n]
         if not parts:  # same ids and references: the audio bytes changed
             return "the same files and references, but different audio (re-ingested since)"
-        return f"{self.files_differing} files differ: " + ", ".join(parts)
+        n = self.files_differing
+        return f"{n} file{' differs' if n == 1 else 's differ'}: " + ", ".join(parts)
 
 
 def check_same_data(conn: sa.Connection, *, run_a: str, run_b: str,

@@ -50,7 +50,8 @@ def comparison_lines(c: Comparison) -> list[str]:
     boot = c.bootstrap
     lines = [
         f"{b} against {a} (dataset {c.dataset}): {c.files_shared} files scored in both, "
-        f"{c.files_left_out} left out (scored in one run only)",
+        f"{c.files_left_out} left out (scored in one run only"
+        f"{'' if c.data is None or c.data.same else ', or on different data'})",
         *data_lines(c),
         "",
         f"  {'':<16} {a:>{width}} {b:>{width}}",

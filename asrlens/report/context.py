@@ -47,6 +47,8 @@ class ReportContext:
     runs: dict[str, dict] = field(default_factory=dict)
     """run_id -> its `runs` row, for every run in run_ids."""
     group_by: str | None = None
+    all_runs: bool = False
+    """Add the run history: every run of the dataset (`report --all-runs`)."""
 
     @property
     def run_id(self) -> str | None:

@@ -39,6 +39,8 @@ from asrlens.report.sections import SECTIONS
 
 AUDIO_MODES = defaults.AUDIO_MODES
 INDEX_NAME = "index.html"
+SCRIPTS = ("sort.js", "files.js", "play.js")
+"""JavaScript files of asrlens/templates inlined at the end of the page, in this order."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ def render_report(
     top_n: int = DEFAULT_TOP_N,
     seed: int = DEFAULT_SEED,
     group_by: str | None = None,
+    all_runs: bool = False,
 ) -> Path:
     """Write `out_dir/index.html` and return its path.
 
@@ -77,7 +80,7 @@ def render_report(
         raise AsrlensError(f"--out {out_dir} is a file: give a folder for index.html")
     ctx = resolve_context(
         engine, run_ids=run_ids, dataset=dataset, out_dir=out_dir, audio=audio, top_n=top_n,
-        seed=seed, group_by=group_by,
+        seed=seed, group_by=group_by, all_runs=all_runs,
     )
     plots.new_page()
     sections = build_sections(engine, ctx, SECTIONS)
@@ -101,11 +104,12 @@ def resolve_context(
     top_n: int,
     seed: int,
     group_by: str | None = None,
+    all_runs: bool = False,
 ) -> ReportContext:
     """Pick the runs and the dataset to report on (asrlens.catalog.resolve_report)."""
     chosen_rows, dataset = catalog.resolve_report(engine, run_ids or (), dataset=dataset)
     chosen = [r["run_id"] for r in chosen_rows]
-    all_runs = {r["run_id"]: r for r in run_query(engine, "run_list")}
+    rows = {r["run_id"]: r for r in run_query(engine, "run_list")}
     datasets = {d["name"]: d for d in run_query(engine, "dataset_list")}
     root = datasets.get(dataset, {}).get("root")
     return ReportContext(
@@ -116,8 +120,9 @@ def resolve_context(
         top_n=top_n,
         seed=seed,
         out_dir=out_dir,
-        runs={r: all_runs[r] for r in chosen},
+        runs={r: rows[r] for r in chosen},
         group_by=group_by,
+        all_runs=all_runs,
     )
 
 
@@ -147,8 +152,8 @@ def render_page(ctx: ReportContext, sections: list[RenderedSection]) -> str:
         ctx=ctx,
         sections=sections,
         css=template_text("style.css"),
-        js=template_text("sort.js"),
-        generated_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        js="\n".join(template_text(name) for name in SCRIPTS),
+        generated_at=fmt_when(dt.datetime.now(dt.UTC)),
         version=__version__,
     )
 
@@ -173,6 +178,7 @@ def register_filters(env: jinja2.Environment) -> None:
     env.filters["int"] = fmt_int
     env.filters["duration"] = fmt_duration
     env.filters["dbfs"] = fmt_dbfs
+    env.filters["when"] = fmt_when
 
 
 def template_text(name: str) -> str:
@@ -213,3 +219,16 @@ def fmt_duration(seconds) -> str:
 def fmt_dbfs(value) -> str:
     """A level in dB relative to full scale: -23.456 -> '-23.5 dBFS'; missing -> '–'."""
     return "–" if _missing(value) else f"{value:.1f} dBFS"
+
+
+def fmt_when(value) -> str:
+    """A timestamp to the second, in UTC (asrlens stores UTC): '2026-01-01 12:00:05 UTC';
+    missing -> '–'."""
+    if value is None:
+        return "–"
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC")

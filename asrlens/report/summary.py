@@ -225,7 +225,7 @@ def likely_reasons(engine: sa.Engine, run_id: str) -> list[Reason]:
     for f in features:
         label = FEATURES.get(f["feature"], f["feature"])
         kept.append(Reason("feature", f["feature"], (
-            f"{label}: files from {_number(f['lo'])} to {_number(f['hi'])} have WER "
+            f"{label}: files with {_number(f['lo'])} to {_number(f['hi'])} have WER "
             f"{100 * (f['bucket_wer'] or 0):.1f}% (n={f['bucket_files']}); Spearman "
             f"{f['spearman']:+.2f} over {f['files']} files"), "the file feature most "
             "associated with per-file WER"))

@@ -1,8 +1,9 @@
 -- The word alignment of the worst files (worst_files.sql picks and ranks them), one row per
 -- aligned word in op_index order, with the recognizer's confidence in the hypothesis word
--- (where the engine gives one) and the error tags asrlens analyze put on the op.
--- Confidences come from hyp_words, numbered over the raw hypothesis; they are attached only
--- where that file's raw and normalized hypotheses have the same number of words.
+-- and its start time (where the engine gives them) and the error tags asrlens analyze put on
+-- the op. Confidences and start times come from hyp_words, numbered over the raw hypothesis;
+-- they are attached only where that file's raw and normalized hypotheses have the same
+-- number of words.
 -- Parameters:
 --   :run_id    the run (runs.run_id)
 --   :utt_ids   the files, a list in rank order (worst_files.sql's utt_id column)
@@ -13,7 +14,7 @@ with worst as (
 ),
 
 engine_words as (
-    select h.utt_id, h.word_index, h.confidence,
+    select h.utt_id, h.word_index, h.confidence, h.start_s,
            count(*) over (partition by h.utt_id) as words_in_file
     from hyp_words as h
     join worst using (utt_id)
@@ -21,7 +22,7 @@ engine_words as (
 ),
 
 confidences as (
-    select c.utt_id, c.word_index, c.confidence
+    select c.utt_id, c.word_index, c.confidence, c.start_s
     from engine_words as c
     join worst as w using (utt_id)
     where c.words_in_file = w.hyp_words
@@ -46,6 +47,7 @@ final as (
         o.ref_pos,
         o.hyp_pos,
         c.confidence,
+        c.start_s,
         t.tags
     from alignment_ops as o
     join worst as w using (utt_id)

@@ -4,7 +4,7 @@ To add a section: write a module here with
     TITLE = "Worst files"                 # heading and table-of-contents entry
     TEMPLATE = "_worst.html"              # partial in asrlens/templates/, sees `data`
     def build(engine, ctx: ReportContext) -> dict | None: ...   # None: not applicable, skipped
-(ReportContext and run_query come from asrlens.report.render), then add it to SECTIONS below
+(ReportContext and run_query come from asrlens.report.context), then add it to SECTIONS below
 with a one-line edit. Its HTML id is the module name.
 """
 
@@ -14,7 +14,9 @@ from asrlens.report.sections import (
     distribution,
     explore,
     failures,
+    files,
     groups,
+    history,
     patterns,
     run,
     speakers,
@@ -23,5 +25,5 @@ from asrlens.report.sections import (
     worst,
 )
 
-SECTIONS = [summary, dataset, explore, run, distribution, groups, speakers, worst, patterns,
-            why, failures, compare]
+SECTIONS = [summary, history, dataset, explore, run, distribution, groups, speakers, worst, files,
+            patterns, why, failures, compare]

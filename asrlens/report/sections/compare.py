@@ -38,7 +38,7 @@ ROWS = (
     ("deletions", "deletions", "int"),
     ("insertions", "insertions", "int"),
     ("hours of audio", "audio_hours", "num"),
-    ("real-time factor (compute s / audio s)", "real_time_factor", "rtf"),
+    ("real-time factor (wall-clock s / audio s)", "real_time_factor", "rtf"),
 )
 """The comparison table's rows, top to bottom."""
 SVG_MAX_POINTS = 1500

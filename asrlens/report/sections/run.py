@@ -49,7 +49,6 @@ def build(engine: sa.Engine, ctx: ReportContext) -> dict | None:
         for key in METRIC_LABELS
     ]
     throughput = run_query(engine, "run_throughput", run_id=ctx.run_id)[0]
-    rtf = summary["real_time_factor"]
     status = shown_status(run_query(engine, "run_status", run_id=ctx.run_id)[0])
     return {
         "summary": summary,
@@ -62,7 +61,6 @@ def build(engine: sa.Engine, ctx: ReportContext) -> dict | None:
         "versions": _json(summary["versions"]),
         "options": _json(summary["options"]),
         "throughput": throughput,
-        "speed": 1 / rtf if rtf else None,
         "failures": run_query(engine, "run_failures", run_id=ctx.run_id, limit=FAILURE_EXAMPLES),
         "scoring": build_scoring(engine, ctx.run_id, summary),
     }

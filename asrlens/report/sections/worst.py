@@ -39,6 +39,7 @@ class AlignedWord:
     confidence: float | None   # engine confidence in `hyp`, in [0, 1]; None when not given
     low_confidence: bool
     tags: str | None           # error tags on this op, comma-separated
+    start_s: float | None = None  # when the engine heard `hyp`, from the file's start
 
 
 def build(engine: sa.Engine, ctx: ReportContext) -> dict | None:
@@ -74,6 +75,7 @@ def build(engine: sa.Engine, ctx: ReportContext) -> dict | None:
         "audio_mode": ctx.audio,
         "has_confidence": any(w.confidence is not None for ws in words.values() for w in ws),
         "has_tags": bool(tag_rows),
+        "has_start": any(w.start_s is not None for ws in words.values() for w in ws),
         "low_confidence": LOW_CONFIDENCE,
     }
 
@@ -106,6 +108,7 @@ def aligned_words(ops: list[dict]) -> dict[str, list[AlignedWord]]:
                 confidence=confidence,
                 low_confidence=confidence is not None and confidence < LOW_CONFIDENCE,
                 tags=row["tags"],
+                start_s=row["start_s"],
             )
         )
     return dict(words)
