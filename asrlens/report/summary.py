@@ -224,8 +224,10 @@ def likely_reasons(engine: sa.Engine, run_id: str) -> list[Reason]:
     kept = reasons[:REASON_TAGS] if features else reasons[:REASONS]
     for f in features:
         label = FEATURES.get(f["feature"], f["feature"])
+        span = (f"at {_number(f['lo'])}" if f["lo"] == f["hi"]
+                else f"from {_number(f['lo'])} to {_number(f['hi'])}")
         kept.append(Reason("feature", f["feature"], (
-            f"{label}: files with {_number(f['lo'])} to {_number(f['hi'])} have WER "
+            f"{label}: the files {span} have WER "
             f"{100 * (f['bucket_wer'] or 0):.1f}% (n={f['bucket_files']}); Spearman "
             f"{f['spearman']:+.2f} over {f['files']} files"), "the file feature most "
             "associated with per-file WER"))

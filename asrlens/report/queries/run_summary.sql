@@ -5,7 +5,7 @@ with summary as (
 
 settings as (
     select run_id, checkpoint, checkpoint_sha256, reference_column, options, versions,
-           started_at, finished_at, audio_s, source_path
+           started_at, finished_at, audio_s, source_path, data_fingerprint
     from runs
     where run_id = :run_id
 ),
