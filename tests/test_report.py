@@ -215,7 +215,7 @@ def test_several_runs_are_reported_primary_first(synth_db, tmp_path):
 def test_the_same_seed_gives_the_same_report(synth_db, tmp_path):
     first = render(synth_db, tmp_path / "a", seed=3)
     second = render(synth_db, tmp_path / "b", seed=3)
-    strip = re.compile(r"on \d{4}-\d\d-\d\d \d\d:\d\d UTC")  # the generation time
+    strip = re.compile(r"on \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC")  # the generation time
     assert strip.sub("", first) == strip.sub("", second)
 
 

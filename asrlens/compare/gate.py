@@ -50,7 +50,7 @@ class GateRule:
             raise AsrlensError(f"--confidence must be at least 0.5 and below 1, not "
                                f"{self.confidence}")
         for value in (self.max_wer_increase, self.group_max_increase):
-            if value is not None and not 0 <= value < 1:
+            if value is not None and not 0 <= value <= 1:
                 raise AsrlensError(f"a WER increase must be between 0 and 100 points, not "
                                    f"{100 * value:g}")
 
