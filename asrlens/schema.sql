@@ -40,7 +40,7 @@ CREATE TABLE IF NOT EXISTS utterances (
     normalized_transcript VARCHAR,           -- 3rd field (numbers, abbreviations spelled out); NULL when absent
     audio_path            VARCHAR,           -- audio file relative to datasets.root; NULL when the audio is missing
     labels_line           INTEGER,           -- 1-based line number in the labels file
-    speaker               VARCHAR,           -- schema v7: from the layout (LibriSpeech folder, client_id, utt2spk, a speaker key/column); NULL when unknown
+    speaker               VARCHAR,           -- schema v8: from the layout (LibriSpeech folder, client_id, utt2spk, a speaker key/column); NULL when unknown
     PRIMARY KEY (dataset, utt_id)
 );
 
@@ -153,7 +153,7 @@ CREATE TABLE IF NOT EXISTS runs (
     alignment         VARCHAR DEFAULT 'unit', -- word alignment of the scores: 'unit' (every edit costs 1) or 'sclite' (S 4, I and D 3)
     source_path       VARCHAR,              -- imported runs (`asrlens import-run`): absolute path of the hypothesis file; NULL when asrlens transcribed
     source_format     VARCHAR,              -- imported runs: 'trn', 'csv', 'tsv', 'jsonl' or 'nemo'; NULL when asrlens transcribed
-    data_fingerprint  VARCHAR               -- schema v7: sha256 (hex) of what the run was scored on: sorted 'utt_id|reference sha256|audio sha256' of every file it covers (docs/compare.md); NULL before v7
+    data_fingerprint  VARCHAR               -- schema v8: sha256 (hex) of what the run was scored on: sorted 'utt_id|reference sha256|audio sha256' of every file it covers (docs/compare.md); NULL before v8
 );
 
 -- One row per (run, utterance) processed. Texts of both sides, raw and normalized.
@@ -483,7 +483,7 @@ CREATE TABLE IF NOT EXISTS run_comparisons (
     replicates      INTEGER NOT NULL,  -- bootstrap replicates (files, or speakers: see resampled)
     seed            INTEGER NOT NULL,
     computed_at     TIMESTAMP NOT NULL,  -- UTC
-    resampled       VARCHAR,           -- schema v7: what the bootstrap resampled: 'speaker' when the dataset knows its speakers, else 'file'
+    resampled       VARCHAR,           -- schema v8: what the bootstrap resampled: 'speaker' when the dataset knows its speakers, else 'file'
     PRIMARY KEY (run_a, run_b)
 );
 

@@ -115,7 +115,7 @@ def _gate(candidate, baseline, max_wer_increase, confidence, group_points, group
 
     rule = GateRule(max_wer_increase=max_wer_increase / 100, confidence=confidence,
                     group_max_increase=None if group_points is None else group_points / 100,
-                    group_by=parse_rule(group_by))
+                    group_by=None if group_by is None else parse_rule(group_by))
     with open_database(db_path, read_only=True) as engine:
         with engine.connect() as conn:
             result = gate(conn, candidate=candidate, baseline=baseline, rule=rule, seed=seed,

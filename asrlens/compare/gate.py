@@ -11,9 +11,10 @@ scored, resampled with replacement, the same seed) gives the distribution of ΔW
 WER_candidate - WER_baseline; the gate fails when P(ΔWER > max_wer_increase) is at least
 `confidence`. So a candidate that re-scores the same hypotheses (ΔWER = 0 in every
 replicate) passes, and one that is worse by a few errors in one file out of many, which
-resampling often leaves out, passes too; a regression spread over files fails. With a
-group rule (`group_max_increase`), each group of files is checked the same way, on its own
-files, against its own threshold.
+resampling often leaves out, passes too; a regression spread over files fails. When the
+dataset knows its speakers, whole speakers are resampled (as compare does). With a group
+rule (`group_max_increase`), each group of files is checked the same way, on its own files,
+against its own threshold.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from xml.etree import ElementTree as ET
 import numpy as np
 import sqlalchemy as sa
 
-from asrlens.compare.groups import NO_GROUP, GroupRule, assign_groups, parse_rule
+from asrlens.compare.groups import NO_GROUP, GroupRule, assign_groups, speakers_of
 from asrlens.compare.pairs import Comparison, compare_runs
 from asrlens.compare.significance import BOOTSTRAP_REPLICATES, paired_deltas
 from asrlens.db import named_query, query
@@ -43,7 +44,7 @@ class GateRule:
     max_wer_increase: float = 0.0
     confidence: float = CONFIDENCE
     group_max_increase: float | None = None  # None: no per-group check
-    group_by: GroupRule = field(default_factory=lambda: parse_rule(None))
+    group_by: GroupRule | None = None  # None: by speaker when known, else DEFAULT_RULE
 
     def __post_init__(self):
         if not 0.5 <= self.confidence < 1:
@@ -113,25 +114,33 @@ def gate(conn: sa.Connection, *, candidate: str, baseline: str, rule: GateRule, 
                            f"reference words: nothing to gate on")
     result = GateResult(candidate=candidate, baseline=baseline, rule=rule,
                         comparison=comparison)
+    speakers = speakers_of(conn, comparison.dataset)
+    by_speaker = any(speakers.values())  # resample speakers, as compare does, when known
+
+    def clusters(files: list[dict]) -> list[str] | None:
+        return ([speakers.get(f["utt_id"]) or f"\0{f['utt_id']}" for f in files]
+                if by_speaker else None)
+
     result.checks.append(_check(CORPUS, shared, threshold=rule.max_wer_increase, rule=rule,
-                                seed=seed, replicates=replicates))
+                                seed=seed, replicates=replicates, clusters=clusters(shared)))
     if rule.group_max_increase is not None:
-        groups = assign_groups(conn, dataset=comparison.dataset, rule=rule.group_by)
+        groups = assign_groups(conn, dataset=comparison.dataset, rule=comparison.rule)
         members: dict[str, list[dict]] = {}
         for f in shared:
             members.setdefault(groups.get(f["utt_id"], NO_GROUP), []).append(f)
         for index, name in enumerate(sorted(members)):
             result.checks.append(_check(name, members[name], threshold=rule.group_max_increase,
                                         rule=rule, seed=seed + 1 + index,
-                                        replicates=replicates))
+                                        replicates=replicates,
+                                        clusters=clusters(members[name])))
     return result
 
 
 def _check(scope: str, files: list[dict], *, threshold: float, rule: GateRule, seed: int,
-           replicates: int) -> GateCheck:
+           replicates: int, clusters: list[str] | None) -> GateCheck:
     arrays = [[f[k] for f in files] for k in ("errors_a", "ref_words_a", "errors_b",
                                               "ref_words_b")]
-    deltas = paired_deltas(*arrays, seed=seed, replicates=replicates)
+    deltas, _, _ = paired_deltas(*arrays, seed=seed, replicates=replicates, clusters=clusters)
     words_a, words_b = sum(arrays[1]), sum(arrays[3])
     return GateCheck(
         scope=scope, files=len(files),

@@ -60,7 +60,7 @@ def store_fingerprint(conn: sa.Connection, run_id: str) -> Fingerprint:
 
 def run_fingerprint(db: sa.Engine | sa.Connection, run_id: str) -> str | None:
     """The fingerprint recorded for the run; computed from the data now when the run has
-    none recorded (a run made before schema version 7)."""
+    none recorded (a run made before schema version 8)."""
     rows = query(db, named_query("fingerprint", "recorded_fingerprint"), run_id=run_id)
     if rows and rows[0]["data_fingerprint"]:
         return rows[0]["data_fingerprint"]

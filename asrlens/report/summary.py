@@ -161,7 +161,7 @@ def build_summary(engine: sa.Engine, *, run_ids=(), dataset: str | None = None, 
     ids = [r["run_id"] for r in chosen]
     by_id = {r["run_id"]: r for r in run_query(engine, "summary_runs", run_ids=ids)}
     runs = [_figures(engine, by_id[r], seed=seed) for r in ids if r in by_id]
-    rule = parse_rule(group_by)
+    rule = None if group_by is None else parse_rule(group_by)  # None: speakers when known
     verdicts = []
     for other in ids[1:]:
         with engine.connect() as conn:

@@ -1,4 +1,4 @@
--- The data fingerprint recorded for one run (NULL for a run made before schema version 7).
+-- The data fingerprint recorded for one run (NULL for a run made before schema version 8).
 -- Parameters:
 --   :run_id   the run (runs.run_id)
 select data_fingerprint

@@ -91,14 +91,16 @@ def significance(engine: sa.Engine, *, run_a: str, run_b: str, ctx: ReportContex
     """The paired tests and bootstrap of run_b against run_a, ready for the template."""
     with engine.connect() as conn:
         rule = None if ctx.group_by is None else parse_rule(ctx.group_by)
-        c = compare_runs(conn, run_a=run_a, run_b=run_b, rule=rule, seed=ctx.seed)
+        c = compare_runs(conn, run_a=run_a, run_b=run_b, rule=rule, seed=ctx.seed,
+                         allow_different_data=True)  # the page says how the data differ
     tests = [{"name": name, "label": TEST_LABELS[name], "n": c.tests[name].n,
               "statistic": c.tests[name].statistic, "p_value": c.tests[name].p_value,
               "p_text": fmt_p(c.tests[name].p_value), "better": c.better_run(c.tests[name])}
              for name in TESTS]
     return {"files_shared": c.files_shared, "files_left_out": c.files_left_out,
             "wer_a": c.wer_a, "wer_b": c.wer_b, "bootstrap": c.bootstrap, "tests": tests,
-            "rule": c.rule.text, "groups": len(c.groups)}
+            "rule": c.rule.text, "groups": len(c.groups),
+            "other_data": c.data.describe() if c.data is not None and not c.data.same else ""}
 
 
 def wer_scatter(files: list[dict], *, run_a: str, run_b: str) -> plots.Plot:
