@@ -174,3 +174,26 @@ def test_the_fingerprint_ignores_the_order_of_the_files(db, tmp_path):
     prints = rows(db, "select data_fingerprint from runs where run_id in "
                       "('baseline', 'reversed')")
     assert len(prints) == 2 and prints[0] == prints[1]
+
+
+def test_a_schema_7_file_gains_the_fingerprint_column_and_compare_computes_it(db, tmp_path):
+    import sqlalchemy as sa
+
+    from asrlens.db import SCHEMA_VERSION
+
+    import_hyps(db, tmp_path, "again", with_errors(BASELINE_ERRORS))
+    engine = connect(db)
+    with engine.begin() as conn:  # make it look like schema 7: no fingerprint column
+        conn.execute(sa.text("alter table runs drop column data_fingerprint"))
+        conn.execute(sa.text("update schema_version set version = 7"))
+    engine.dispose()
+    assert SCHEMA_VERSION == 8
+    engine = connect(db)  # migrates
+    engine.dispose()
+    assert rows(db, "select max(version) as v from schema_version") == [{"v": 8}]
+    assert rows(db, "select run_id, data_fingerprint from runs order by run_id") == [
+        {"run_id": "again", "data_fingerprint": None},
+        {"run_id": "baseline", "data_fingerprint": None}]
+    result = CliRunner().invoke(cli, ["compare", "baseline", "again", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "same data: fingerprint" in result.output  # computed from the data as they are
