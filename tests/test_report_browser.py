@@ -242,7 +242,7 @@ def test_sample_report_opens_cleanly_in_chromium(sphinx_db, tmp_path):
         engine.dispose()
     sort, facts = check_page(page, tmp_path, sections=[
         "summary", "dataset", "explore", "run", "distribution", "groups", "worst", "files",
-        "patterns", "why",
+        "patterns", "why", "failures",
     ])
     # results by group: the 32 sample files are all of chapter LJ001, drawn and tabled
     assert facts["groupRows"] == ["LJ001"] and facts["groupPlotHeight"] > 50
