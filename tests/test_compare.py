@@ -167,6 +167,17 @@ def test_sign_and_mcnemar_stay_exact_beyond_20_trials():
     assert sign.p_value == pytest.approx(stats.binomtest(13, 35, 0.5).pvalue)
 
 
+def test_ranks_and_p_values_agree_with_scipy_stats():
+    # significance.py avoids importing scipy.stats (a second of every report's start-up)
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        values = rng.integers(0, 5, size=int(rng.integers(1, 25))).astype(float)
+        assert sig.average_ranks(values) == pytest.approx(stats.rankdata(values))
+    assert sig.normal_p_value(1.96) == pytest.approx(2 * stats.norm.sf(1.96))
+    for n, k in ((1, 0), (10, 3), (40, 12), (200, 90)):
+        assert sig.binomial_p_value(k, n) == pytest.approx(min(1.0, 2 * stats.binom.cdf(k, n, 0.5)))
+
+
 def test_mapsswe_cuts_segments_between_two_words_both_runs_got_right():
     # a: one substitution at word 2; b: one at word 7; two correct words in between close
     # a segment, and each segment keeps its bounding correct words.

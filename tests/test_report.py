@@ -437,3 +437,28 @@ def test_a_wav2vec2_run_without_weights_says_so_in_one_line(wav2vec2_run_db, tmp
     assert note and "\n" not in note.group(1)
     assert "--checkpoint" in note.group(1)
     assert "transformer features" not in html
+
+
+def test_a_report_without_wav2vec2_imports_neither_torch_nor_scipy_stats(tmp_path):
+    # issue 26: torch (through explore's wav2vec2 view) and scipy.stats (through the
+    # significance tests) were 5 of the 15 s a small report took, before any work was done.
+    import subprocess
+    import sys
+
+    db = make_synthetic_db(tmp_path / "s.duckdb", n_utts=30, n_runs=2, seed=0,
+                           missing_audio_share=0.0)
+    script = (
+        "import sys\n"
+        "from asrlens.cli import cli\n"
+        f"args = ['report', '--db', {str(db)!r}, '--run', 'run0', '--run', 'run1',\n"
+        f"        '--audio', 'none', '--out', {str(tmp_path / 'out')!r}]\n"
+        "try:\n    cli(args)\nexcept SystemExit as exc:\n    assert exc.code == 0, exc.code\n"
+        "print(sorted(m for m in ('torch', 'scipy.stats', 'asrlens.explore', 'matplotlib')\n"
+        "             if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    loaded = done.stdout.strip().splitlines()[-1]
+    assert (tmp_path / "out" / "index.html").is_file()
+    assert loaded == "['asrlens.explore', 'matplotlib']", loaded  # explore and plots did run

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
+from scipy import special  # not scipy.stats: its import alone costs a second of every report
 
 from asrlens import defaults
 from asrlens.scoring.bootstrap import cluster_sums
@@ -92,14 +92,14 @@ def normal_p_value(z: float) -> float:
     if not math.isfinite(z):
         return 1.0
     z_table = math.floor(round(abs(z) * 100, 6)) / 100
-    return float(min(1.0, 2.0 * stats.norm.sf(z_table)))
+    return float(min(1.0, 2.0 * special.ndtr(-z_table)))
 
 
 def binomial_p_value(smaller: int, n: int) -> float:
     """Two-tailed p of `smaller` successes or fewer in n fair coin tosses (1 when n = 0)."""
     if n == 0:
         return 1.0
-    return float(min(1.0, 2.0 * stats.binom.cdf(smaller, n, 0.5)))
+    return float(min(1.0, 2.0 * special.bdtr(smaller, n, 0.5)))
 
 
 # --- MAPSSWE ---------------------------------------------------------------------------------
@@ -188,6 +188,19 @@ def mapsswe(paths_a: Sequence[Sequence[str]], paths_b: Sequence[Sequence[str]], 
 # --- per-group tests -------------------------------------------------------------------------
 
 
+def average_ranks(values: np.ndarray) -> np.ndarray:
+    """1-based ranks of `values`, ties sharing their mean rank (scipy.stats.rankdata's
+    'average', the same steps)."""
+    order = np.argsort(values, kind="mergesort")
+    inverse = np.empty(order.size, dtype=np.intp)
+    inverse[order] = np.arange(order.size)
+    ordered = values[order]
+    new_value = np.r_[True, ordered[1:] != ordered[:-1]]
+    dense = np.cumsum(new_value)[inverse]
+    starts = np.r_[np.nonzero(new_value)[0], new_value.size]
+    return 0.5 * (starts[dense] + starts[dense - 1] + 1)
+
+
 def _worse_first(pct_a: np.ndarray, pct_b: np.ndarray) -> bool:
     """sc_stats orders the pair with the larger sum of group WERs first: True when that is a."""
     return float(pct_a.sum()) > float(pct_b.sum())
@@ -234,7 +247,7 @@ def wilcoxon_test(pct_a: Sequence[float], pct_b: Sequence[float]) -> TestResult:
     a_first = _worse_first(a, b)
     worse, other = (a, b) if a_first else (b, a)
     diff = worse - other
-    ranks = stats.rankdata(np.abs(diff), method="average")
+    ranks = average_ranks(np.abs(diff))
     num_plus = num_minus = 0
     sum_plus = sum_minus = 0.0
     alternate = 0

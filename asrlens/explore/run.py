@@ -13,7 +13,6 @@ from asrlens import defaults
 from asrlens.audio import load_audio
 from asrlens.errors import AsrlensError
 from asrlens.explore import figures
-from asrlens.explore import wav2vec2_view as w2v
 from asrlens.explore.pick import pick_utterance
 
 DEFAULT_OUT = defaults.EXPLORE_OUT_DIR
@@ -51,7 +50,7 @@ def explore(
     seed: int | None = None,
     utt_id: str | None = None,
     wav2vec2: bool = True,
-    model: str = w2v.DEFAULT_MODEL,
+    model: str = defaults.WAV2VEC2_MODEL,
     checkpoint: str | Path | None = None,
     layers: tuple[int, ...] | None = None,
     device: str | None = None,
@@ -65,6 +64,8 @@ def explore(
     and `skipped` says why; a `checkpoint` that is missing or does not fit raises
     AsrlensError. `on_step` receives one human-readable line per step as it happens.
     """
+    from asrlens.explore import wav2vec2_view as w2v  # imports torch: only when exploring
+
     say = on_step or (lambda line: None)
     chosen_layers = None
     if wav2vec2:  # check options before doing any work
