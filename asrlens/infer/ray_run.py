@@ -17,14 +17,17 @@ batch_seconds) at a time: the database keeps one writer.
 
 Ray is an optional extra (`pip install 'asrlens[ray]'`); nothing here imports it before an
 executor is made, and the single-machine path never imports this module.
+
+It fails as a local run does: SIGTERM and Ctrl-C stop it with whole files stored (Ray's own
+SIGTERM handler, which exits with status 15, is replaced by asrlens's again after connecting);
+a cluster that wants an authentication token this machine lacks is named as such; and Ray's
+own messages go to a log file (ray_connect.log_file()), not among asrlens's output.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import pickle
-import socket
 import sys
 import time
 from dataclasses import dataclass, field, replace
@@ -35,6 +38,7 @@ from tqdm import tqdm
 from asrlens.errors import AsrlensError
 from asrlens.infer.batches import plan_batches
 from asrlens.infer.loop import _Loop
+from asrlens.infer.ray_connect import _first_line, connect
 from asrlens.infer.readahead import _load, _Loaded, _LoadedBatch, _with_duration
 from asrlens.scoring.normalize import get_normalizer
 
@@ -48,7 +52,6 @@ READ_CPUS = 0.5
 # commit size, 279-335 files/s at 8, 3,240-4,865 at 512, 4,835-5,489 at 2,048 (BENCHMARKS.md,
 # "Ray: a cluster and its driver").
 COMMIT_FILES = 2048
-CONNECT_TIMEOUT_S = 10.0  # an ADDRESS that does not answer within this is an error
 RECORDED = ("name", "model", "precision", "device", "checkpoint", "checkpoint_sha256",
             "sample_rate")
 
@@ -163,21 +166,10 @@ class RayExecutor:
 
     def _connect(self):
         ray = import_ray()
-        if ray.is_initialized():  # a cluster this process joined already (tests, notebooks)
-            return ray
-        if self.address is not None:
-            _check_reachable(self.address)
-        try:
-            if self.address is None:
-                ray.init(num_cpus=self.num_cpus, include_dashboard=False,
-                         logging_level=logging.WARNING)
-            else:
-                ray.init(address=self.address, logging_level=logging.WARNING)
-        except (ConnectionError, RuntimeError, ValueError) as exc:
-            where = self.address or "this machine"
-            raise AsrlensError(f"cannot start or reach a Ray cluster at {where}: "
-                               f"{_first_line(exc)}") from None
+        if not ray.is_initialized():  # else a cluster this process joined already (tests)
+            connect(ray, self.address, num_cpus=self.num_cpus)
         return ray
+
 
 
 class RayLoop(_Loop):
@@ -233,11 +225,17 @@ class RayLoop(_Loop):
                 or time.perf_counter() - self._last_commit >= self.batch_seconds):
             self.commit()
             self._last_commit = time.perf_counter()
-        wall = time.perf_counter() - self.started
-        self._bar.set_postfix(audio_h=f"{self._audio_s / 3600:.3f}",
-                              x_rt=f"{self._audio_s / wall:.1f}" if wall else "-",
-                              refresh=False)
-        self._bar.update(len(rows))
+
+    def commit(self) -> None:
+        """Store the pending files; the progress bar counts files once they are stored."""
+        stored = len(self.pending)
+        super().commit()
+        bar = getattr(self, "_bar", None)
+        if bar is not None and stored:
+            wall = time.perf_counter() - self.started
+            bar.set_postfix(audio_h=f"{self._audio_s / 3600:.3f}",
+                            x_rt=f"{self._audio_s / wall:.1f}" if wall else "-", refresh=False)
+            bar.update(stored)
 
 
 class RecognizerActor:
@@ -300,20 +298,3 @@ def _remote_error(call):
         raise AsrlensError(f"the Ray cluster failed: {_first_line(exc)}; the files stored "
                            f"so far are kept: run the same command to resume") from None
 
-
-def _check_reachable(address: str, *, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
-    """AsrlensError at once when HOST:PORT (or ray://HOST:PORT) does not answer: ray.init
-    would retry for minutes. Other forms ('auto') are left to Ray."""
-    host, _, port = address.removeprefix("ray://").rpartition(":")
-    if not host or not port.isdigit():
-        return
-    try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
-    except OSError as exc:
-        raise AsrlensError(f"cannot reach a Ray cluster at {address} ({exc}): start one there "
-                           f"with `ray start --head`, or check the address") from None
-
-
-def _first_line(exc: BaseException, *, limit: int = 300) -> str:
-    text = f"{type(exc).__name__}: {exc}".strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:limit]
