@@ -39,6 +39,8 @@ ENGINE_NAME = "import"
 """runs.engine of an imported run."""
 NO_DEVICE = "none"
 """runs.device and runs.precision of an imported run (asrlens ran no model)."""
+FLUSH_FILES = 2000
+"""Files whose rows (about 25 each) are inserted at a time: memory does not grow with the run."""
 
 
 @dataclass(frozen=True)
@@ -128,20 +130,11 @@ def import_run(
                            f"({len(parsed.lines)} {parsed.fmt} lines; first keys: {keys})")
 
     covered = [u for u in utterances if u["audio_path"] is not None or u["utt_id"] in hypotheses]
-    rows = _Rows(run_id)
-    for utt in covered:
-        ref_raw = norm.reference(transcript=utt["transcript"],
-                                 normalized=utt["normalized_transcript"])
-        hyp = hypotheses.get(utt["utt_id"])
-        missing = None
-        if hyp is None:
-            missing = f"no hypothesis for {utt['utt_id']} in {path}"
-            issues.append(ImportIssue("no_hypothesis", None, utt["utt_id"], missing))
-        rows.add(utt, ref_raw=ref_raw, ref_norm=norm(ref_raw), hyp_raw=hyp,
-                 hyp_norm=None if hyp is None else norm(hyp), alignment=alignment,
-                 missing=missing)
-
     source = str(path.resolve())
+    now = _now()
+    missing = [u["utt_id"] for u in covered if u["utt_id"] not in hypotheses]
+    issues += [ImportIssue("no_hypothesis", None, utt_id, _no_hypothesis(utt_id, path))
+               for utt_id in missing]
     run_row = {
         "run_id": run_id, "dataset": dataset, "engine": ENGINE_NAME, "model": model or path.name,
         "checkpoint": None, "checkpoint_sha256": None, "normalizer": norm.id,
@@ -150,14 +143,25 @@ def import_run(
                                "matched_by": dict(matched_by),
                                "issues": dict(Counter(i.kind for i in issues))}),
         "versions": json.dumps(library_versions()), "status": "finished",
-        "started_at": rows.now, "finished_at": rows.now, "files_total": len(covered),
-        "audio_s": rows.audio_s, "wall_s": None, "alignment": alignment,
+        "started_at": now, "finished_at": now, "files_total": len(covered),
+        "audio_s": sum(u["duration_s"] or 0.0 for u in covered if u["utt_id"] in hypotheses),
+        "wall_s": None, "alignment": alignment,
         "source_path": source, "source_format": parsed.fmt,
     }
-    with engine.begin() as conn:
+    with engine.begin() as conn:  # one transaction: all of the run or nothing
         if replace:
             _delete_run(conn, run_id)
         insert_rows(conn, "runs", [run_row])
+        rows = _Rows(run_id, now)
+        for utt in covered:
+            ref_raw = norm.reference(transcript=utt["transcript"],
+                                     normalized=utt["normalized_transcript"])
+            hyp = hypotheses.get(utt["utt_id"])
+            rows.add(utt, ref_raw=ref_raw, ref_norm=norm(ref_raw), hyp_raw=hyp,
+                     hyp_norm=None if hyp is None else norm(hyp), alignment=alignment,
+                     missing=None if hyp is not None else _no_hypothesis(utt["utt_id"], path))
+            if rows.files >= FLUSH_FILES:  # memory stays flat: rows go to DuckDB in batches
+                rows.store(conn)
         rows.store(conn)
         insert_rows(conn, "import_issues", [
             {"run_id": run_id, "kind": i.kind, "line": i.line, "key": i.key,
@@ -167,8 +171,8 @@ def import_run(
     summary = query(engine, named_query("infer", "run_summary_row"), run_id=run_id)[0]
     return ImportResult(
         run_id=run_id, dataset=dataset, path=path, fmt=parsed.fmt, lines=len(parsed.lines),
-        files_total=len(covered), files_scored=len(covered) - rows.missing,
-        files_without_hypothesis=rows.missing, matched_by=dict(matched_by),
+        files_total=len(covered), files_scored=len(covered) - len(missing),
+        files_without_hypothesis=len(missing), matched_by=dict(matched_by),
         wer=_float(summary["wer"]), strict_wer=_float(summary["strict_wer"]),
         raw_wer=_float(summary["raw_wer"]), issues=issues,
     )
@@ -211,30 +215,33 @@ class _Matcher:
 
 
 class _Rows:
-    """transcripts, utterance_errors and alignment_ops rows of an imported run."""
+    """transcripts, utterance_errors and alignment_ops rows of an imported run, a batch at a
+    time: `store` inserts what was added since the last call."""
 
-    def __init__(self, run_id: str):
+    def __init__(self, run_id: str, now):
         self.run_id = run_id
-        self.now = _now()
+        self.now = now
+        self.files = 0
+        self._clear()
+
+    def _clear(self) -> None:
         self.transcripts: list[dict] = []
         self.errors: list[dict] = []
         self.ops: list[dict] = []
-        self.audio_s = 0.0
-        self.missing = 0
+        self.files = 0
 
     def add(self, utt: dict, *, ref_raw: str, ref_norm: str, hyp_raw: str | None,
             hyp_norm: str | None, alignment: str, missing: str | None) -> None:
         """One covered utterance; `missing` is the error of one without a hypothesis."""
         keys = {"run_id": self.run_id, "utt_id": utt["utt_id"]}
+        self.files += 1
         self.transcripts.append({
             **keys, "ref_raw": ref_raw, "ref_norm": ref_norm, "hyp_raw": hyp_raw,
             "hyp_norm": hyp_norm, "audio_s": utt["duration_s"], "compute_s": None,
             "error": missing, "created_at": self.now,
         })
         if missing is not None:
-            self.missing += 1
             return
-        self.audio_s += utt["duration_s"] or 0.0
         score = score_texts(ref_norm, hyp_norm, alignment=alignment)
         self.errors.append({**keys, **score.counts()})
         self.ops.extend(score.op_rows(**keys))
@@ -243,6 +250,11 @@ class _Rows:
         insert_rows(conn, "transcripts", self.transcripts)
         insert_rows(conn, "utterance_errors", self.errors)
         insert_rows(conn, "alignment_ops", self.ops)
+        self._clear()
+
+
+def _no_hypothesis(utt_id: str, path: Path) -> str:
+    return f"no hypothesis for {utt_id} in {path}"
 
 
 def _check_replace(engine: sa.Engine, run_id: str, replace: bool) -> None:
