@@ -388,3 +388,27 @@ def test_analyze_a_run_with_nothing_scored(crafted):
     result = analyze(crafted, run_id="empty")
     assert result.files_scored == 0 and result.errors == 0 and result.tag_counts == {}
     assert result.summary == ["Run empty has no scored files: nothing to analyse."]
+
+
+def test_tagging_a_few_files_at_a_time_gives_the_rows_of_one_batch(tmp_path, monkeypatch):
+    # issue 26: analyze tags OPS_FILES utterances at a time, so memory stays flat
+    from synthetic import make_synthetic_db
+
+    from asrlens.analysis import pipeline
+
+    db = make_synthetic_db(tmp_path / "s.duckdb", n_utts=60, n_runs=1, seed=3)
+    engine = connect(db)
+    tables = {"op_tags": "select * from op_tags order by all",
+              "reference_words": "select * from reference_words order by all",
+              "analysis_summary": "select * from analysis_summary order by all"}
+    try:
+        whole = analyze(engine, run_id="run0")
+        expected = {name: query(engine, sql) for name, sql in tables.items()}
+        monkeypatch.setattr(pipeline, "OPS_FILES", 7)
+        batched = analyze(engine, run_id="run0")
+        got = {name: query(engine, sql) for name, sql in tables.items()}
+    finally:
+        engine.dispose()
+    assert whole.errors > 0 and len(expected["op_tags"]) > 0
+    assert (batched.errors, batched.tag_counts) == (whole.errors, whole.tag_counts)
+    assert got == expected

@@ -256,3 +256,19 @@ def test_an_imported_trn_of_a_pocketsphinx_run_gives_that_runs_per_file_counts(
     assert audio[1]["audio_s"] == pytest.approx(audio[0]["audio_s"], rel=1e-3)  # the files' seconds
     assert re.fullmatch(r".*hyp\.trn", rows(db, "select source_path from runs "
                                                 "where run_id = 'sphinx-trn'")[0]["source_path"])
+
+
+def test_rows_stored_a_few_files_at_a_time_are_those_of_one_batch(toy, tmp_path, monkeypatch):
+    # issue 26: import-run inserts FLUSH_FILES files at a time, so memory stays flat
+    from asrlens.infer import import_run as module
+
+    path = hypotheses_in_every_format(tmp_path, toy_root(toy))["trn"]
+    do_import(toy, path, run_id="whole")
+    monkeypatch.setattr(module, "FLUSH_FILES", 2)  # 7 files: batches of 2, 2, 2 and 1
+    do_import(toy, path, run_id="batched")
+    assert len(counts(toy, "whole")) == 7
+    assert counts(toy, "batched") == counts(toy, "whole")
+    ops = "select * exclude (run_id) from alignment_ops where run_id = :r order by all"
+    assert rows(toy, ops, r="batched") == rows(toy, ops, r="whole")
+    runs = "select files_total, audio_s from runs where run_id = :r"
+    assert rows(toy, runs, r="batched") == rows(toy, runs, r="whole")

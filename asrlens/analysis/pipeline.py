@@ -26,6 +26,8 @@ from asrlens.db import delete_rows, insert_rows, named_query
 from asrlens.infer.raw import score_raw
 from asrlens.summaries import analysis_lines
 
+OPS_FILES = 5000
+"""Utterances whose alignment is tagged at a time (about 20 ops each)."""
 RUN_TABLES = ("reference_words", "op_tags", "feature_effects", "feature_correlations",
               "analysis_summary")
 """Tables whose rows for the run are replaced by each analysis."""
@@ -103,6 +105,26 @@ def tag_run(
     return tag_rows, word_rows
 
 
+def _tag_in_batches(conn: sa.Connection, *, run_id: str, contexts: dict[str, dict],
+                    frequencies) -> tuple[int, Counter]:
+    """Tag the run's alignment OPS_FILES utterances at a time, inserting op_tags and
+    reference_words as it goes (memory does not grow with the run); (error ops, tag counts)."""
+    utt_ids = [r[0] for r in conn.execute(sa.text(named_query("analysis", "run_op_utterances")),
+                                          {"run_id": run_id}).all()]
+    errors, tags = 0, Counter()
+    for start in range(0, len(utt_ids), OPS_FILES):
+        batch = utt_ids[start:start + OPS_FILES]
+        op_rows = conn.execute(sa.text(named_query("analysis", "run_ops")),
+                               {"run_id": run_id, "first": batch[0], "last": batch[-1]}).all()
+        tag_rows, word_rows = tag_run(op_rows, run_id=run_id, contexts=contexts,
+                                      frequencies=frequencies)
+        insert_rows(conn, "op_tags", tag_rows)
+        insert_rows(conn, "reference_words", word_rows)
+        errors += sum(1 for r in op_rows if r[2] != "equal")
+        tags.update(row["tag"] for row in tag_rows)
+    return errors, tags
+
+
 def analyze(engine: sa.Engine, *, run_id: str | None = None,
             keywords: str | None = None) -> AnalysisResult:
     """Analyse run `run_id` (None: the default run, asrlens.catalog): features, tags, feature
@@ -119,18 +141,15 @@ def analyze(engine: sa.Engine, *, run_id: str | None = None,
         labels = _sql(conn, "labels", dataset=dataset)
         frequencies = feats.word_frequencies(labels)
         feature_rows = feats.utterance_features(labels, dataset=dataset, frequencies=frequencies)
-        op_rows = conn.execute(sa.text(named_query("analysis", "run_ops")),
-                               {"run_id": run_id}).all()
-        tag_rows, word_rows = tag_run(
-            op_rows, run_id=run_id,
-            contexts=_contexts(labels), frequencies=frequencies,
-        )
         delete_rows(conn, "utterance_features", dataset=dataset)
         for table in RUN_TABLES:
             delete_rows(conn, table, run_id=run_id)
-        insert_rows(conn, "utterance_features", feature_rows)
-        insert_rows(conn, "op_tags", tag_rows)
-        insert_rows(conn, "reference_words", word_rows)
+        utterances = insert_rows(conn, "utterance_features", feature_rows)
+        del feature_rows
+        contexts = _contexts(labels)
+        del labels
+        errors, tags = _tag_in_batches(conn, run_id=run_id, contexts=contexts,
+                                       frequencies=frequencies)
         files = _sql(conn, "file_features", run_id=run_id)
         effect_rows, correlation_rows = feature_effects(files, run_id=run_id)
         insert_rows(conn, "feature_effects", effect_rows)
@@ -140,8 +159,7 @@ def analyze(engine: sa.Engine, *, run_id: str | None = None,
         summary_rows += failure_sentences(conn, run_id=run_id, start=len(summary_rows))
         insert_rows(conn, "analysis_summary", summary_rows)
     return AnalysisResult(
-        run_id=run_id, dataset=dataset, utterances=len(feature_rows), files_scored=len(files),
-        errors=sum(1 for r in op_rows if r[2] != "equal"),
-        tag_counts=dict(Counter(row["tag"] for row in tag_rows).most_common()),
+        run_id=run_id, dataset=dataset, utterances=utterances, files_scored=len(files),
+        errors=errors, tag_counts=dict(tags.most_common()),
         summary=[r["sentence"] for r in summary_rows], failures=failures,
     )
