@@ -114,7 +114,7 @@ def _tag_in_batches(conn: sa.Connection, *, run_id: str, contexts: dict[str, dic
     errors, tags = 0, Counter()
     for start in range(0, len(utt_ids), OPS_FILES):
         batch = utt_ids[start:start + OPS_FILES]
-        op_rows = conn.execute(sa.text(named_query("analysis", "run_ops")),
+        op_rows = conn.execute(sa.text(named_query("analysis", "run_ops_range")),
                                {"run_id": run_id, "first": batch[0], "last": batch[-1]}).all()
         tag_rows, word_rows = tag_run(op_rows, run_id=run_id, contexts=contexts,
                                       frequencies=frequencies)

@@ -1,6 +1,5 @@
--- A run's alignment, op by op, utterance by utterance, for the utterances from :first to
--- :last (utt_id order; analyze reads a run a few thousand files at a time). :run_id
+-- A run's alignment, op by op, utterance by utterance. :run_id
 select utt_id, op_index, op, ref_word, hyp_word, ref_pos, hyp_pos
 from alignment_ops
-where run_id = :run_id and utt_id between :first and :last
+where run_id = :run_id
 order by utt_id, op_index
