@@ -30,12 +30,13 @@ $(UV):
 
 # --locked: refuse to install when uv.lock no longer matches pyproject.toml (run make lock).
 # The ray extra too, so `make test` runs the Ray tests (tests/test_ray.py) on a local cluster,
-# and the whisper extra, so it runs the Whisper accuracy tests and `make demo` its second run.
+# the whisper extra, so it runs the Whisper accuracy tests and `make demo` its second run,
+# and the transformers extra, so it runs tests/test_transformers*.py.
 # --compile-bytecode: uv installs sources only, and where Python may not write __pycache__
 # (PYTHONDONTWRITEBYTECODE, a read-only install) every command would compile torch, scipy and
 # matplotlib again: 6 of the 15 s a small `asrlens report` took (BENCHMARKS.md, "Report start-up").
 $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --locked --compile-bytecode --extra dev --extra ray --extra whisper
+	$(UV) sync --locked --compile-bytecode --extra dev --extra ray --extra whisper --extra transformers
 	touch $@
 
 # Run A (ENGINE) and run B (ENGINE_B) on DATASET into one database, compare B with A, and
