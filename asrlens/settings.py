@@ -33,12 +33,13 @@ class InferSettings:
     batch_files: int = defaults.BATCH_FILES
     chunk_s: float | None = None  # engine options: passed only when given
     overlap_s: float | None = None
+    beam_size: int | None = None
     batch_audio_s: float | None = None
     temperature_fallback: bool | None = None  # whisper only
     read_workers: int | None = None
     ray: str | None = None  # a Ray cluster's address, 'local' for one on this machine
 
-    ENGINE_OPTIONS = ("chunk_s", "overlap_s", "temperature_fallback")
+    ENGINE_OPTIONS = ("chunk_s", "overlap_s", "temperature_fallback", "beam_size")
 
     def infer_kwargs(self) -> dict:
         """Keyword arguments for asrlens.infer.infer (engine options only when given)."""

@@ -169,13 +169,15 @@ INGEST_OPTIONS = [
 INFER_OPTIONS = [
     click.option("--engine", "engine_name", metavar="NAME",
                  help=f"Recognizer: wav2vec2 (torchaudio; needs its weights), pocketsphinx "
-                      f"(offline, bundled English model) or whisper (faster-whisper; tiny.en "
-                      f"offline from asrlens[whisper]) [default: {defaults.ENGINE}; a "
-                      f"resumed run keeps its own]."),
+                      f"(offline, bundled English model), whisper (faster-whisper; tiny.en "
+                      f"offline from asrlens[whisper]) or transformers (a Hugging Face CTC or "
+                      f"Whisper checkpoint: --model ID_OR_FOLDER) [default: {defaults.ENGINE}; "
+                      f"a resumed run keeps its own]."),
     click.option("--model", metavar="NAME",
                  help="Model of the engine, e.g. WAV2VEC2_ASR_LARGE_960H, or for whisper "
-                      "tiny.en, base.en, large-v3, ... or a CTranslate2 model folder "
-                      "[default: the engine's]."),
+                      "tiny.en, base.en, large-v3, ... or a CTranslate2 model folder; "
+                      "transformers: a hub id or a save_pretrained folder [default: the "
+                      "engine's]."),
     click.option("--checkpoint", type=click.Path(exists=True), metavar="PATH",
                  help="wav2vec2: weights file to load instead of the torch hub cache; "
                       "whisper: a CTranslate2 model folder (offline machines)."),
@@ -205,6 +207,9 @@ INFER_OPTIONS = [
                       "[default: 30]."),
     click.option("--overlap-s", type=click.FloatRange(min=0), metavar="SECONDS",
                  help="wav2vec2: overlap between chunks [default: 2]."),
+    click.option("--beam-size", "beam_size", type=click.IntRange(min=1), metavar="N",
+                 help="transformers (sequence-to-sequence models): beams of generate "
+                      "[default: 1, greedy]."),
     click.option("--batch-seconds", "batch_audio_s", type=click.FloatRange(min=0),
                  metavar="SECONDS",
                  help="wav2vec2: recognize files sorted by length in zero-padded batches of "

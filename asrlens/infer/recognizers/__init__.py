@@ -19,6 +19,7 @@ RECOGNIZERS: dict[str, str] = {
     "wav2vec2": "asrlens.infer.recognizers.wav2vec2:Wav2Vec2Recognizer",
     "pocketsphinx": "asrlens.infer.recognizers.pocketsphinx:PocketsphinxRecognizer",
     "whisper": "asrlens.infer.recognizers.whisper:WhisperRecognizer",
+    "transformers": "asrlens.infer.recognizers.transformers_engine:TransformersRecognizer",
 }
 """Engine name -> "module:Class" of its Recognizer, imported on first use (recognizer_class)."""
 

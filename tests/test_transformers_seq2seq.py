@@ -1,0 +1,105 @@
+"""`--engine transformers` with a Whisper checkpoint: generate, batches, long form, word times.
+
+A tiny random Whisper (tests/tiny_hf.py: 2 layers, a byte-level tokenizer built offline,
+at most 56 new tokens a window) is saved with save_pretrained and loaded through the engine.
+Random weights: structure, determinism and the consistency of word times are asserted, never
+accuracy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from tiny_hf import WORD_TOKENS, save_whisper
+
+from asrlens.infer.recognizers import get_recognizer
+
+pytest.importorskip("transformers", reason="the transformers extra is not installed")
+
+RATE = 16000
+WORDS = {token.removeprefix("Ġ") for token in WORD_TOKENS}
+
+
+@pytest.fixture(scope="module")
+def whisper_folder(tmp_path_factory):
+    return save_whisper(tmp_path_factory.mktemp("hf-whisper") / "whisper")
+
+
+@pytest.fixture(scope="module")
+def whisper(whisper_folder):
+    return get_recognizer("transformers", model=str(whisper_folder), device="cpu")
+
+
+@pytest.fixture(scope="module")
+def clips() -> list[np.ndarray]:
+    """Noise of 1 s and 3 s."""
+    rng = np.random.default_rng(1)
+    return [(0.1 * rng.standard_normal(n * RATE)).astype(np.float32) for n in (1, 3)]
+
+
+def assert_timed_words(hyp, duration_s: float) -> None:
+    assert hyp.words and " ".join(w.word for w in hyp.words) == hyp.text
+    for word in hyp.words:
+        assert word.confidence is None  # none given by generate: none invented
+        assert 0.0 <= word.start_s <= word.end_s <= duration_s + 0.02
+    starts = [w.start_s for w in hyp.words]
+    assert starts == sorted(starts)
+
+
+def test_whisper_options_record_generation(whisper, whisper_folder):
+    options = whisper.options()
+    assert options["kind"] == "seq2seq"
+    assert options["architecture"] == "WhisperForConditionalGeneration"
+    assert options["num_beams"] == 1 and options["do_sample"] is False
+    assert options["long_form"] == "whisper_generate"
+    assert options["word_times"] == "whisper_cross_attention"
+    assert options["chunk_s"] == 30.0
+    assert whisper.checkpoint == str(whisper_folder.resolve())
+    assert whisper.checkpoint_sha256 == options["weights_sha256"]["model.safetensors"]
+
+
+def test_short_files_batched_give_what_they_give_alone(whisper, clips):
+    batched = whisper.transcribe_batch(clips)
+    alone = [whisper.transcribe(samples) for samples in clips]
+    assert [h.text for h in batched] == [h.text for h in alone]
+    assert [h.words for h in batched] == [h.words for h in alone]
+    for hyp, samples in zip(batched, clips, strict=True):
+        assert set(hyp.text.split()) <= WORDS
+        assert_timed_words(hyp, len(samples) / RATE)
+
+
+def test_new_tokens_are_bounded_by_the_audio_length(whisper, clips):
+    backend = whisper.backend
+    assert backend.max_new_tokens(RATE) == 20  # ceil(10 x 1 s) + 10
+    assert backend.max_new_tokens(60 * RATE) == backend.max_new_cap == 56  # per window
+    one_second = whisper.transcribe(clips[0])
+    assert 0 < len(one_second.words) <= backend.max_new_tokens(RATE)
+
+
+def test_the_same_file_gives_the_same_hypothesis(whisper, clips):
+    assert whisper.transcribe(clips[1]) == whisper.transcribe(clips[1])
+
+
+def test_a_long_file_goes_through_whispers_long_form(whisper):
+    rng = np.random.default_rng(2)
+    samples = (0.1 * rng.standard_normal(35 * RATE)).astype(np.float32)
+    hyp = whisper.transcribe(samples)
+    assert_timed_words(hyp, 35.0)
+    assert hyp.words[-1].end_s > 30.0  # the second window's words carry its offset
+
+
+def test_beams_are_recorded_and_give_words(whisper_folder, clips):
+    beams = get_recognizer("transformers", model=str(whisper_folder), device="cpu",
+                           beam_size=2)
+    assert beams.options()["num_beams"] == 2
+    hyp = beams.transcribe(clips[0])
+    assert hyp.words and set(hyp.text.split()) <= WORDS
+
+
+def test_without_alignment_heads_words_have_no_times(tmp_path, clips):
+    folder = save_whisper(tmp_path / "no-heads", alignment_heads=False)
+    recognizer = get_recognizer("transformers", model=str(folder), device="cpu")
+    assert recognizer.options()["word_times"] == "none"
+    hyp = recognizer.transcribe(clips[0])
+    assert hyp.words
+    assert all(w.start_s is None and w.end_s is None for w in hyp.words)
