@@ -31,6 +31,14 @@ def whisper(whisper_folder):
 
 
 @pytest.fixture(scope="module")
+def no_heads(tmp_path_factory):
+    """The same model without alignment heads: no word times, batched."""
+    folder = save_whisper(tmp_path_factory.mktemp("hf-whisper") / "no-heads",
+                          alignment_heads=False)
+    return get_recognizer("transformers", model=str(folder), device="cpu")
+
+
+@pytest.fixture(scope="module")
 def clips() -> list[np.ndarray]:
     """Noise of 1 s and 3 s."""
     rng = np.random.default_rng(1)
@@ -58,14 +66,23 @@ def test_whisper_options_record_generation(whisper, whisper_folder):
     assert whisper.checkpoint_sha256 == options["weights_sha256"]["model.safetensors"]
 
 
-def test_short_files_batched_give_what_they_give_alone(whisper, clips):
+def test_short_files_get_timed_words_one_at_a_time(whisper, clips):
+    """Word times come from aligning a batch's tokens together: such a model is not batched."""
+    assert whisper.options()["batching"] == "one_file_at_a_time"
     batched = whisper.transcribe_batch(clips)
-    alone = [whisper.transcribe(samples) for samples in clips]
-    assert [h.text for h in batched] == [h.text for h in alone]
-    assert [h.words for h in batched] == [h.words for h in alone]
+    assert [h.words for h in batched] == [whisper.transcribe(s).words for s in clips]
     for hyp, samples in zip(batched, clips, strict=True):
         assert set(hyp.text.split()) <= WORDS
         assert_timed_words(hyp, len(samples) / RATE)
+
+
+def test_without_word_times_short_files_batched_give_what_they_give_alone(no_heads, clips):
+    assert no_heads.options()["batching"] == "whisper_30s_features"
+    assert no_heads.options()["word_times"] == "none"
+    batched = no_heads.transcribe_batch(clips)
+    assert [h.words for h in batched] == [no_heads.transcribe(s).words for s in clips]
+    assert all(h.words for h in batched)
+    assert all(w.start_s is None and w.end_s is None for h in batched for w in h.words)
 
 
 def test_new_tokens_are_bounded_by_the_audio_length(whisper, clips):
@@ -96,10 +113,3 @@ def test_beams_are_recorded_and_give_words(whisper_folder, clips):
     assert hyp.words and set(hyp.text.split()) <= WORDS
 
 
-def test_without_alignment_heads_words_have_no_times(tmp_path, clips):
-    folder = save_whisper(tmp_path / "no-heads", alignment_heads=False)
-    recognizer = get_recognizer("transformers", model=str(folder), device="cpu")
-    assert recognizer.options()["word_times"] == "none"
-    hyp = recognizer.transcribe(clips[0])
-    assert hyp.words
-    assert all(w.start_s is None and w.end_s is None for w in hyp.words)

@@ -5,8 +5,10 @@
   file (per 30 s window for long files), within the decoder's `max_target_positions`. In a
   greedy batch each file stops at its own bound (a per-row stopping criterion), so a file's
   tokens in a batch are those it gets alone; with beams a batch shares its longest file's bound.
-- Whisper: files up to 30 s are batched (the feature extractor pads every file to 30 s, so a
-  file's input is the same in a batch as alone); longer files go alone through Whisper's own
+- Whisper without word times: files up to 30 s are batched (the feature extractor pads every
+  file to 30 s, so a file's input is the same in a batch as alone). With word times (below)
+  files go one at a time: transformers aligns a batch's tokens in one matrix, padded tokens
+  included, so a file's times would depend on its batch. Longer files go alone through Whisper's own
   long-form generation (`generate` over the whole log-mel with an attention mask, 30 s windows
   with timestamps). Word times come from Whisper's cross-attention alignment
   (`return_token_timestamps`, which needs the checkpoint's `alignment_heads`), read as the
@@ -46,6 +48,7 @@ class Seq2SeqBackend:
         self.is_whisper = model.config.model_type == "whisper"
         heads = getattr(model.generation_config, "alignment_heads", None)
         self.word_times = self.is_whisper and bool(heads)
+        self.batched = self.is_whisper and not self.word_times
         self.max_new_cap = max(
             getattr(model.config, "max_target_positions", 448) - PROMPT_TOKENS, 1)
         self.special = set(self.tokenizer.all_special_ids)
@@ -61,7 +64,7 @@ class Seq2SeqBackend:
                               f"{self.max_new_cap}",
             "window_s": WINDOW_S,
             "long_form": "whisper_generate" if self.is_whisper else "windows_joined",
-            "batching": "whisper_30s_features" if self.is_whisper else "one_file_at_a_time",
+            "batching": "whisper_30s_features" if self.batched else "one_file_at_a_time",
             "word_times": "whisper_cross_attention" if self.word_times else "none",
             "chunk_s": WINDOW_S,  # files longer than this are recognized alone
         }
@@ -84,7 +87,7 @@ class Seq2SeqBackend:
         for i, samples in enumerate(batch):
             if len(samples) > self.window:
                 out[i] = self._long(samples)
-        if self.is_whisper and short:
+        if self.batched and short:
             for i, hyp in zip(short, self._short([batch[i] for i in short]), strict=True):
                 out[i] = hyp
         else:
