@@ -110,10 +110,7 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False) -
                 conn.execute(sa.text("select 1"))
         else:
             if existed:  # never write into a damaged file: read every table back first
-                with engine.connect() as conn:
-                    tables = [r["table_name"] for r in query(conn, named_query(
-                        "health", "base_tables"))]
-                check_readable(engine, tables)
+                check_readable(engine, base_tables(engine))
             apply_schema(engine)
             mark_stale_runs(engine)
     except (sa.exc.SQLAlchemyError, duckdb.Error) as exc:
@@ -204,6 +201,36 @@ def read_back(engine_or_conn: sa.Engine | sa.Connection, table: str) -> int:
     return engine_or_conn.exec_driver_sql(sql).scalar()
 
 
+def base_tables(engine: sa.Engine) -> list[str]:
+    """The names of the database's tables (views left out)."""
+    return [r["table_name"] for r in query(engine, named_query("health", "base_tables"))]
+
+
+def schema_version(engine_or_conn: sa.Engine | sa.Connection) -> int:
+    """The schema version a database file holds (0: none recorded, e.g. a new file)."""
+    if isinstance(engine_or_conn, sa.Engine):
+        with engine_or_conn.connect() as conn:
+            return schema_version(conn)
+    has_versions = engine_or_conn.execute(sa.text(
+        "select count(*) from information_schema.tables "
+        "where table_name = 'schema_version' and table_schema = current_schema()")).scalar()
+    if not has_versions:
+        return 0
+    return engine_or_conn.execute(
+        sa.text("select coalesce(max(version), 0) from schema_version")).scalar()
+
+
+def check_version(engine_or_conn: sa.Engine | sa.Connection) -> int:
+    """The file's schema version; AsrlensError when it is newer than this asrlens knows."""
+    current = schema_version(engine_or_conn)
+    if current > SCHEMA_VERSION:
+        raise AsrlensError(
+            f"database schema version {current} is newer than this asrlens "
+            f"(knows up to {SCHEMA_VERSION}): upgrade asrlens"
+        )
+    return current
+
+
 def check_readable(engine: sa.Engine, tables: Iterable[str]) -> None:
     """Raise AsrlensError naming the file when one of `tables` cannot be read back whole."""
     for table in tables:
@@ -237,6 +264,9 @@ def describe_error(db_path: str | os.PathLike, exc: BaseException) -> str:
         return (f"{db_path}: the file is damaged ({text}); restore it from a copy, or ingest "
                 f"again into a new file (--db NEW.duckdb); `asrlens doctor` shows what still "
                 f"reads")
+    if "permission denied" in low or "read-only file system" in low:
+        return (f"{db_path}: cannot write there ({text}); pass --db with a path in a folder "
+                f"you can write to")
     if "set lock" in low or "conflicting lock" in low:
         return f"{db_path}: {text} (another asrlens or DuckDB process has it open)"
     return f"{db_path}: {text}"
@@ -249,22 +279,7 @@ def apply_schema(engine: sa.Engine) -> int:
     """
     with engine.begin() as conn:
         raw = conn.connection.driver_connection  # the duckdb connection: runs multi-statement SQL
-        has_versions = conn.execute(
-            sa.text(
-                "select count(*) from information_schema.tables "
-                "where table_name = 'schema_version' and table_schema = current_schema()"
-            )
-        ).scalar()
-        current = 0
-        if has_versions:
-            current = conn.execute(
-                sa.text("select coalesce(max(version), 0) from schema_version")
-            ).scalar()
-        if current > SCHEMA_VERSION:
-            raise AsrlensError(
-                f"database schema version {current} is newer than this asrlens "
-                f"(knows up to {SCHEMA_VERSION}): upgrade asrlens"
-            )
+        current = check_version(conn)
         if current:
             for version in range(current + 1, SCHEMA_VERSION + 1):
                 for statement in MIGRATIONS.get(version, []):

@@ -14,7 +14,9 @@ in asrlens.ingest.matching, building the rows in asrlens.ingest.rows.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import time
 import zipfile
 from collections import Counter
@@ -22,9 +24,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import sqlalchemy as sa
 
-from asrlens.db import close, connect, resolve_path, wal_path
+from asrlens.db import (
+    base_tables,
+    check_readable,
+    check_version,
+    close,
+    connect,
+    describe_error,
+    resolve_path,
+    wal_path,
+)
 from asrlens.errors import AsrlensError, CheckpointFailed
 from asrlens.ingest import layouts
 from asrlens.ingest.audio_stats import read_many
@@ -253,7 +265,9 @@ def ingest_into(db_path: str | os.PathLike, source: str | os.PathLike, **options
         if not existed:
             return DatasetRows()
         engine = connect(path, read_only=True)
-        try:
+        try:  # a damaged file or a newer schema is said now, even when nothing changes
+            check_version(engine)
+            check_readable(engine, base_tables(engine))
             return load_dataset_rows(engine, dataset)
         finally:
             engine.dispose()
@@ -263,19 +277,42 @@ def ingest_into(db_path: str | os.PathLike, source: str | os.PathLike, **options
         try:
             engine = connect(path)
             replace_dataset_rows(engine, dataset, rows)
-        except BaseException:
-            if engine is not None:
-                close(engine)
+        except BaseException as exc:
+            warning = close(engine) if engine is not None else None
             if not existed:  # we created it: leave nothing half-made
-                for leftover in (path, wal_path(path)):
-                    leftover.unlink(missing_ok=True)
+                _remove_new_database(path)
+            elif warning:
+                print(f"Warning: {warning}", file=sys.stderr)
+            if isinstance(exc, sa.exc.SQLAlchemyError | duckdb.Error):
+                raise AsrlensError(f"cannot store dataset {dataset}: "
+                                   f"{describe_error(path, exc)}") from exc
             raise
         warning = close(engine)  # checkpointed: the .duckdb file alone holds the rows
+        if warning and not existed:  # a new file that only a .wal completes: not kept
+            _remove_new_database(path)
+            raise AsrlensError(f"cannot store dataset {dataset} in the new database {path}: "
+                               f"{_why_not_checkpointed(warning)}; nothing was kept (the new "
+                               f"file and its .wal were removed): free some space and run "
+                               f"the command again")
         if warning:
             raise CheckpointFailed(warning)
 
     return ingest(_Storage(path.parent.absolute() / EXTRACT_DIR, load_old, store), source,
                   **options)
+
+
+def _remove_new_database(path: Path) -> None:
+    """Remove a database file this ingest created, and its .wal; a failure to do so (a
+    read-only folder) must not hide the error that led here."""
+    for leftover in (path, wal_path(path)):
+        with contextlib.suppress(OSError):
+            leftover.unlink(missing_ok=True)
+
+
+def _why_not_checkpointed(warning: str) -> str:
+    """The cause inside close()'s warning: '(the checkpoint failed: ...)', else the warning."""
+    start = warning.find("(the checkpoint failed: ")
+    return warning[start + 1:warning.find("):", start)] if start >= 0 else warning
 
 
 def _extract_base(engine: sa.Engine) -> Path:
