@@ -79,6 +79,12 @@ def resolve_path(path: str | os.PathLike | None = None) -> Path:
     return Path(path or os.environ.get(ENV_DB) or DEFAULT_DB)
 
 
+def no_database(path: str | os.PathLike) -> AsrlensError:
+    """The one wording of a missing database file (commands that read one never create it)."""
+    return AsrlensError(f"no database at {path}; run `asrlens ingest` first (or pass --db / "
+                        f"set {ENV_DB})")
+
+
 def connect(path: str | os.PathLike | None = None, *, read_only: bool = False) -> sa.Engine:
     """An SQLAlchemy engine on the DuckDB file, with the schema applied (unless read-only).
 
@@ -92,10 +98,7 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False) -
     """
     db_path = resolve_path(path)
     if read_only and not db_path.exists():
-        raise AsrlensError(
-            f"database {db_path} does not exist: run `asrlens ingest DATASET` first "
-            f"(or pass --db / set {ENV_DB})"
-        )
+        raise no_database(db_path)
     existed = db_path.exists()
     if not read_only and db_path.parent and not db_path.parent.exists():
         db_path.parent.mkdir(parents=True, exist_ok=True)

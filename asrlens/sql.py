@@ -30,8 +30,7 @@ from pathlib import Path
 import duckdb
 import sqlalchemy as sa
 
-from asrlens import ENV_DB
-from asrlens.db import database, resolve_path
+from asrlens.db import database, no_database, resolve_path
 from asrlens.errors import AsrlensError
 
 FORMATS = ("table", "csv", "json")
@@ -105,10 +104,7 @@ def run_query(
     path = resolve_path(db_path)
     sql = _dollar_placeholders(sql, params or {})
     if not path.exists():
-        raise AsrlensError(
-            f"database {path} does not exist: run `asrlens ingest DATASET` first "
-            f"(or pass --db / set {ENV_DB})"
-        )
+        raise no_database(path)
     if write:  # checkpointed at the end: the .duckdb file alone holds the change
         with database(path) as engine:
             try:
@@ -127,10 +123,11 @@ def run_query(
     for statement in statements:
         refused = REFUSED_STATEMENTS.get(statement.type)
         if refused:
+            head = _statement_head(statement.query)
             raise AsrlensError(
-                f"`asrlens sql` does not run {refused} statements ({_first_line(statement.query)}"
-                f"): they reach outside the database or change the connection. Use "
-                "`asrlens sql --write` for full DuckDB access"
+                f"`asrlens sql` does not run {refused} statements ({head}): they reach "
+                "outside the database or change the connection. Use `asrlens sql --write` "
+                "for full DuckDB access"
             )
     cursor = _open_sandboxed(path)
     try:
@@ -204,6 +201,14 @@ def _explain(exc: duckdb.Error, db_path: Path) -> str:
         line = next((ln.strip() for ln in str(exc).splitlines() if ln.startswith("LINE ")), "")
         return f"{text} ({line})" if line else text
     return text
+
+
+_LEADING_COMMENTS = re.compile(r"\A(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*", re.DOTALL)
+
+
+def _statement_head(text: str) -> str:
+    """The first line of a statement's own text, the comments before it left out."""
+    return _first_line(_LEADING_COMMENTS.sub("", text, count=1))
 
 
 def _first_line(text: str) -> str:

@@ -37,6 +37,9 @@ def ingest_lines(summary, db_path: str | Path) -> list[str]:
         f"new: {summary.files_new}, updated: {summary.files_updated}, "
         f"removed: {summary.files_removed} ({summary.seconds:.1f} s)",
     ]
+    if summary.labels_path is None:
+        lines.append("  no labels file found (labels.csv, metadata.csv, labels.tsv, ...): infer "
+                     "and explore need one; name it with --labels FILE")
     if summary.changed:
         lines.append(f"Stored in {db_path}. See: asrlens sql \"select kind, path, line, "
                      f"message from ingest_issues where dataset = '{summary.dataset}'\"")

@@ -257,7 +257,7 @@ def test_write_is_the_explicit_way_out(ingested_db, copy_db, tmp_path):
 def test_write_does_not_create_a_missing_database(tmp_path):
     result = sql(tmp_path / "none.duckdb", "create table t (a int)", "--write")
     assert result.exit_code == 1
-    assert "does not exist" in result.output
+    assert "no database at" in result.output
     assert list(tmp_path.iterdir()) == []
 
 

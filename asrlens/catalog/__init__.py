@@ -134,5 +134,19 @@ def resolve_report(
     return ([run] if run else []), dataset
 
 
+def missing_labels(db: Database, dataset: str) -> AsrlensError | None:
+    """The error to give when `dataset` has no utterances because ingest found no labels
+    file (its audio may be fine); None when it has labels."""
+    rows = query(db, named_query("catalog", "dataset_labels"), dataset=dataset)
+    if not rows or rows[0]["n_labels"]:
+        return None
+    audio = rows[0]["n_audio"] or 0
+    found = "no labels file" if rows[0]["labels_path"] is None else (
+        f"no usable line in its labels file {rows[0]['labels_path']}")
+    return AsrlensError(
+        f"dataset {dataset!r} has no labels: ingest found {found} ({audio} audio files were "
+        f"found); ingest it again naming the labels: `asrlens ingest DATASET --labels FILE`")
+
+
 def _quoted(names: Iterable[str]) -> str:
     return ", ".join(repr(n) for n in names)

@@ -98,11 +98,14 @@ def db_option(fn):
 
 
 @contextlib.contextmanager
-def open_database(db_path: Path, *, read_only: bool = False):
+def open_database(db_path: Path, *, read_only: bool = False, create: bool = False):
     """asrlens.db.database for a command: a .wal left after an error is a `Warning:` line;
-    one left after success is CheckpointFailed (`Warning:` and exit status 1)."""
-    from asrlens.db import database
+    one left after success is CheckpointFailed (`Warning:` and exit status 1). Only with
+    create=True (ingest, run) is a missing file made: any other command says there is none."""
+    from asrlens.db import database, no_database, resolve_path
 
+    if not create and not resolve_path(db_path).exists():
+        raise no_database(resolve_path(db_path))
     with database(db_path, read_only=read_only,
                   on_warning=lambda text: click.echo(f"Warning: {text}", err=True)) as engine:
         yield engine
@@ -166,8 +169,17 @@ INGEST_OPTIONS = [
 ]
 """Options of `asrlens ingest` (and `run`), one per IngestSettings field."""
 
+def _known_engine(ctx, param, name: str | None) -> str | None:
+    """--engine is checked when the options are parsed, before any work or output."""
+    from asrlens.infer.recognizers import RECOGNIZERS
+
+    if name is not None and name not in RECOGNIZERS:
+        raise AsrlensError(f"unknown engine {name!r}; choose one of: {', '.join(RECOGNIZERS)}")
+    return name
+
+
 INFER_OPTIONS = [
-    click.option("--engine", "engine_name", metavar="NAME",
+    click.option("--engine", "engine_name", metavar="NAME", callback=_known_engine,
                  help=f"Recognizer: wav2vec2 (torchaudio; needs its weights), pocketsphinx "
                       f"(offline, bundled English model), whisper (faster-whisper; tiny.en "
                       f"offline from asrlens[whisper]) or transformers (a Hugging Face CTC or "

@@ -172,8 +172,11 @@ def import_run_command(hyp_file, dataset, run_id, fmt, model, normalizer, alignm
       asrlens import-run manifest_with_preds.json --format nemo --run conformer
       asrlens report --run whisper --run sphinx
     """
+    from asrlens.errors import AsrlensError
     from asrlens.pipeline import import_and_analyze
 
+    if not hyp_file.exists():  # checked before the database is opened
+        raise AsrlensError(f"file not found: {hyp_file}")
     with open_database(db_path) as engine:
         _result, analysis = import_and_analyze(
             engine, hyp_file, analyze=then_analyze,

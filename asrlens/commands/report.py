@@ -110,7 +110,7 @@ def run_command(dataset, ingest_settings, infer_settings, then_analyze, out_dir,
     from asrlens.interrupt import exit_status, signal_name
     from asrlens.pipeline import run_pipeline
 
-    with open_database(db_path) as engine:
+    with open_database(db_path, create=True) as engine:
         try:
             result = run_pipeline(
                 engine, dataset, ingest=ingest_settings, infer=infer_settings,

@@ -7,7 +7,7 @@ import secrets
 
 import sqlalchemy as sa
 
-from asrlens.catalog import resolve_dataset
+from asrlens.catalog import missing_labels, resolve_dataset
 from asrlens.db import named_query, query
 from asrlens.errors import AsrlensError
 
@@ -44,6 +44,9 @@ def pick_utterance(
     rows = query(engine, named_query("explore", "readable_utterances"),
                  dataset=dataset, utt_id=None)
     if not rows:
+        no_labels = missing_labels(engine, dataset)
+        if no_labels is not None:
+            raise no_labels
         scope = f"dataset {named!r}" if named else "this database"
         raise AsrlensError(
             f"no utterance in {scope} has readable audio: every label lacks its file or the "

@@ -30,6 +30,7 @@ from asrlens.db import (
     database,
     describe_error,
     named_query,
+    no_database,
     query,
     read_back,
     resolve_path,
@@ -68,7 +69,7 @@ def diagnose(path: str | os.PathLike | None = None, *, fix: bool = False) -> Dia
     """
     db_path = resolve_path(path)
     if not db_path.exists():
-        raise AsrlensError(f"database {db_path} does not exist")
+        raise no_database(db_path)
     fixed = _fix(db_path) if fix else []
     engine = connect(db_path, read_only=True)  # a read-only open replays a WAL in memory only
     try:

@@ -94,6 +94,9 @@ def import_run(
     AsrlensError when the file cannot be read or no line names an utterance; nothing is
     stored then."""
     path = Path(path)
+    if not path.is_file():  # before the run name is looked up: a typo is not a clash
+        raise AsrlensError(f"file not found: {path}" if not path.exists()
+                           else f"{path} is not a file")
     norm = get_normalizer(normalizer or DEFAULT_NORMALIZER)
     norm.require()
     alignment = alignment or DEFAULT_ALIGNMENT

@@ -37,6 +37,7 @@ import sqlalchemy as sa
 from tqdm import tqdm
 
 from asrlens import defaults
+from asrlens.catalog import missing_labels
 from asrlens.errors import AsrlensError
 from asrlens.health.owner import current_owner
 from asrlens.infer.batches import default_read_workers
@@ -187,7 +188,7 @@ def infer(
 
     utterances = _utterances(engine, dataset=dataset, normalizer=norm, limit=limit)
     if not utterances:
-        raise AsrlensError(
+        raise missing_labels(engine, dataset) or AsrlensError(
             f"dataset {dataset!r} has no utterance with audio: check `asrlens sql "
             f"\"select * from ingest_issues where dataset = '{dataset}'\"`"
         )
