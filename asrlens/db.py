@@ -81,8 +81,8 @@ def resolve_path(path: str | os.PathLike | None = None) -> Path:
 
 def no_database(path: str | os.PathLike) -> AsrlensError:
     """The one wording of a missing database file (commands that read one never create it)."""
-    return AsrlensError(f"no database at {path}; run `asrlens ingest` first (or pass --db / "
-                        f"set {ENV_DB})")
+    return AsrlensError(f"no database at {path}; run `asrlens ingest DATASET` first (or pass "
+                        f"--db / set {ENV_DB})")
 
 
 def connect(path: str | os.PathLike | None = None, *, read_only: bool = False) -> sa.Engine:

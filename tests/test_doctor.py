@@ -161,4 +161,4 @@ def test_doctor_on_a_missing_file_is_an_error_line(tmp_path):
     result = doctor(tmp_path / "none.duckdb")
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: no database at {tmp_path / 'none.duckdb'}; run "
-                                    "`asrlens ingest` first")
+                                    "`asrlens ingest DATASET` first")

@@ -46,7 +46,8 @@ def test_a_mistyped_db_is_not_created(tmp_path, monkeypatch, command):
     monkeypatch.chdir(tmp_path)
     typo = tmp_path / "asrlesn.duckdb"
     line = one_error_line(invoke(*READING_COMMANDS[command], "--db", str(typo)))
-    assert line.startswith(f"Error: no database at {typo}; run `asrlens ingest` first"), line
+    assert line.startswith(f"Error: no database at {typo}; run `asrlens ingest DATASET` "
+                           "first"), line
     assert list(tmp_path.iterdir()) == []
 
 
