@@ -15,15 +15,13 @@ COPY, ATTACH, read_csv('/etc/passwd'), INSTALL, SET, ...). `write=True` (`asrlen
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import decimal
+import contextlib
 import io
-import json
-import math
 import os
 import re
-import uuid
+import tempfile
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,18 +30,8 @@ import sqlalchemy as sa
 
 from asrlens.db import database, no_database, resolve_path
 from asrlens.errors import AsrlensError
-
-FORMATS = ("table", "csv", "json")
-"""Output formats of `asrlens sql`."""
-
-TABLE_FLOAT_DIGITS = 6
-"""Significant digits of floats in the table format (csv and json keep full precision)."""
-
-TABLE_MAX_WIDTH = 60
-"""Characters shown of a value in the table format; longer ones end with '…'."""
-
-NULL_TEXT = "NULL"
-"""How NULL appears in the table format (csv: empty field, json: null)."""
+from asrlens.interrupt import DeadlinePassed, interruptible
+from asrlens.sql_output import FORMATS, row_writer
 
 SANDBOX_CONFIG = {"enable_external_access": False, "lock_configuration": True}
 """DuckDB settings of the read-only connection: no file, network or extension access outside
@@ -89,33 +77,127 @@ def parse_params(items: list[str] | tuple[str, ...]) -> dict[str, str]:
     return params
 
 
+@dataclass(frozen=True)
+class QueryLimits:
+    """What one `asrlens sql` query may use: wall-clock seconds (None: no limit) and DuckDB
+    memory (None: DuckDB's default, 80% of RAM), e.g. '2GB'."""
+
+    timeout_s: float | None = None
+    memory_limit: str | None = None
+
+
+def check_memory_limit(text: str | None) -> str | None:
+    """`text` when it is a size DuckDB takes for memory_limit (500MB, 2GB, 1.5GiB), else
+    AsrlensError; None stays None."""
+    if text is not None and not _MEMORY.fullmatch(text):
+        raise AsrlensError(f"--memory-limit {text!r} is not a size like 500MB, 2GB or 1.5GiB")
+    return text
+
+
 def run_query(
     db_path: str | os.PathLike, sql: str, *, params: dict[str, object] | None = None,
-    write: bool = False,
+    write: bool = False, limits: QueryLimits | None = None,
 ) -> QueryResult:
-    """Run `sql` (one or more statements; the last one's rows are returned).
+    """Run `sql` (one or more statements; the last one's rows are returned, all of them).
 
     Read-only and sandboxed unless write=True (see the module doc). Raises AsrlensError with
     one line for an empty query, a missing or locked database, a statement that would write
-    or reach outside the database, or any DuckDB error (syntax, unknown table, ...).
+    or reach outside the database, any DuckDB error (syntax, unknown table, ...) or a query
+    past limits.timeout_s; KeyboardInterrupt (Ctrl-C, SIGTERM) stops the query at once.
     """
+    with query_batches(db_path, sql, params=params, write=write, limits=limits) as (
+            columns, batches):
+        rows = [row for batch in batches for row in batch]
+    return QueryResult(columns or [], rows)
+
+
+@contextlib.contextmanager
+def query_batches(
+    db_path: str | os.PathLike, sql: str, *, params: dict[str, object] | None = None,
+    write: bool = False, limits: QueryLimits | None = None,
+) -> Iterator[tuple[list[str] | None, Iterator[list[tuple]]]]:
+    """`sql` run as run_query runs it, its rows as they come: (columns, batches of at most
+    BATCH_ROWS rows); columns is None when the last statement returns no rows.
+
+        with query_batches("asrlens.duckdb", "select * from transcripts") as (cols, batches):
+            for batch in batches: ...
+
+    DuckDB spills to a private folder that asrlens creates (tempfile.mkdtemp, mode 0700, under
+    $TMPDIR) and removes at the end, never to DuckDB's default `<db>.tmp` beside the file.
+    """
+    limits = limits or QueryLimits()
     if not sql.strip():
         raise AsrlensError("empty query: pass SQL as the argument, or `-` to read it from stdin")
+    check_memory_limit(limits.memory_limit)
     path = resolve_path(db_path)
     sql = _dollar_placeholders(sql, params or {})
     if not path.exists():
         raise no_database(path)
-    if write:  # checkpointed at the end: the .duckdb file alone holds the change
-        with database(path) as engine:
-            try:
-                with engine.connect() as conn:
-                    cursor = conn.connection.driver_connection
-                    _quiet(cursor)
-                    result = _execute(cursor, sql, params, path)
-                    conn.commit()
-            except sa.exc.DBAPIError as exc:  # e.g. the file got locked by a writer meanwhile
-                raise AsrlensError(_first_line(str(exc))) from exc
-        return result
+    deadline = time.monotonic() + limits.timeout_s if limits.timeout_s else None
+    with tempfile.TemporaryDirectory(prefix="asrlens-sql-") as spill:
+        if write:  # checkpointed at the end: the .duckdb file alone holds the change
+            with database(path) as engine:
+                try:
+                    with engine.connect() as conn:
+                        cursor = conn.connection.driver_connection
+                        _quiet(cursor)
+                        for setting, value in _settings(spill, limits).items():
+                            quoted = value.replace("'", "''")
+                            cursor.execute(f"set {setting} = '{quoted}'")
+                        yield _Query(cursor, path, limits, deadline).start(sql, params)
+                        conn.commit()
+                except sa.exc.DBAPIError as exc:  # e.g. the file got locked meanwhile
+                    raise AsrlensError(_first_line(str(exc))) from exc
+            return
+        _refuse_outside_statements(sql, path)
+        cursor = _open_sandboxed(path, _settings(spill, limits))
+        try:
+            yield _Query(cursor, path, limits, deadline).start(sql, params)
+        finally:
+            cursor.close()
+
+
+BATCH_ROWS = 1000
+"""Rows fetched (and written) at a time by `asrlens sql`."""
+
+_MEMORY = re.compile(r"\s*\d+(\.\d+)?\s*([KMGT]i?B|B)\s*", re.IGNORECASE)
+
+
+def _settings(spill: str, limits: QueryLimits) -> dict[str, str]:
+    settings = {"temp_directory": spill}
+    if limits.memory_limit:
+        settings["memory_limit"] = limits.memory_limit.strip()
+    return settings
+
+
+class _Query:
+    """One query on `cursor`, each DuckDB call interruptible (asrlens.interrupt)."""
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection, path: Path, limits: QueryLimits,
+                 deadline: float | None) -> None:
+        self.cursor, self.path, self.limits, self.deadline = cursor, path, limits, deadline
+
+    def start(self, sql: str, params: dict | None):
+        self._call(lambda: self.cursor.execute(sql, params or None))
+        if self.cursor.description is None:
+            return None, iter(())
+        return [d[0] for d in self.cursor.description], self._batches()
+
+    def _batches(self) -> Iterator[list[tuple]]:
+        while batch := self._call(lambda: self.cursor.fetchmany(BATCH_ROWS)):
+            yield batch
+
+    def _call(self, call):
+        try:
+            return interruptible(self.cursor, call, deadline=self.deadline)
+        except DeadlinePassed:
+            raise AsrlensError(f"the query ran past --timeout {self.limits.timeout_s:g} s and "
+                               "was stopped") from None
+        except duckdb.Error as exc:
+            raise AsrlensError(_explain(exc, self.path)) from exc
+
+
+def _refuse_outside_statements(sql: str, path: Path) -> None:
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
@@ -129,18 +211,14 @@ def run_query(
                 "outside the database or change the connection. Use `asrlens sql --write` "
                 "for full DuckDB access"
             )
-    cursor = _open_sandboxed(path)
-    try:
-        return _execute(cursor, sql, params, path)
-    finally:
-        cursor.close()
 
 
-def _open_sandboxed(path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection with SANDBOX_CONFIG in force (the lock set last)."""
+def _open_sandboxed(path: Path, settings: dict[str, str]) -> duckdb.DuckDBPyConnection:
+    """A read-only connection with SANDBOX_CONFIG and `settings` in force (the lock last)."""
     unlocked = {k: v for k, v in SANDBOX_CONFIG.items() if k != "lock_configuration"}
     try:
-        cursor = duckdb.connect(os.fspath(path), read_only=True, config=unlocked)
+        cursor = duckdb.connect(os.fspath(path), read_only=True,
+                                config={**unlocked, **settings})
     except duckdb.Error as exc:
         raise AsrlensError(f"cannot open database {path}: {_first_line(str(exc))}") from exc
     _quiet(cursor)
@@ -154,19 +232,6 @@ def _quiet(cursor: duckdb.DuckDBPyConnection) -> None:
         cursor.execute(f"set {setting} = {value}")
 
 
-def _execute(cursor: duckdb.DuckDBPyConnection, sql: str, params: dict | None,
-             path: Path) -> QueryResult:
-    """Run `sql` ($name params, many statements) and fetch the last statement's rows."""
-    try:
-        cursor.execute(sql, params or None)
-        if cursor.description is None:
-            return QueryResult([], [])
-        columns = [d[0] for d in cursor.description]
-        return QueryResult(columns, cursor.fetchall())
-    except duckdb.Error as exc:
-        raise AsrlensError(_explain(exc, path)) from exc
-
-
 def _dollar_placeholders(sql: str, params: dict[str, object]) -> str:
     """Rewrite `:name` placeholders of the given names as DuckDB's `$name` (`::` casts stay)."""
     for name in params:
@@ -175,14 +240,16 @@ def _dollar_placeholders(sql: str, params: dict[str, object]) -> str:
 
 
 def format_result(result: QueryResult, fmt: str) -> str:
-    """The result as 'table' (aligned plain text), 'csv' (with header) or 'json' (objects)."""
-    if fmt == "csv":
-        return _as_csv(result)
-    if fmt == "json":
-        return _as_json(result)
-    if fmt == "table":
-        return _as_table(result)
-    raise AsrlensError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    """The result as 'table' (aligned plain text), 'csv' (with header) or 'json' (objects),
+    without the final newline."""
+    if fmt not in FORMATS:
+        raise AsrlensError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    out = io.StringIO()
+    writer = row_writer(fmt, out, result.columns)
+    if result.rows:
+        writer.write(result.rows)
+    writer.end()
+    return out.getvalue().removesuffix("\n")
 
 
 def _explain(exc: duckdb.Error, db_path: Path) -> str:
@@ -216,90 +283,3 @@ def _first_line(text: str) -> str:
     return lines[0] if lines else "unknown DuckDB error"
 
 
-def _as_table(result: QueryResult) -> str:
-    if not result.columns:
-        return "(statement ran; no rows returned)"
-    cells = [[_table_cell(v) for v in row] for row in result.rows]
-    numeric = [_is_numeric(row[i] for row in result.rows) for i in range(len(result.columns))]
-    widths = [max([len(c)] + [len(row[i]) for row in cells])
-              for i, c in enumerate(result.columns)]
-
-    def line(values: list[str]) -> str:
-        parts = [v.rjust(w) if num else v.ljust(w)
-                 for v, w, num in zip(values, widths, numeric, strict=True)]
-        return "  ".join(parts).rstrip()
-
-    out = [line(result.columns), "  ".join("-" * w for w in widths)]
-    out += [line(row) for row in cells]
-    count = len(result.rows)
-    out.append(f"({count} row{'s' if count != 1 else ''})")
-    return "\n".join(out)
-
-
-def _is_numeric(values) -> bool:
-    """True when a column holds numbers (and NULLs) only: right-aligned in the table."""
-    seen = False
-    for value in values:
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int | float | decimal.Decimal):
-            return False
-        seen = True
-    return seen
-
-
-def _table_cell(value: object) -> str:
-    if value is None:
-        return NULL_TEXT
-    if isinstance(value, float):
-        text = _short_float(value)
-    else:
-        text = str(value)
-    text = text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
-    return text if len(text) <= TABLE_MAX_WIDTH else text[: TABLE_MAX_WIDTH - 1] + "…"
-
-
-def _short_float(value: float) -> str:
-    """TABLE_FLOAT_DIGITS significant digits, without an exponent for 1e-4 <= |x| < 1e15."""
-    if not math.isfinite(value) or value == 0:
-        return str(value)
-    magnitude = math.floor(math.log10(abs(value)))
-    if not -4 <= magnitude < 15:
-        return f"{value:.{TABLE_FLOAT_DIGITS}g}"
-    decimals = max(0, TABLE_FLOAT_DIGITS - 1 - magnitude)
-    text = f"{value:.{decimals}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _as_csv(result: QueryResult) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    if result.columns:
-        writer.writerow(result.columns)
-    writer.writerows(["" if v is None else _plain(v) for v in row] for row in result.rows)
-    return buffer.getvalue().rstrip("\n")
-
-
-def _as_json(result: QueryResult) -> str:
-    records = [{c: _plain(v) for c, v in zip(result.columns, row, strict=True)}
-               for row in result.rows]
-    return json.dumps(records, indent=2, ensure_ascii=False, allow_nan=False)
-
-
-def _plain(value: object) -> object:
-    """A JSON-safe Python value: dates as ISO text, NaN/inf as None, decimals as floats."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dt.date | dt.time | dt.datetime):
-        return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return value.total_seconds()
-    if isinstance(value, decimal.Decimal):
-        return float(value)
-    if isinstance(value, uuid.UUID | bytes):
-        return value.hex() if isinstance(value, bytes) else str(value)
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    return value
