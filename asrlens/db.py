@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from asrlens import DEFAULT_DB, ENV_DB
 from asrlens.errors import AsrlensError, CheckpointFailed
+from asrlens.health.identity import check_identity, file_identity, watch_identity
 from asrlens.health.owner import is_alive
 
 SCHEMA_VERSION = 8
@@ -116,6 +117,7 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False) -
                 check_readable(engine, base_tables(engine))
             apply_schema(engine)
             mark_stale_runs(engine)
+            watch_identity(engine)
     except (sa.exc.SQLAlchemyError, duckdb.Error) as exc:
         engine.dispose()
         raise AsrlensError(f"cannot open database {describe_error(db_path, exc)}") from exc
@@ -142,9 +144,10 @@ def database(
     engine = connect(path, read_only=read_only)
     try:
         yield engine
+        check_identity(engine)  # and at the end, for a command that committed nothing since
     except BaseException:
         warning = close(engine)
-        if warning and on_warning is not None:
+        if warning and on_warning is not None and file_identity(engine.asrlens_path):
             on_warning(warning)
         raise
     warning = close(engine)
