@@ -24,7 +24,8 @@ import sqlalchemy as sa
 from asrlens import DEFAULT_DB, ENV_DB
 from asrlens.errors import AsrlensError, CheckpointFailed
 from asrlens.health.identity import check_identity, file_identity, watch_identity
-from asrlens.health.owner import is_alive
+from asrlens.health.locks import waiting_for_lock
+from asrlens.health.owner import is_alive, lock_holder
 
 SCHEMA_VERSION = 8
 """Version of `schema.sql`. Bump it and add an entry to MIGRATIONS when a table changes."""
@@ -97,7 +98,10 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False) -
     as 'interrupted' (mark_stale_runs). Call `close(engine)` when done: it checkpoints
     a read-write engine (so the .duckdb file alone holds the data) and releases the file.
     """
-    db_path = resolve_path(path)
+    return waiting_for_lock(lambda: _connect(resolve_path(path), read_only=read_only))
+
+
+def _connect(db_path: Path, *, read_only: bool) -> sa.Engine:
     if read_only and not db_path.exists():
         raise no_database(db_path)
     existed = db_path.exists()
@@ -274,7 +278,9 @@ def describe_error(db_path: str | os.PathLike, exc: BaseException) -> str:
         return (f"{db_path}: cannot write there ({text}); pass --db with a path in a folder "
                 f"you can write to")
     if "set lock" in low or "conflicting lock" in low:
-        return f"{db_path}: {text} (another asrlens or DuckDB process has it open)"
+        holder = lock_holder(text) or "another asrlens or DuckDB process"
+        return (f"{db_path}: in use by {holder}; run this when it ends, or wait for it with "
+                f"--wait SECONDS")
     return f"{db_path}: {text}"
 
 

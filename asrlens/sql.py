@@ -28,8 +28,9 @@ from pathlib import Path
 import duckdb
 import sqlalchemy as sa
 
-from asrlens.db import database, no_database, resolve_path
+from asrlens.db import database, describe_error, no_database, resolve_path
 from asrlens.errors import AsrlensError
+from asrlens.health.locks import waiting_for_lock
 from asrlens.interrupt import DeadlinePassed, interruptible
 from asrlens.sql_output import FORMATS, row_writer
 
@@ -217,10 +218,10 @@ def _open_sandboxed(path: Path, settings: dict[str, str]) -> duckdb.DuckDBPyConn
     """A read-only connection with SANDBOX_CONFIG and `settings` in force (the lock last)."""
     unlocked = {k: v for k, v in SANDBOX_CONFIG.items() if k != "lock_configuration"}
     try:
-        cursor = duckdb.connect(os.fspath(path), read_only=True,
-                                config={**unlocked, **settings})
+        cursor = waiting_for_lock(lambda: duckdb.connect(
+            os.fspath(path), read_only=True, config={**unlocked, **settings}))
     except duckdb.Error as exc:
-        raise AsrlensError(f"cannot open database {path}: {_first_line(str(exc))}") from exc
+        raise AsrlensError(f"cannot open database {describe_error(path, exc)}") from exc
     _quiet(cursor)
     if SANDBOX_CONFIG.get("lock_configuration"):
         cursor.execute("set lock_configuration = true")

@@ -89,10 +89,17 @@ def db_option(fn):
         show_default=True,
         help=f"DuckDB file to use (env {ENV_DB}).",
     )
+    @click.option(
+        "--wait", "wait_s", type=click.FloatRange(min=0), metavar="SECONDS", default=0,
+        help="When another process holds the database (a run writing), wait up to this long "
+             "for it [default: 0, say who holds it and stop].")
     @functools.wraps(fn)
     @_database_errors
-    def wrapper(*args, **kwargs):
-        return fn(*args, **kwargs)
+    def wrapper(*args, wait_s=0, **kwargs):
+        from asrlens.health.locks import wait_for_lock
+
+        with wait_for_lock(wait_s):
+            return fn(*args, **kwargs)
 
     return wrapper
 
@@ -109,6 +116,23 @@ def open_database(db_path: Path, *, read_only: bool = False, create: bool = Fals
     with database(db_path, read_only=read_only,
                   on_warning=lambda text: click.echo(f"Warning: {text}", err=True)) as engine:
         yield engine
+
+
+def say_default_run(engine, *, report_dataset: str | None = None,
+                    for_report: bool = False) -> None:
+    """On stderr, the run a command picked because none was named, by asrlens.catalog's rule
+    (for_report: the report's, within its dataset); nothing when there is none (the command
+    says so itself)."""
+    from asrlens.catalog import resolve_report, resolve_run
+
+    try:
+        run = ((resolve_report(engine, (), dataset=report_dataset)[0] or [None])[0]
+               if for_report else resolve_run(engine))
+    except AsrlensError:
+        return
+    if run is not None:
+        click.echo(f"Using run {run['run_id']} ({run['status']}, the most recent; choose "
+                   f"another with --run NAME)", err=True)
 
 
 # --- options -------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from asrlens.commands.common import (
     open_database,
     progress_option,
     same_command,
+    say_default_run,
     with_db,
 )
 from asrlens.summaries import analysis_after_line
@@ -126,6 +127,8 @@ def export_command(run_id, fmt, out, db_path):
     from asrlens.infer.export import export_run
 
     with open_database(db_path, read_only=True) as engine:
+        if run_id is None:
+            say_default_run(engine)
         result = export_run(engine, run_id=run_id, fmt=fmt, out=out,
                             stream=None if out else sys.stdout)
     if result.paths:

@@ -16,6 +16,7 @@ from asrlens.commands.common import (
     progress_option,
     report_options,
     same_command,
+    say_default_run,
 )
 
 
@@ -66,6 +67,8 @@ def report_command(run_ids, dataset, all_runs, fmt, out_dir, audio, top_n, seed,
     from asrlens.report import render_report
 
     with open_database(db_path, read_only=True) as engine:
+        if not run_ids and not all_runs:
+            say_default_run(engine, report_dataset=dataset, for_report=True)
         if fmt == "markdown":
             from asrlens.report.summary import build_summary
             from asrlens.report.summary_text import render_summary

@@ -17,6 +17,8 @@ as alive.
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import socket
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -90,3 +92,51 @@ def _boot_time() -> float:
         if line.startswith("btime "):
             return float(line.split()[1])
     raise ValueError("no btime in /proc/stat")
+
+
+_LOCK_PID = re.compile(r"\(PID (\d+)\)")
+
+COMMAND_SHOWN_CHARS = 120
+"""Characters of the lock holder's command line shown in the one-line message."""
+
+
+def lock_holder(message: str) -> str | None:
+    """Who holds a database, from DuckDB's lock error ('Conflicting lock is held in ... (PID
+    n)'): its command (asrlens infer --run NAME ...), pid and start time; None when the
+    message names no pid."""
+    match = _LOCK_PID.search(message)
+    if not match:
+        return None
+    pid = int(match[1])
+    command = _asrlens_command(pid)
+    started = process_started_at(pid)
+    since = f", since {started:%Y-%m-%d %H:%M:%S} UTC" if started else ""
+    run = _option(command, "--run")
+    what = f"run {run}: " if run else ""
+    shown = shlex.join(command) if command else "a process"
+    if len(shown) > COMMAND_SHOWN_CHARS:
+        shown = shown[:COMMAND_SHOWN_CHARS - 1] + "…"
+    return f"{what}`{shown}` (pid {pid}{since})"
+
+
+def _asrlens_command(pid: int) -> list[str]:
+    """The command line of `pid`, as `asrlens ARGS` when it runs asrlens; [] if unknown."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return []
+    args = [a for a in argv.split("\0") if a]
+    for i, arg in enumerate(args):
+        if arg == "asrlens" and i > 0 and args[i - 1] == "-m" or (
+                os.path.basename(arg) == "asrlens" and i == 0):
+            return ["asrlens", *args[i + 1:]]
+    return args
+
+
+def _option(command: list[str], name: str) -> str | None:
+    for i, arg in enumerate(command):
+        if arg == name and i + 1 < len(command):
+            return command[i + 1]
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    return None
