@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import jinja2
 import sqlalchemy as sa
+from markupsafe import Markup
 
 from asrlens import __version__, catalog, defaults
 from asrlens.atomic import atomic_write_text
@@ -166,9 +168,24 @@ def make_environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=visible_controls,  # every {{ value }}, whatever filters it went through
     )
     register_filters(env)
     return env
+
+
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+"""Unicode bidirectional controls: in a transcript they could reorder what the page shows
+(U+202E turns `gnirts` into `string`), so the report shows them as visible escapes."""
+
+
+def visible_controls(value):
+    """`value` with each bidirectional control written as a visible `[U+202E]`; other
+    values as they are. Markup stays Markup (the escape holds no HTML character)."""
+    if isinstance(value, str) and BIDI_CONTROLS.search(value):
+        shown = BIDI_CONTROLS.sub(lambda m: f"[U+{ord(m[0]):04X}]", value)
+        return Markup(shown) if isinstance(value, Markup) else shown
+    return value
 
 
 def register_filters(env: jinja2.Environment) -> None:
@@ -179,6 +196,7 @@ def register_filters(env: jinja2.Environment) -> None:
     env.filters["duration"] = fmt_duration
     env.filters["dbfs"] = fmt_dbfs
     env.filters["when"] = fmt_when
+    env.filters["visible_controls"] = visible_controls
 
 
 def template_text(name: str) -> str:
