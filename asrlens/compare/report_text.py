@@ -21,7 +21,10 @@ MAX_GROUP_LINES = 40
 
 
 def fmt_p(p: float) -> str:
-    """A p-value as sc_stats prints it: three decimals, '<0.001' below that."""
+    """A p-value as sc_stats prints it: three decimals, '<0.001' below that; NaN (a test
+    not run) as '-'."""
+    if p != p:
+        return "-"
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
@@ -72,6 +75,10 @@ def comparison_lines(c: Comparison) -> list[str]:
     lines += ["", f"  {'test':<38} {'n':>6} {'statistic':>11} {'p-value':>8}  better at 0.05"]
     for name in TESTS:
         t = c.tests[name]
+        if "not_run" in t.detail:
+            lines.append(f"  {TEST_LABELS[name]:<38} {t.n:>6} {'-':>11} {'-':>8}  not run: "
+                         f"{t.detail['not_run']}")
+            continue
         stat = f"z = {t.statistic:.2f}" if name in ("mapsswe", "wilcoxon") else f"{t.statistic:g}"
         lines.append(f"  {TEST_LABELS[name]:<38} {t.n:>6} {stat:>11} {fmt_p(t.p_value):>8}  "
                      f"{c.better_run(t) or 'no difference'}")

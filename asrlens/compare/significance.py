@@ -33,6 +33,8 @@ from asrlens import defaults
 from asrlens.scoring.bootstrap import cluster_sums
 
 ALPHA = 0.05
+MIN_GROUPS = 2
+"""The sign and Wilcoxon tests over groups are not run with fewer groups than this."""
 Z_CRITICAL = 1.960
 """sc_stats's two-tailed 95% threshold for the z tests (statdist.c, Z2tail)."""
 MIN_GOOD = 2
@@ -206,6 +208,23 @@ def _worse_first(pct_a: np.ndarray, pct_b: np.ndarray) -> bool:
     return float(pct_a.sum()) > float(pct_b.sum())
 
 
+def too_few_groups(test: str, n: int) -> str | None:
+    """Why the sign or Wilcoxon test over `n` groups is not run: with fewer than MIN_GROUPS
+    there is nothing to rank or count (every file in one group); None when it is run.
+    (With 2 to 5 groups they run, as sc_stats runs them, though no outcome can then reach
+    ALPHA for the sign test.)"""
+    if n >= MIN_GROUPS:
+        return None
+    what = "every shared file is in one group" if n == 1 else "no group"
+    return (f"{what}: a {test} test over groups needs at least {MIN_GROUPS}; choose "
+            f"another --group-by")
+
+
+def not_run(test: str, n: int, why: str) -> TestResult:
+    """A test that was not run (why in detail['not_run']): no statistic, no p-value."""
+    return TestResult(test, math.nan, math.nan, None, n, {"not_run": why})
+
+
 def sign_test(pct_a: Sequence[float], pct_b: Sequence[float]) -> TestResult:
     """Sign test on per-group WERs (percent), groups in the same order for both runs.
 
@@ -214,6 +233,8 @@ def sign_test(pct_a: Sequence[float], pct_b: Sequence[float]) -> TestResult:
     is better when p < ALPHA. (signtest.c)
     """
     a, b = np.asarray(pct_a, dtype=float), np.asarray(pct_b, dtype=float)
+    if (why := too_few_groups("sign", int(a.size))) is not None:
+        return not_run("sign", int(a.size), why)
     a_first = _worse_first(a, b)
     worse, other = (a, b) if a_first else (b, a)
     diff = worse - other
@@ -242,8 +263,8 @@ def wilcoxon_test(pct_a: Sequence[float], pct_b: Sequence[float]) -> TestResult:
     """
     a, b = np.asarray(pct_a, dtype=float), np.asarray(pct_b, dtype=float)
     n = int(a.size)
-    if n == 0:
-        return TestResult("wilcoxon", 0.0, 1.0, None, 0, {})
+    if (why := too_few_groups("wilcoxon", n)) is not None:
+        return not_run("wilcoxon", n, why)
     a_first = _worse_first(a, b)
     worse, other = (a, b) if a_first else (b, a)
     diff = worse - other

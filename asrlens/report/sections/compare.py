@@ -95,7 +95,8 @@ def significance(engine: sa.Engine, *, run_a: str, run_b: str, ctx: ReportContex
                          allow_different_data=True)  # the page says how the data differ
     tests = [{"name": name, "label": TEST_LABELS[name], "n": c.tests[name].n,
               "statistic": c.tests[name].statistic, "p_value": c.tests[name].p_value,
-              "p_text": fmt_p(c.tests[name].p_value), "better": c.better_run(c.tests[name])}
+              "p_text": fmt_p(c.tests[name].p_value), "better": c.better_run(c.tests[name]),
+              "not_run": c.tests[name].detail.get("not_run")}
              for name in TESTS]
     return {"files_shared": c.files_shared, "files_left_out": c.files_left_out,
             "wer_a": c.wer_a, "wer_b": c.wer_b, "bootstrap": c.bootstrap, "tests": tests,

@@ -37,16 +37,30 @@ def build(engine: sa.Engine, ctx: ReportContext) -> dict | None:
                  for run in others}
     rows = [{**row, "others": [other_wer[run].get(row["group_name"]) for run in others]}
             for row in primary.rows]
+    single = single_group_line(primary.rows, rule=rule.text, run_id=ctx.run_id)
     return {
+        "single": single,
         "run_id": ctx.run_id,
         "rule": rule.text,
         "rows": rows,
         "others": others,
         "corpus": primary.corpus,
         "outliers": primary.outliers,
-        "plot": group_plot(primary.rows, corpus_wer=primary.corpus.get("wer"),
-                           run_id=ctx.run_id, rule=rule.text),
+        "plot": None if single else group_plot(primary.rows, corpus_wer=primary.corpus.get(
+            "wer"), run_id=ctx.run_id, rule=rule.text),
     }
+
+
+def single_group_line(rows: list[dict], *, rule: str, run_id: str) -> str | None:
+    """Why the section has nothing to compare when every file is in one group (the LJSpeech
+    sample: all of chapter LJ001); None with two groups or more."""
+    if len(rows) != 1:
+        return None
+    row = rows[0]
+    return (f"All {row['files']:,} scored files of run {run_id} are in one group, "
+            f"{row['group_name']}, under {rule}: there is nothing to compare between groups "
+            f"(no plot, and the sign and Wilcoxon tests over groups are not run); choose "
+            f"another rule with --group-by, e.g. label:COLUMN or sql:EXPRESSION.")
 
 
 def group_plot(rows: list[dict], *, corpus_wer: float | None, run_id: str,
