@@ -27,7 +27,7 @@ from asrlens.health.identity import check_identity, file_identity, watch_identit
 from asrlens.health.locks import waiting_for_lock
 from asrlens.health.owner import is_alive, lock_holder
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 """Version of `schema.sql`. Bump it and add an entry to MIGRATIONS when a table changes."""
 
 MIGRATIONS: dict[int, list[str]] = {
@@ -73,6 +73,9 @@ MIGRATIONS: dict[int, list[str]] = {
     # 8: the data fingerprint of a run (asrlens.fingerprint); NULL for older runs until the
     # next `asrlens infer --run NAME` records it (compare computes it from the data meanwhile).
     8: ["ALTER TABLE runs ADD COLUMN IF NOT EXISTS data_fingerprint VARCHAR"],
+    9: [  # issue 21: the one normalizer a comparison's figures are under (runs rescored to it)
+        "ALTER TABLE run_comparisons ADD COLUMN IF NOT EXISTS normalizer VARCHAR",
+    ],
 }
 
 

@@ -470,7 +470,7 @@ CREATE TABLE IF NOT EXISTS run_comparisons (
     files_b         INTEGER NOT NULL,
     files_shared    INTEGER NOT NULL,  -- files both scored: the pairs every figure rests on
     files_left_out  INTEGER NOT NULL,  -- files scored in one run only: files_a + files_b - 2 files_shared
-    ref_words_a     INTEGER NOT NULL,  -- reference words of the shared files under run a's normalizer
+    ref_words_a     INTEGER NOT NULL,  -- reference words of the shared files under the comparison's normalizer
     ref_words_b     INTEGER NOT NULL,
     errors_a        INTEGER NOT NULL,  -- S + D + I of run a on the shared files
     errors_b        INTEGER NOT NULL,
@@ -484,6 +484,7 @@ CREATE TABLE IF NOT EXISTS run_comparisons (
     seed            INTEGER NOT NULL,
     computed_at     TIMESTAMP NOT NULL,  -- UTC
     resampled       VARCHAR,           -- schema v8: what the bootstrap resampled: 'speaker' when the dataset knows its speakers, else 'file'
+    normalizer      VARCHAR,           -- the normalizer every figure here is under: run a's unless `compare --normalizer`; a run scored under another was rescored from its raw texts (schema v9)
     PRIMARY KEY (run_a, run_b)
 );
 

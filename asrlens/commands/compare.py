@@ -5,7 +5,13 @@ from __future__ import annotations
 import click
 
 from asrlens import defaults
-from asrlens.commands.common import db_option, echo_lines, group_by_option, open_database
+from asrlens.commands.common import (
+    db_option,
+    echo_lines,
+    group_by_option,
+    normalizer_names,
+    open_database,
+)
 
 
 @click.command("compare")
@@ -21,12 +27,19 @@ from asrlens.commands.common import db_option, echo_lines, group_by_option, open
               help="Compare runs whose data fingerprints differ (a label changed, a file "
                    "added): only the files both cover with the same reference are paired, "
                    "and the output says how many differ.")
+@click.option("--normalizer", type=click.Choice(normalizer_names()),
+              help="Score both runs under this normalizer for the comparison [default: "
+                   "RUN_A's]; a run scored under another is rescored from its raw texts.")
 @db_option
-def compare_command(run_a, run_b, group_by, seed, replicates, allow_different_data, db_path):
+def compare_command(run_a, run_b, group_by, seed, replicates, allow_different_data, normalizer,
+                    db_path):
     """Is RUN_B better than RUN_A? Paired significance over the files both scored.
 
     \b
-    Prints each run's WER over the shared files (its own reference words),
+    Both runs are scored under one normalizer (--normalizer, default
+    RUN_A's): a run scored under another is rescored from its raw texts, and
+    its own figure is shown beside. Prints each run's WER over the shared
+    files (its own reference words),
     the bootstrap probability that RUN_B is better with a 95% interval of
     ΔWER = WER_B - WER_A, sc_stats's four tests (MAPSSWE, sign, Wilcoxon,
     McNemar) with p-values and which run is better at 0.05, and per-group
@@ -53,7 +66,8 @@ def compare_command(run_a, run_b, group_by, seed, replicates, allow_different_da
         with engine.connect() as conn:
             comparison = compare_runs(conn, run_a=run_a, run_b=run_b, rule=rule, seed=seed,
                                       replicates=replicates,
-                                      allow_different_data=allow_different_data)
+                                      allow_different_data=allow_different_data,
+                                      normalizer=normalizer)
         store_comparison(engine, comparison)
         keyword_lines = keyword_change_lines(engine, run_a, run_b)
     echo_lines(comparison_lines(comparison))

@@ -6,8 +6,9 @@ tests and the paired bootstrap, and store the result.
     c.tests["mcnemar"].p_value, c.bootstrap.p_b_better, c.files_left_out
     store_comparison(engine, c)     # run_comparisons, comparison_tests, group_results
 
-Each run's WER is computed over its own reference words on the shared files, so runs scored
-under different normalizers are compared fairly.
+Each run's WER is computed over its own reference words on the shared files. Runs scored
+under different normalizers are first rescored under one (asrlens.compare.rescore), so that
+the same hypotheses compare as equal; each run's own figure is kept beside.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from asrlens.compare.groups import (
     parse_rule,
     speakers_of,
 )
+from asrlens.compare.rescore import common_scores, run_normalizers
 from asrlens.db import insert_rows, named_query, query
 from asrlens.errors import AsrlensError
 
@@ -59,6 +61,13 @@ class Comparison:
     """run_id -> its per-group results over all its scored files."""
     data: DataCheck | None = None
     """The runs' data fingerprints and the files whose data differ (asrlens.compare.data)."""
+    normalizer: str | None = None
+    """The normalizer both runs' paired figures are under (None: not looked up)."""
+    own_normalizers: dict[str, str] = field(default_factory=dict)
+    """run_id -> the normalizer the run was scored under, when one was rescored."""
+    own_wer: dict[str, float | None] = field(default_factory=dict)
+    """run_id -> its WER on the shared files under its own normalizer, when one was
+    rescored (the figure `asrlens infer` printed for it)."""
 
     @property
     def files_left_out(self) -> int:
@@ -81,11 +90,13 @@ class Comparison:
 def compare_runs(
     conn: sa.Connection, *, run_a: str, run_b: str, rule: GroupRule | None, seed: int,
     replicates: int = sig.BOOTSTRAP_REPLICATES, allow_different_data: bool = False,
+    normalizer: str | None = None,
 ) -> Comparison:
-    """All paired figures of run_b against run_a. Raises AsrlensError for an unknown run,
-    the same run twice, runs of different datasets, or runs scored on different data (their
-    fingerprints differ) unless `allow_different_data`: then only the files both scored
-    against the same reference are paired.
+    """All paired figures of run_b against run_a, both under one normalizer (`normalizer`,
+    default run_a's; asrlens.compare.rescore). Raises AsrlensError for an unknown run or
+    normalizer, the same run twice, runs of different datasets, or runs scored on different
+    data (their fingerprints differ) unless `allow_different_data`: then only the files both
+    scored against the same reference are paired.
 
     When the dataset knows its speakers (utterances.speaker), the bootstrap resamples
     speakers (a file without one is its own cluster), and rule None groups the sign and
@@ -106,6 +117,14 @@ def compare_runs(
     shared = query(conn, named_query("compare", "shared_files"), run_a=run_a, run_b=run_b)
     if not data.same:  # allowed: pair only the files whose data agree
         shared = [f for f in shared if f["utt_id"] not in data.differing_ids]
+    common = common_scores(conn, run_a=run_a, run_b=run_b, normalizer=normalizer)
+    own_wer = {}
+    if common is not None:  # each run's own figure, then the figures under one normalizer
+        for run, side in ((run_a, "a"), (run_b, "b")):
+            words = sum(f[f"ref_words_{side}"] for f in shared)
+            own_wer[run] = sum(f[f"errors_{side}"] for f in shared) / words if words else None
+        keep = {f["utt_id"] for f in shared}
+        shared = [f for f in common.shared if f["utt_id"] in keep]
     clusters = ([speakers.get(f["utt_id"]) or f"\0{f['utt_id']}" for f in shared]
                 if known else None)
     count = named_query("compare", "file_counts")
@@ -124,9 +143,14 @@ def compare_runs(
             seed=seed, replicates=replicates, clusters=clusters),
         data=data,
     )
-    paths = {run: {r["utt_id"]: r["path"] for r in query(
-        conn, named_query("compare", "alignment_paths"), run_id=run)}
+    paths = common.paths if common is not None else {
+        run: {r["utt_id"]: r["path"] for r in query(
+            conn, named_query("compare", "alignment_paths"), run_id=run)}
         for run in (run_a, run_b)}
+    comparison.normalizer = (common.normalizer if common is not None
+                             else run_normalizers(conn, run_a)[run_a]["normalizer"])
+    if common is not None:
+        comparison.own_normalizers, comparison.own_wer = common.own, own_wer
     ids = [f["utt_id"] for f in shared]
     comparison.tests["mapsswe"] = sig.mapsswe([paths[run_a][u] for u in ids],
                                               [paths[run_b][u] for u in ids])
@@ -175,7 +199,8 @@ def store_comparison(engine: sa.Engine, c: Comparison) -> None:
             ref_words_b=c.ref_words_b, errors_a=c.errors_a, errors_b=c.errors_b,
             wer_a=c.wer_a, wer_b=c.wer_b, wer_difference=b.difference,
             difference_low=b.low, difference_high=b.high, p_b_better=b.p_b_better,
-            replicates=b.replicates, seed=c.seed, computed_at=now, resampled=b.unit)])
+            replicates=b.replicates, seed=c.seed, computed_at=now, resampled=b.unit,
+            normalizer=c.normalizer)])
         insert_rows(conn, "comparison_tests", [dict(
             run_a=c.run_a, run_b=c.run_b, test=name, statistic=t.statistic,
             p_value=t.p_value, significant=t.significant, better_run=c.better_run(t), n=t.n,

@@ -46,6 +46,17 @@ def data_lines(c: Comparison) -> list[str]:
             f"{short(c.data.fingerprint_b)}): {c.data.describe()}; those files are left out"]
 
 
+def normalizer_line(c: Comparison) -> str:
+    """Which normalizer the figures are under, and each rescored run's own figure."""
+    if not c.own_normalizers:
+        return f"Both runs scored under normalizer {c.normalizer}."
+    own = "; ".join(f"{run} was scored under {name} (its own WER here: "
+                    f"{_pct(c.own_wer.get(run))})" for run, name in c.own_normalizers.items()
+                    if name != c.normalizer)
+    return (f"Both runs rescored under normalizer {c.normalizer} from their raw texts, so "
+            f"their figures compare: {own}.")
+
+
 def comparison_lines(c: Comparison) -> list[str]:
     """The overview, the bootstrap, the four tests and the per-group WERs, as text lines."""
     a, b = c.run_a, c.run_b
@@ -55,6 +66,7 @@ def comparison_lines(c: Comparison) -> list[str]:
         f"{b} against {a} (dataset {c.dataset}): {c.files_shared} files scored in both, "
         f"{c.files_left_out} left out (scored in one run only"
         f"{'' if c.data is None or c.data.same else ', or on different data'})",
+        normalizer_line(c),
         *data_lines(c),
         "",
         f"  {'':<16} {a:>{width}} {b:>{width}}",

@@ -12,7 +12,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from asrlens.compare import compare_runs, parse_rule
-from asrlens.compare.report_text import TEST_LABELS, fmt_p
+from asrlens.compare.report_text import TEST_LABELS, fmt_p, normalizer_line
 from asrlens.compare.significance import TESTS
 from asrlens.report import plots
 from asrlens.report.context import ReportContext, run_query
@@ -98,7 +98,8 @@ def significance(engine: sa.Engine, *, run_a: str, run_b: str, ctx: ReportContex
               "p_text": fmt_p(c.tests[name].p_value), "better": c.better_run(c.tests[name]),
               "not_run": c.tests[name].detail.get("not_run")}
              for name in TESTS]
-    return {"files_shared": c.files_shared, "files_left_out": c.files_left_out,
+    return {"normalizer_line": normalizer_line(c),
+            "files_shared": c.files_shared, "files_left_out": c.files_left_out,
             "wer_a": c.wer_a, "wer_b": c.wer_b, "bootstrap": c.bootstrap, "tests": tests,
             "rule": c.rule.text, "groups": len(c.groups),
             "other_data": c.data.describe() if c.data is not None and not c.data.same else ""}

@@ -1,0 +1,80 @@
+"""One normalizer for both runs of a comparison: runs scored under different normalizers
+are rescored from their stored raw texts before they are paired.
+
+    common = common_scores(conn, run_a="sphinx-minimal", run_b="sphinx", normalizer=None)
+    common.normalizer        # 'ljspeech': run a's, unless --normalizer names another
+    common.shared            # as the shared_files query: utt_id, ref_words_a, errors_a, ...
+    common.paths             # run -> utt_id -> alignment letters (C S D I), for MAPSSWE
+
+Scored under `minimal`, "Mr. Smith" has two reference words that `ljspeech` spells out as
+"mister smith": the same hypothesis then has different error counts, and a comparison of the
+stored scores would call the runs different when the recognizers said exactly the same. So
+both runs are scored anew under one normalizer, each with its own alignment mode; the stored
+rows are not changed. Each run's own figure (under its own normalizer) is kept beside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from asrlens.db import named_query, query
+from asrlens.scoring.normalize import get_normalizer
+from asrlens.scoring.score import score_texts
+
+LETTERS = {"equal": "C", "substitute": "S", "delete": "D", "insert": "I"}
+"""alignment op -> the letter sclite (and MAPSSWE) uses."""
+
+
+@dataclass
+class CommonScores:
+    """Both runs' shared files scored under one normalizer."""
+
+    normalizer: str
+    own: dict[str, str]  # run -> the normalizer it was scored under
+    rescored: list[str]  # runs scored anew here (own normalizer differs)
+    shared: list[dict] = field(default_factory=list)
+    paths: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def run_normalizers(conn: sa.Connection, *runs: str) -> dict[str, dict]:
+    """run -> its runs row's normalizer and alignment."""
+    return {run: query(conn, named_query("compare", "run_scoring"), run_id=run)[0]
+            for run in runs}
+
+
+def choose_normalizer(own: dict[str, str], first: str, normalizer: str | None) -> str:
+    """The common normalizer's id (name-vVERSION, as runs.normalizer holds it): that of
+    `normalizer` when given (AsrlensError if unknown), else the first run's."""
+    return get_normalizer(normalizer if normalizer is not None else own[first]).id
+
+
+def common_scores(conn: sa.Connection, *, run_a: str, run_b: str,
+                  normalizer: str | None) -> CommonScores | None:
+    """Both runs' files scored under one normalizer, or None when both were scored under
+    it already (the stored scores are then used as they are)."""
+    scoring = run_normalizers(conn, run_a, run_b)
+    own = {run: get_normalizer(row["normalizer"]).id for run, row in scoring.items()}
+    chosen = choose_normalizer(own, run_a, normalizer)
+    rescored = [run for run in (run_a, run_b) if own[run] != chosen]
+    if not rescored:
+        return None
+    norm = get_normalizer(chosen)
+    per_run: dict[str, dict[str, tuple[int, int, str]]] = {}
+    for run in (run_a, run_b):
+        files = {}
+        for row in query(conn, named_query("compare", "raw_texts"), run_id=run):
+            ref = norm(norm.reference(transcript=row["transcript"],
+                                      normalized=row["normalized_transcript"]))
+            score = score_texts(ref, norm(row["hyp_raw"]), alignment=scoring[run]["alignment"])
+            files[row["utt_id"]] = (score.ref_words, score.errors,
+                                    "".join(LETTERS[op.op] for op in score.ops))
+        per_run[run] = files
+    shared_ids = sorted(set(per_run[run_a]) & set(per_run[run_b]))
+    common = CommonScores(normalizer=chosen, own=own, rescored=rescored)
+    common.shared = [{"utt_id": u, "ref_words_a": per_run[run_a][u][0],
+                      "errors_a": per_run[run_a][u][1], "ref_words_b": per_run[run_b][u][0],
+                      "errors_b": per_run[run_b][u][1]} for u in shared_ids]
+    common.paths = {run: {u: per_run[run][u][2] for u in shared_ids} for run in (run_a, run_b)}
+    return common
