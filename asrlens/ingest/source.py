@@ -17,6 +17,8 @@ its stream yields more than its declared size (and dropped as `bad_archive`).
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import math
 import os
@@ -25,6 +27,7 @@ import shutil
 import stat
 import zipfile
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -32,6 +35,9 @@ from typing import BinaryIO
 from asrlens import defaults
 from asrlens.errors import AsrlensError
 from asrlens.ingest.labels import find_labels_file, unsafe_reason
+
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+"""Errors that stop the whole extraction (any other OSError skips the one entry)."""
 
 MARKER = ".asrlens-extracted.json"
 """File in an extraction folder recording which zip (size, mtime) it holds, and its issues."""
@@ -68,7 +74,8 @@ class ZipLimits:
 
 @dataclass(frozen=True)
 class SourceIssue:
-    """A zip entry that was not extracted (kind 'unsafe_path' or 'bad_archive')."""
+    """A zip entry that was not extracted (kind 'unsafe_path' or 'bad_archive'), or one
+    name given to several entries ('duplicate_entry': the last is extracted)."""
 
     kind: str
     path: str  # the entry name as stored in the zip
@@ -137,8 +144,10 @@ def _extract(archive: Path, target: Path, limits: ZipLimits) -> tuple[int, list[
     stamp = {"source": os.fspath(archive), "bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
     marker = target / MARKER
     previous = _read_marker(marker)
+    skipped = {issue.get("path") for issue in (previous or {}).get("issues", [])
+                if issue.get("kind") != "duplicate_entry"}
     if previous and all(previous.get(k) == v for k, v in stamp.items()) and _intact(
-        archive, target
+        archive, target, skipped
     ):
         return 0, [SourceIssue(**issue) for issue in previous.get("issues", [])]
     try:
@@ -228,8 +237,15 @@ def _extract_entries(archive: Path, target: Path) -> tuple[int, set[Path], list[
     kept: set[Path] = set()
     issues: list[SourceIssue] = []
     with zipfile.ZipFile(archive) as zf:
-        for info in _file_entries(zf):
+        entries = _file_entries(zf)
+        counts = Counter(info.filename for info in entries)
+        issues += [SourceIssue("duplicate_entry", name, f"{archive.name}: entry {name!r} "
+                               f"appears {n} times; the last one is used")
+                   for name, n in counts.items() if n > 1]
+        for info in entries:
             entry = info.filename
+            if counts[entry] > 1 and info is not _last(entries, entry):
+                continue
             reason = _unsafe_entry(info, target)
             if reason:
                 issues.append(SourceIssue("unsafe_path", entry,
@@ -243,8 +259,14 @@ def _extract_entries(archive: Path, target: Path) -> tuple[int, set[Path], list[
                 _write_entry(zf, info, dest)
                 written += 1
             except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError,
-                    RuntimeError, EntryTooLong) as exc:  # corrupt, unknown method, encrypted
-                dest.unlink(missing_ok=True)
+                    RuntimeError, EntryTooLong, OSError) as exc:  # corrupt, unknown method,
+                # encrypted; a name too long for the file system, a file where a folder
+                # must be (ds/x and ds/x/y.wav): this entry is skipped, the rest go on
+                if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+                    raise
+                with contextlib.suppress(OSError):
+                    if dest.is_file() and not dest.is_symlink():
+                        dest.unlink()
                 kept.discard(dest)
                 issues.append(SourceIssue("bad_archive", entry,
                                           f"{archive.name}: entry {entry!r} cannot be "
@@ -252,13 +274,14 @@ def _extract_entries(archive: Path, target: Path) -> tuple[int, set[Path], list[
     return written, kept, issues
 
 
-def _intact(archive: Path, target: Path) -> bool:
-    """True when every safe entry of `archive` is present in `target` with its size."""
+def _intact(archive: Path, target: Path, skipped: set[str] = frozenset()) -> bool:
+    """True when every safe entry of `archive` is present in `target` with its size
+    (entries in `skipped`, reported as issues when it was extracted, left out)."""
     try:
         target = target.resolve()
         with zipfile.ZipFile(archive) as zf:
             for info in _file_entries(zf):
-                if _unsafe_entry(info, target):
+                if info.filename in skipped or _unsafe_entry(info, target):
                     continue
                 dest = target / info.filename
                 if not dest.is_file() or dest.stat().st_size != info.file_size:
@@ -266,6 +289,11 @@ def _intact(archive: Path, target: Path) -> bool:
     except (OSError, zipfile.BadZipFile):
         return False
     return True
+
+
+def _last(entries: list[zipfile.ZipInfo], name: str) -> zipfile.ZipInfo:
+    """The last entry called `name` (the one a zip reader's name lookup finds)."""
+    return next(info for info in reversed(entries) if info.filename == name)
 
 
 def _file_entries(zf: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
@@ -314,10 +342,11 @@ def _write_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path) -> None
     try:
         with zf.open(info) as src, open(partial, "wb") as out:
             copy_bounded(src, out, info.file_size)
+        os.replace(partial, dest)  # fails when a folder of that name is there
     except BaseException:
-        partial.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
         raise
-    os.replace(partial, dest)
 
 
 class EntryTooLong(Exception):
