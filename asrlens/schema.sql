@@ -98,7 +98,8 @@ CREATE TABLE IF NOT EXISTS audio_files (
 --   corrupt_audio     a file libsndfile cannot decode (truncated, not audio, ...)
 --   non_finite_samples  a float file with NaN or infinite samples (statistics of the others kept)
 --   unsafe_path       an id or zip entry that would escape the dataset folder ('../', absolute)
---   bad_archive       the .zip itself is not a readable zip
+--   bad_archive       the .zip itself is not a readable zip, or an entry that could not be written
+--   duplicate_entry   a .zip holds several entries of one name (the last one is used)
 --   no_labels         no labels file was found (parquet: a file without a text column)
 --   pipe_command      a Kaldi wav.scp entry that is a shell command (`sox ... |`): refused, never run
 --   outside_path      an audio path outside the dataset folder, read because of --allow-outside-paths

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from asrlens.db import named_query, query
+from asrlens.errors import AsrlensError
 from asrlens.scoring.normalize import get_normalizer
 from asrlens.scoring.score import score_texts
 
@@ -47,7 +48,16 @@ def run_normalizers(conn: sa.Connection, *runs: str) -> dict[str, dict]:
 def choose_normalizer(own: dict[str, str], first: str, normalizer: str | None) -> str:
     """The common normalizer's id (name-vVERSION, as runs.normalizer holds it): that of
     `normalizer` when given (AsrlensError if unknown), else the first run's."""
-    return get_normalizer(normalizer if normalizer is not None else own[first]).id
+    return own[first] if normalizer is None else get_normalizer(normalizer).id
+
+
+def _normalizer_id(name: str) -> str:
+    """runs.normalizer as an id (ljspeech-v1); a name this asrlens does not know stays as it
+    is (it is rescored only when a comparison needs it, and then refused)."""
+    try:
+        return get_normalizer(name).id
+    except AsrlensError:
+        return name
 
 
 def common_scores(conn: sa.Connection, *, run_a: str, run_b: str,
@@ -55,7 +65,7 @@ def common_scores(conn: sa.Connection, *, run_a: str, run_b: str,
     """Both runs' files scored under one normalizer, or None when both were scored under
     it already (the stored scores are then used as they are)."""
     scoring = run_normalizers(conn, run_a, run_b)
-    own = {run: get_normalizer(row["normalizer"]).id for run, row in scoring.items()}
+    own = {run: _normalizer_id(row["normalizer"]) for run, row in scoring.items()}
     chosen = choose_normalizer(own, run_a, normalizer)
     rescored = [run for run in (run_a, run_b) if own[run] != chosen]
     if not rescored:
