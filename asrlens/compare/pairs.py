@@ -119,7 +119,7 @@ def compare_runs(
         shared = [f for f in shared if f["utt_id"] not in data.differing_ids]
     common = common_scores(conn, run_a=run_a, run_b=run_b, normalizer=normalizer)
     own_wer = {}
-    if common is not None:  # each run's own figure, then the figures under one normalizer
+    if common is not None and common.normalizer is not None:  # own figures, then common ones
         for run, side in ((run_a, "a"), (run_b, "b")):
             words = sum(f[f"ref_words_{side}"] for f in shared)
             own_wer[run] = sum(f[f"errors_{side}"] for f in shared) / words if words else None
@@ -143,7 +143,7 @@ def compare_runs(
             seed=seed, replicates=replicates, clusters=clusters),
         data=data,
     )
-    paths = common.paths if common is not None else {
+    paths = common.paths if common is not None and common.normalizer is not None else {
         run: {r["utt_id"]: r["path"] for r in query(
             conn, named_query("compare", "alignment_paths"), run_id=run)}
         for run in (run_a, run_b)}

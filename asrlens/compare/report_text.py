@@ -50,6 +50,11 @@ def normalizer_line(c: Comparison) -> str:
     """Which normalizer the figures are under, and each rescored run's own figure."""
     if not c.own_normalizers:
         return f"Both runs scored under normalizer {c.normalizer}."
+    if c.normalizer is None:
+        names = ", ".join(f"{run}: {name}" for run, name in c.own_normalizers.items())
+        return (f"The runs were scored under different normalizers ({names}), and this "
+                f"asrlens cannot apply the first: each run's figures are under its own "
+                f"(choose one with --normalizer).")
     own = "; ".join(f"{run} was scored under {name} (its own WER here: "
                     f"{_pct(c.own_wer.get(run))})" for run, name in c.own_normalizers.items()
                     if name != c.normalizer)

@@ -32,7 +32,7 @@ LETTERS = {"equal": "C", "substitute": "S", "delete": "D", "insert": "I"}
 class CommonScores:
     """Both runs' shared files scored under one normalizer."""
 
-    normalizer: str
+    normalizer: str | None  # None: run a's normalizer is unknown here, nothing rescored
     own: dict[str, str]  # run -> the normalizer it was scored under
     rescored: list[str]  # runs scored anew here (own normalizer differs)
     shared: list[dict] = field(default_factory=list)
@@ -70,7 +70,10 @@ def common_scores(conn: sa.Connection, *, run_a: str, run_b: str,
     rescored = [run for run in (run_a, run_b) if own[run] != chosen]
     if not rescored:
         return None
-    norm = get_normalizer(chosen)
+    try:
+        norm = get_normalizer(chosen)
+    except AsrlensError:  # run a's normalizer is not one this asrlens knows: say so
+        return CommonScores(normalizer=None, own=own, rescored=[])
     per_run: dict[str, dict[str, tuple[int, int, str]]] = {}
     for run in (run_a, run_b):
         files = {}
