@@ -52,7 +52,7 @@ LJSPEECH_FIELDS = (2, 3)
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Label:
     """One usable labels line.
 
@@ -74,7 +74,7 @@ class Label:
     file: str | None = None  # the labels file of the line, when a layout reads several
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LabelIssue:
     """A labels line that could not be used as written (kinds as in schema.sql ingest_issues)."""
 
