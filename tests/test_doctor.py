@@ -74,8 +74,10 @@ def test_a_failed_checkpoint_is_a_warning_and_exit_1_not_stored(sample_dir, tmp_
         raise duckdb.IOException('Could not write file "speech.duckdb": No space left on '
                                  'device')
 
-    monkeypatch.setattr(asrlens_db, "_checkpoint", full_disk)
     db = tmp_path / "speech.duckdb"
+    asrlens_db.close(asrlens_db.connect(db))  # an existing database (a new one that only a
+    # .wal completes is removed instead: tests/test_ingest_failures.py)
+    monkeypatch.setattr(asrlens_db, "_checkpoint", full_disk)
     result = CliRunner().invoke(cli, ["ingest", str(sample_dir), "--db", str(db),
                                       "--no-progress"])
     assert result.exit_code == 1

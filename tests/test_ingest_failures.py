@@ -108,6 +108,22 @@ def test_ingest_into_a_real_read_only_folder(tmp_path):
 # --- (10) a full disk -----------------------------------------------------------------------
 
 
+def test_a_failed_checkpoint_of_a_new_database_leaves_nothing(tmp_path, monkeypatch):
+    dataset = make_dataset(tmp_path / "ds")
+    db = tmp_path / "new.duckdb"
+
+    def full_disk(connection):
+        connection.execute("pragma disable_checkpoint_on_shutdown")  # the close fails too
+        raise duckdb.IOException(f'Could not write file "{db}": No space left on device')
+
+    monkeypatch.setattr(asrlens.db, "_checkpoint", full_disk)
+    line = one_error_line(ingest(db, dataset))
+    assert line.startswith(f"Error: cannot store dataset ds in the new database {db}: the "
+                           f"checkpoint failed: "), line
+    assert "No space left on device" in line and "nothing was kept" in line
+    assert list(tmp_path.iterdir()) == [tmp_path / "ds"]  # no .duckdb, no .wal
+
+
 def test_full_disk_on_a_real_small_filesystem_leaves_nothing(tmp_path):
     if not can_mount():
         pytest.skip("no unprivileged mount namespace here to mount a small tmpfs")
