@@ -252,7 +252,8 @@ def test_report_command_prints_the_path_of_the_page(synth_db, tmp_path):
     result = CliRunner().invoke(cli, ["report", "--db", str(synth_db), "--out", str(out),
                                       "--audio", "none", "--top", "3", "--seed", "1"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == str(out / "index.html")
+    assert result.stdout.strip() == str(out / "index.html")
+    assert result.stderr.startswith("Using run ")  # no --run: it says which it picked
     assert_well_formed((out / "index.html").read_text(encoding="utf-8"))
 
 
