@@ -22,6 +22,10 @@ IGNORED_IN_COMPARISON = {"ingested_at"}
 """Columns that differ on every ingest and do not count as a change."""
 
 
+HELD_TABLES = ("audio_files", "utterance_spans")
+"""Tables whose stored rows ingest needs (to skip unchanged files); the others are loaded as
+digests only."""
+
 BATCH_ROWS = 50_000
 """Rows read or inserted at a time: a million labels never travel as one list."""
 
@@ -30,7 +34,7 @@ BATCH_ROWS = 50_000
 class DatasetRows:
     """All rows of one dataset in the ingest tables, as dicts (column -> value).
 
-    Rows loaded from the database keep only a digest of each table but audio_files (whose
+    Rows loaded from the database keep only a digest of each table but HELD_TABLES (whose
     rows ingest needs to skip unchanged files): `digests` (table -> digest), so that a
     million stored labels are compared without being held.
     """
@@ -55,15 +59,15 @@ class DatasetRows:
 
 
 def load_dataset_rows(engine: sa.Engine, dataset: str) -> DatasetRows:
-    """The rows stored for `dataset` (empty when it was never ingested): audio_files as
+    """The rows stored for `dataset` (empty when it was never ingested): HELD_TABLES as
     rows, the other tables as digests, read BATCH_ROWS at a time."""
     rows = DatasetRows()
     with engine.connect() as conn:
         for table, key in TABLES.items():
             # table and key come from TABLES above, never from the user
             sql = f"select * from {table} where {key} = :d"
-            if table == "audio_files":
-                rows.audio_files = query(conn, sql, d=dataset)
+            if table in HELD_TABLES:
+                setattr(rows, table, query(conn, sql, d=dataset))
                 continue
             result = conn.execution_options(stream_results=True, max_row_buffer=BATCH_ROWS
                                             ).execute(sa.text(sql), {"d": dataset})
