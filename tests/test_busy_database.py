@@ -25,6 +25,7 @@ def synth_db(tmp_path_factory):
 def hold(db, *extra: str) -> subprocess.Popen:
     """Another asrlens process holding `db` read-write (a long `sql --write` query)."""
     proc = subprocess.Popen([sys.executable, "-m", "asrlens", "sql", "--write", "--db", str(db),
+                             "--wait", "60",  # the probe below holds the file for an instant
                              "select count(*) from range(1e12::bigint)", *extra],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
@@ -49,7 +50,7 @@ def test_a_reader_names_the_process_that_holds_the_database(synth_db, copy_db, t
             lines = result.output.strip().splitlines()
             assert len(lines) == 1, result.output
             assert lines[0].startswith(f"Error: cannot open database {db}: in use by `asrlens "
-                                       f"sql --write --db {db}"), lines[0]
+                                       f"sql --write --db {db} --wait 60"), lines[0]
             assert f"(pid {holder.pid}, since 20" in lines[0]
             assert lines[0].endswith("run this when it ends, or wait for it with "
                                      "--wait SECONDS")
