@@ -66,8 +66,8 @@ def test_a_misspelled_engine_fails_before_any_work(ingested_db, copy_db):
     before = db.read_bytes()
     result = invoke("infer", "--engine", "pocketsphnix", "--db", str(db), "--no-progress")
     line = one_error_line(result)
-    assert line == ("Error: unknown engine 'pocketsphnix'; choose one of: wav2vec2, "
-                    "pocketsphinx")
+    assert line.startswith("Error: unknown engine 'pocketsphnix'; choose one of: wav2vec2, "
+                           "pocketsphinx")
     assert "files to transcribe" not in result.output
     assert db.read_bytes() == before
 
