@@ -179,13 +179,22 @@ BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 (U+202E turns `gnirts` into `string`), so the report shows them as visible escapes."""
 
 
+BIDI_JSON_ESCAPES = re.compile(r"\\u(202[a-eA-E]|206[6-9]|200[eEfF]|061[cC])")
+"""The same controls as JSON escapes (`tojson` writes U+202E as \\u202e), which a script
+of the page would turn back into the character."""
+
+
 def visible_controls(value):
     """`value` with each bidirectional control written as a visible `[U+202E]`; other
-    values as they are. Markup stays Markup (the escape holds no HTML character)."""
-    if isinstance(value, str) and BIDI_CONTROLS.search(value):
-        shown = BIDI_CONTROLS.sub(lambda m: f"[U+{ord(m[0]):04X}]", value)
-        return Markup(shown) if isinstance(value, Markup) else shown
-    return value
+    values as they are. Markup stays Markup (the escape holds no HTML character), and in
+    Markup (JSON for the page's scripts) the controls' \\uXXXX escapes are replaced too."""
+    if not isinstance(value, str):
+        return value
+    shown = BIDI_CONTROLS.sub(lambda m: f"[U+{ord(m[0]):04X}]", value)
+    if isinstance(value, Markup):
+        shown = BIDI_JSON_ESCAPES.sub(lambda m: f"[U+{m[1].upper()}]", shown)
+        return Markup(shown) if shown != value else value
+    return shown
 
 
 def register_filters(env: jinja2.Environment) -> None:
