@@ -29,8 +29,8 @@ import duckdb
 import sqlalchemy as sa
 
 from asrlens.db import database, describe_error, no_database, resolve_path
+from asrlens.db.locks import waiting_for_lock
 from asrlens.errors import AsrlensError
-from asrlens.health.locks import waiting_for_lock
 from asrlens.interrupt import DeadlinePassed, interruptible
 from asrlens.sql_output import FORMATS, row_writer
 

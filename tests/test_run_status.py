@@ -21,8 +21,8 @@ from test_infer import SCRIPT, ScriptedRecognizer, make_toy_db, rows, run
 
 from asrlens.cli import cli
 from asrlens.db import close, connect, query
-from asrlens.health.owner import current_owner, is_alive, process_started_at, shown_status
 from asrlens.infer import NothingScored
+from asrlens.owner import current_owner, is_alive, process_started_at, shown_status
 
 
 @pytest.fixture

@@ -1,17 +1,28 @@
-"""The package's shape: stages import only earlier stages, no import cycle, small modules.
+"""The package's shape: layers that import only downwards, no import cycle, small modules.
 
-The data flows one way: ingest -> infer -> analysis -> compare -> explore -> report, through
-the database. A stage may import an earlier one, never a later one; the report reads what
-analysis wrote from the database and imports nothing of analysis/. Modules outside the stages
-(db, errors, audio, vocabulary, catalog, health, ...) are below all of them and import none;
-cli.py, commands/, settings.py and pipeline.py sit above and may import every stage. Imports
-are read from each module's syntax tree, wherever they stand (a function-level import counts
-as much as a top-level one).
+The layers, from the ground up (LAYERS below names every module's):
+
+1. ground floor: pure helpers with no database, among them the scoring core (asrlens.scoring:
+   normalizers, alignment, per-file scores, the rate formulas, the bootstrap), errors,
+   defaults, audio, vocabulary, owner (which process owns a run);
+2. db: the database file (asrlens.db: connect, schema, migrations, named queries);
+3. services on the database that several stages share: catalog, fingerprint, health,
+   raw_scores, sql;
+4. the stages, in pipeline order: ingest -> infer -> analysis -> compare -> explore -> report.
+   A stage may import an earlier one, never a later one; the report reads what analysis wrote
+   from the database and imports nothing of analysis/;
+5. above: cli.py, commands/, settings.py and pipeline.py wire the stages together.
+
+A module imports only its own layer or lower ones (a stage: itself or an earlier stage), and
+reads only the queries of such a layer (named_query("db", ...) in asrlens.db, never
+named_query("health", ...)). Imports are read from each module's syntax tree, wherever they
+stand (a function-level import counts as much as a top-level one).
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -19,9 +30,21 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "asrlens"
 STAGES = ("ingest", "infer", "analysis", "compare", "explore", "report")
 """In pipeline order: a stage imports none that comes after it."""
-ABOVE = {"asrlens.cli", "asrlens.commands", "asrlens.pipeline", "asrlens.settings",
-         "asrlens.__main__"}
-"""Modules that wire the stages together (and their submodules): they may import any of them."""
+GROUND = ("asrlens", "asrlens.atomic", "asrlens.audio", "asrlens.defaults", "asrlens.errors",
+          "asrlens.interrupt", "asrlens.owner", "asrlens.scoring", "asrlens.summaries",
+          "asrlens.vocabulary")
+DB = ("asrlens.db",)
+SERVICES = ("asrlens.catalog", "asrlens.fingerprint", "asrlens.health", "asrlens.raw_scores",
+            "asrlens.sql")
+ABOVE = ("asrlens.cli", "asrlens.commands", "asrlens.pipeline", "asrlens.settings",
+         "asrlens.__main__")
+LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("ground", GROUND), ("db", DB), ("services", SERVICES),
+    *((stage, (f"asrlens.{stage}",)) for stage in STAGES),
+    ("above", ABOVE),
+)
+"""Each layer and the modules in it (a name stands for itself and its submodules), lowest first;
+`asrlens` alone is the package's __init__."""
 FORBIDDEN = {("report", "analysis")}
 """Earlier stages a stage still must not import: the report knows analysis only by its tables."""
 MAX_LINES = 400
@@ -72,34 +95,95 @@ def _stage(module: str) -> str | None:
     return parts[1] if len(parts) > 1 and parts[1] in STAGES else None
 
 
+def layer_of(module: str) -> int:
+    """The index in LAYERS of the layer holding `module`; KeyError when none does."""
+    for index, (_, members) in enumerate(LAYERS):
+        for member in members:
+            if module == member or (member != "asrlens" and module.startswith(member + ".")):
+                return index
+    raise KeyError(module)
+
+
 def test_the_walk_sees_the_package():
     """The checks below are only as good as the graph: it holds known modules and edges."""
     assert {"asrlens.cli", "asrlens.infer.run", "asrlens.report.render"} <= set(MODULES)
     assert "asrlens.infer.runs" in GRAPH["asrlens.infer.run"]
     assert "asrlens.db" in GRAPH["asrlens.report.context"]
+    assert "asrlens.scoring.rates" in GRAPH["asrlens.scoring.bootstrap"]
 
 
-def test_no_stage_imports_a_later_stage_or_one_it_must_not():
+def test_every_module_has_a_layer():
+    """A new top-level module or package is placed in LAYERS on purpose."""
+    unplaced = []
+    for module in MODULES:
+        try:
+            layer_of(module)
+        except KeyError:
+            unplaced.append(module)
+    assert unplaced == []
+
+
+def _wrong_imports(graph: dict[str, set[str]]) -> list[str]:
     wrong = []
-    for module, imported in GRAPH.items():
-        if module in ABOVE or module.rsplit(".", 1)[0] in ABOVE:
-            continue
-        here = _stage(module)
+    for module, imported in graph.items():
+        here = layer_of(module)
         for target in sorted(imported):
-            there = _stage(target)
-            if there is None or there == here:
-                continue
-            if here is None:
-                wrong.append(f"{module} (below the stages) imports {target}")
-            elif STAGES.index(there) > STAGES.index(here) or (here, there) in FORBIDDEN:
-                wrong.append(f"{module} ({here}) imports {target} ({there})")
-    assert wrong == []
+            there = layer_of(target)
+            stages = (_stage(module), _stage(target))
+            if there > here or (stages in FORBIDDEN):
+                wrong.append(f"{module} ({LAYERS[here][0]}) imports {target} "
+                             f"({LAYERS[there][0]})")
+    return wrong
 
 
-def test_nothing_in_analysis_imports_the_report_and_the_report_nothing_of_analysis():
-    pairs = [(m, t) for m, ts in GRAPH.items() for t in ts
-             if (_stage(m), _stage(t)) in {("analysis", "report"), ("report", "analysis")}]
-    assert pairs == []
+def test_every_module_imports_only_its_layer_or_lower_ones():
+    """Stages in order, db below them, the scoring core below db: no back-edge anywhere."""
+    assert _wrong_imports(GRAPH) == []
+
+
+def test_the_layer_check_sees_a_back_edge():
+    """The edges this test was written against: db reaching up into health, a stage reaching
+    into a later one, the report into analysis."""
+    assert _wrong_imports({"asrlens.db": {"asrlens.health.owner"}}) != []
+    assert _wrong_imports({"asrlens.analysis.pipeline": {"asrlens.compare.groups"}}) != []
+    assert _wrong_imports({"asrlens.report.render": {"asrlens.analysis.tags"}}) != []
+    assert _wrong_imports({"asrlens.analysis.pipeline": {"asrlens.infer.runs"}}) == []
+
+
+def test_the_scoring_core_touches_no_database_and_no_stage():
+    """Normalizers, alignment, scores, rates and bootstrap: pure functions on texts and counts."""
+    scoring = [m for m in MODULES if m.startswith("asrlens.scoring")]
+    assert "asrlens.scoring.rates" in scoring
+    for module in scoring:
+        text = MODULES[module].read_text(encoding="utf-8")
+        assert not re.search(r"^\s*(import|from) (sqlalchemy|duckdb)\b", text, re.M), module
+        assert all(layer_of(t) == 0 for t in GRAPH[module]), module
+
+
+def test_no_stage_imports_another_for_scoring():
+    """What several stages score with lives once, on the ground floor."""
+    reaching = [(m, t) for m, ts in GRAPH.items() for t in ts
+                if _stage(m) and _stage(t) and _stage(m) != _stage(t)
+                and re.search(r"(score|normalize|align|bootstrap|raw|rate)", t.rsplit(".", 1)[1])]
+    assert reaching == []
+
+
+def _divides_by_reference_words(path: Path) -> bool:
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            if re.search(r"ref_words|ref_chars", ast.unparse(node.right)):
+                return True
+    return False
+
+
+def test_corpus_rates_are_computed_only_in_the_scoring_core(tmp_path):
+    """No Python module divides by reference words or characters (the WER and CER formulas)
+    but through asrlens.scoring.rates, where the division is written once, by name."""
+    formula = tmp_path / "formula.py"
+    formula.write_text("wer = errors / f['ref_words'] if f['ref_words'] else None\n")
+    assert _divides_by_reference_words(formula)
+    found = [m for m, path in MODULES.items() if _divides_by_reference_words(path)]
+    assert found == []
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -154,24 +238,36 @@ def test_no_module_is_over_400_lines(path):
     assert lines <= MAX_LINES, f"{relative} has {lines} lines"
 
 
-def _named_queries() -> set[tuple[str, str]]:
-    """(stage, name) of every named_query("stage", "name") call with literal arguments, and of
-    every run_query(engine, "name", ...) call (the report's: stage 'report')."""
+def _query_calls(path: Path) -> set[tuple[str, str]]:
+    """(folder, name) of every named_query("folder", "name") call with literal arguments in a
+    module, and of every run_query(engine, "name", ...) call (the report's: folder 'report')."""
     found = set()
-    for path in MODULES.values():
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not isinstance(node, ast.Call):
-                continue
-            called = getattr(node.func, "id", getattr(node.func, "attr", None))
-            literals = [a.value for a in node.args
-                        if isinstance(a, ast.Constant) and isinstance(a.value, str)]
-            if called == "named_query" and len(literals) == 2:
-                found.add((literals[0], literals[1]))
-            elif called == "run_query" and literals:
-                found.add(("report", literals[0]))
-            elif called == "_sql" and literals:  # the analysis stage's shorthand
-                found.add(("analysis", literals[0]))
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call):
+            continue
+        called = getattr(node.func, "id", getattr(node.func, "attr", None))
+        literals = [a.value for a in node.args
+                    if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        if called == "named_query" and len(literals) == 2:
+            found.add((literals[0], literals[1]))
+        elif called == "run_query" and literals:
+            found.add(("report", literals[0]))
+        elif called == "_sql" and literals:  # the analysis stage's shorthand
+            found.add(("analysis", literals[0]))
     return found
+
+
+def test_every_module_reads_only_queries_of_its_layer_or_lower_ones():
+    """asrlens/<folder>/queries/ belongs to the layer of asrlens.<folder>: db reads its own."""
+    wrong = [f"{m} reads {folder}/queries/{name}.sql" for m, path in MODULES.items()
+             for folder, name in sorted(_query_calls(path))
+             if layer_of(f"asrlens.{folder}") > layer_of(m)]
+    assert wrong == []
+
+
+def _named_queries() -> set[tuple[str, str]]:
+    """(folder, name) of every named query any module runs."""
+    return {call for path in MODULES.values() for call in _query_calls(path)}
 
 
 def test_every_named_query_has_its_file_and_every_query_file_is_used():

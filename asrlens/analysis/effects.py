@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from asrlens.scoring import rates
 from asrlens.vocabulary import FEATURES
 
 N_BUCKETS = 4
@@ -98,7 +99,7 @@ def bucket_effects(
         buckets.append(Bucket(
             bucket=b, lo=float(x[inside].min()), hi=float(x[inside].max()),
             files=int(inside.sum()), ref_words=words, errors=wrong,
-            wer=wrong / words if words else None,
+            wer=rates.corpus_wer(wrong, words),
         ))
     return buckets
 

@@ -23,7 +23,7 @@ from asrlens.analysis.failure_summary import failure_sentences
 from asrlens.analysis.failures import analyze_failures
 from asrlens.analysis.summary import _sql, summarize
 from asrlens.db import delete_rows, insert_rows, named_query
-from asrlens.infer.raw import score_raw
+from asrlens.raw_scores import score_raw
 from asrlens.summaries import analysis_lines
 
 OPS_FILES = 5000

@@ -96,7 +96,7 @@ def db_option(fn):
     @functools.wraps(fn)
     @_database_errors
     def wrapper(*args, wait_s=0, **kwargs):
-        from asrlens.health.locks import wait_for_lock
+        from asrlens.db.locks import wait_for_lock
 
         with wait_for_lock(wait_s):
             return fn(*args, **kwargs)

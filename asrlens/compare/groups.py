@@ -20,11 +20,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-import numpy as np
 import sqlalchemy as sa
 
 from asrlens.db import named_query, one_line, query
 from asrlens.errors import AsrlensError
+from asrlens.scoring import rates
+from asrlens.scoring.bootstrap import REPLICATES, corpus_intervals
 
 RULE_KINDS = ("regex", "label", "sql")
 DEFAULT_RULE = "regex:^[^-]+"
@@ -32,10 +33,7 @@ DEFAULT_RULE = "regex:^[^-]+"
 NO_GROUP = "(none)"
 SPEAKER_RULE = "speaker"
 """`--group-by speaker`: utterances.speaker."""
-REPLICATES = 1000
 CONFIDENCE = 0.95
-CHUNK_REPLICATES = 100
-"""Replicates drawn at once: bounds memory to CHUNK_REPLICATES x files indices."""
 OUTLIERS = 3
 """How many groups the report names as differing most from the corpus WER."""
 
@@ -152,47 +150,24 @@ def group_results(
     for f in files:
         by_group.setdefault(groups.get(f["utt_id"], NO_GROUP), []).append(f)
     table = GroupTable(run_id=run_id, rule=rule, corpus=_totals(files))
-    tail = (1 - CONFIDENCE) / 2 * 100
     for index, name in enumerate(sorted(by_group)):
         members = by_group[name]
-        row = {"group_name": name, **_totals(members), "wer_low": None, "wer_high": None}
-        rates = resampled_wer([_errors(f) for f in members], [f["ref_words"] for f in members],
-                              seed=seed + index, replicates=replicates)
-        if rates.size:
-            low, high = np.percentile(rates, [tail, 100 - tail])
-            row["wer_low"], row["wer_high"] = float(low), float(high)
-        table.rows.append(row)
+        counts = {c: [f[c] for f in members] for c in _COUNTS}
+        interval = corpus_intervals(counts, seed=seed + index, replicates=replicates,
+                                    confidence=CONFIDENCE, metrics={"wer": rates.wer})["wer"]
+        table.rows.append({"group_name": name, **_totals(members), "wer_low": interval.low,
+                           "wer_high": interval.high})
     table.outliers = _outliers(table.rows, table.corpus.get("wer"))
     return table
 
 
-def resampled_wer(errors, words, *, seed: int, replicates: int) -> np.ndarray:
-    """Corpus WER of `replicates` resamples (with replacement) of the files; resamples
-    without reference words are dropped."""
-    errors, words = np.asarray(errors, dtype=float), np.asarray(words, dtype=float)
-    rng = np.random.default_rng(seed)
-    total_errors, total_words = np.empty(replicates), np.empty(replicates)
-    for start in range(0, replicates, CHUNK_REPLICATES):
-        stop = min(start + CHUNK_REPLICATES, replicates)
-        idx = rng.integers(0, errors.size, size=(stop - start, errors.size))
-        total_errors[start:stop] = errors[idx].sum(axis=1)
-        total_words[start:stop] = words[idx].sum(axis=1)
-    ok = total_words > 0
-    return total_errors[ok] / total_words[ok]
-
-
-def _errors(f: dict) -> int:
-    return f["substitutions"] + f["deletions"] + f["insertions"]
+_COUNTS = ("ref_words", "substitutions", "deletions", "insertions")
 
 
 def _totals(files: list[dict]) -> dict:
-    words = sum(f["ref_words"] for f in files)
-    subs = sum(f["substitutions"] for f in files)
-    dels = sum(f["deletions"] for f in files)
-    ins = sum(f["insertions"] for f in files)
-    return {"files": len(files), "ref_words": words, "substitutions": subs, "deletions": dels,
-            "insertions": ins, "errors": subs + dels + ins,
-            "wer": (subs + dels + ins) / words if words else None}
+    totals = rates.summed(files, _COUNTS)
+    return {"files": len(files), **totals, "errors": rates.word_errors(totals),
+            "wer": rates.value(rates.wer(totals))}
 
 
 def _outliers(rows: list[dict], corpus_wer: float | None) -> list[dict]:

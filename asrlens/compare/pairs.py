@@ -35,6 +35,7 @@ from asrlens.compare.groups import (
 from asrlens.compare.rescore import common_scores, run_normalizers
 from asrlens.db import insert_rows, named_query, query
 from asrlens.errors import AsrlensError
+from asrlens.scoring import rates
 
 
 @dataclass
@@ -76,11 +77,11 @@ class Comparison:
 
     @property
     def wer_a(self) -> float | None:
-        return self.errors_a / self.ref_words_a if self.ref_words_a else None
+        return rates.corpus_wer(self.errors_a, self.ref_words_a)
 
     @property
     def wer_b(self) -> float | None:
-        return self.errors_b / self.ref_words_b if self.ref_words_b else None
+        return rates.corpus_wer(self.errors_b, self.ref_words_b)
 
     def better_run(self, result: sig.TestResult) -> str | None:
         """The run id a test found better at ALPHA, or None."""
@@ -178,9 +179,13 @@ def _paired_groups(shared: list[dict], groups: dict[str, str]) -> list[dict]:
         s[2] += f["ref_words_a"]
         s[3] += f["errors_b"]
         s[4] += f["ref_words_b"]
-    return [{"group_name": name, "files": s[0],
-             "wer_a": s[1] / s[2] if s[2] else 0.0, "wer_b": s[3] / s[4] if s[4] else 0.0}
+    return [{"group_name": name, "files": s[0], "wer_a": _or_zero(rates.corpus_wer(s[1], s[2])),
+             "wer_b": _or_zero(rates.corpus_wer(s[3], s[4]))}
             for name, s in sorted(sums.items())]
+
+
+def _or_zero(rate: float | None) -> float:
+    return 0.0 if rate is None else rate
 
 
 def store_comparison(engine: sa.Engine, c: Comparison) -> None:

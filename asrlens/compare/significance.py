@@ -30,7 +30,8 @@ import numpy as np
 from scipy import special  # not scipy.stats: its import alone costs a second of every report
 
 from asrlens import defaults
-from asrlens.scoring.bootstrap import cluster_sums
+from asrlens.scoring import rates
+from asrlens.scoring.bootstrap import resampled_totals
 
 ALPHA = 0.05
 MIN_GROUPS = 2
@@ -43,8 +44,6 @@ EQUAL_PCT = 0.005
 """Sign and Wilcoxon tests: group WERs (in percent) closer than this count as a tie."""
 BOOTSTRAP_REPLICATES = defaults.BOOTSTRAP_REPLICATES
 CONFIDENCE = 0.95
-CHUNK_REPLICATES = 100
-"""Bootstrap replicates drawn at once (bounds memory to CHUNK_REPLICATES x files indices)."""
 
 TESTS = ("mapsswe", "sign", "wilcoxon", "mcnemar")
 TEST_TITLES = {
@@ -339,22 +338,14 @@ def paired_deltas(
     speaker first (scoring.bootstrap.cluster_sums). Replicates without reference words are
     dropped; no deltas when there is no file or no reference word. Seeded: the same seed,
     the same deltas (asrlens gate reads its one-sided probability from them)."""
-    arrays = [np.asarray(x, dtype=float) for x in (errors_a, ref_a, errors_b, ref_b)]
-    unit = "file"
-    if clusters is not None:
-        sums = cluster_sums(dict(enumerate(arrays)), clusters)
-        arrays, unit = [sums[i] for i in range(4)], "speaker"
-    n = arrays[0].size
-    if n == 0 or arrays[1].sum() == 0 or arrays[3].sum() == 0:
+    counts = {"ea": errors_a, "ra": ref_a, "eb": errors_b, "rb": ref_b}
+    unit = "file" if clusters is None else "speaker"
+    n = len(errors_a) if clusters is None else len({str(c) for c in clusters})
+    if n == 0 or rates.corpus_wer(errors_a, ref_a) is None or rates.corpus_wer(
+            errors_b, ref_b) is None:
         return np.empty(0), unit, n
-    rng = np.random.default_rng(seed)
-    deltas = np.empty(replicates)
-    for start in range(0, replicates, CHUNK_REPLICATES):
-        stop = min(start + CHUNK_REPLICATES, replicates)
-        idx = rng.integers(0, n, size=(stop - start, n))
-        ea, ra, eb, rb = (a[idx].sum(axis=1) for a in arrays)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            deltas[start:stop] = eb / rb - ea / ra
+    t = resampled_totals(counts, seed=seed, replicates=replicates, clusters=clusters)
+    deltas = np.asarray(rates.ratio(t["eb"], t["rb"]) - rates.ratio(t["ea"], t["ra"]))
     return deltas[np.isfinite(deltas)], unit, n
 
 
@@ -374,8 +365,7 @@ def bootstrap_difference(
                                     replicates=replicates, clusters=clusters)
     if deltas.size == 0:
         return BootstrapResult(None, None, None, None, None, None, 0, seed, unit, n)
-    wer_a = float(np.sum(errors_a) / np.sum(ref_a))
-    wer_b = float(np.sum(errors_b) / np.sum(ref_b))
+    wer_a, wer_b = rates.corpus_wer(errors_a, ref_a), rates.corpus_wer(errors_b, ref_b)
     tail = (1 - confidence) / 2 * 100
     low, high = np.percentile(deltas, [tail, 100 - tail])
     p_better = float(((deltas < 0).sum() + 0.5 * (deltas == 0).sum()) / deltas.size)

@@ -1,1 +1,2 @@
-"""The database's health: who owns a running run (owner), and `asrlens doctor` (doctor)."""
+"""The database's health: `asrlens doctor` (doctor). Who owns a run is asrlens.owner, below
+the database layer, since connect() marks runs whose process is gone."""

@@ -122,7 +122,7 @@ def _fix(db_path: Path) -> list[str]:
 
 
 def _schema_version(engine: sa.Engine) -> int | None:
-    tables = {r["table_name"] for r in query(engine, named_query("health", "base_tables"))}
+    tables = {r["table_name"] for r in query(engine, named_query("db", "base_tables"))}
     if "schema_version" not in tables:
         return None
     return query(engine, "select max(version) as v from schema_version")[0]["v"]
@@ -148,7 +148,7 @@ def _read_every_table(engine: sa.Engine) -> tuple[dict[str, int], tuple[str, Exc
     """Rows per table, reading every column of every row (DuckDB checks each block's
     checksum as it reads it); stops at the first table that cannot be read."""
     rows: dict[str, int] = {}
-    tables = [r["table_name"] for r in query(engine, named_query("health", "base_tables"))]
+    tables = [r["table_name"] for r in query(engine, named_query("db", "base_tables"))]
     for table in tables:
         try:
             n = read_back(engine, table)

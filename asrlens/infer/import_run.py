@@ -28,8 +28,8 @@ from asrlens.db import delete_rows, insert_rows, named_query, query
 from asrlens.errors import AsrlensError
 from asrlens.fingerprint import store_fingerprint
 from asrlens.infer.hypfile import read_hypotheses
-from asrlens.infer.raw import score_raw
 from asrlens.infer.runs import _now, _resolve_dataset, library_versions
+from asrlens.raw_scores import score_raw
 from asrlens.scoring.align import ALIGNMENTS, DEFAULT_ALIGNMENT
 from asrlens.scoring.normalize import DEFAULT_NORMALIZER, get_normalizer
 from asrlens.scoring.score import score_texts

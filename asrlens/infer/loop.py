@@ -20,7 +20,6 @@ from tqdm import tqdm
 
 from asrlens.db import delete_rows, insert_rows, named_query
 from asrlens.infer.batches import Writer, plan_batches
-from asrlens.infer.raw import score_raw
 from asrlens.infer.readahead import (
     _load,
     _Loaded,
@@ -32,6 +31,7 @@ from asrlens.infer.readahead import (
 from asrlens.infer.recognizers.base import Hypothesis, Recognizer
 from asrlens.infer.refresh import RESULT_TABLES, reference_hash, score_rows
 from asrlens.infer.runs import _now
+from asrlens.raw_scores import score_raw
 from asrlens.scoring.align import DEFAULT_ALIGNMENT
 from asrlens.scoring.normalize import Normalizer
 

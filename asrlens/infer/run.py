@@ -39,10 +39,8 @@ from tqdm import tqdm
 from asrlens import defaults
 from asrlens.catalog import missing_labels
 from asrlens.errors import AsrlensError
-from asrlens.health.owner import current_owner
 from asrlens.infer.batches import default_read_workers
 from asrlens.infer.loop import _Loop
-from asrlens.infer.raw import score_raw
 from asrlens.infer.readahead import PREFETCH_FILES, PREFETCH_TORCH_THREADS, _utterances
 from asrlens.infer.recognizers import DEFAULT_ENGINE
 from asrlens.infer.recognizers.base import Recognizer
@@ -62,6 +60,8 @@ from asrlens.infer.runs import (
     default_run_id,
     library_versions,
 )
+from asrlens.owner import current_owner
+from asrlens.raw_scores import score_raw
 from asrlens.scoring.align import ALIGNMENTS, DEFAULT_ALIGNMENT
 from asrlens.scoring.normalize import DEFAULT_NORMALIZER, Normalizer, get_normalizer
 
@@ -127,7 +127,7 @@ def infer(
     precision, normalizer, alignment, checkpoint, dataset) raise AsrlensError. A larger
     `limit` extends a run. `alignment` 'sclite' aligns words with sclite's costs
     (asrlens.scoring.align). At the end of each call the scored files are also scored under
-    the minimal normalization (asrlens.infer.raw).
+    the minimal normalization (asrlens.raw_scores).
 
     The recognizer is built with `asrlens.infer.recognizers.get_recognizer(engine_name, model=...,
     checkpoint=..., device=..., precision=..., **engine_options)` only when there is work to

@@ -22,8 +22,8 @@ from asrlens.catalog import resolve_dataset
 from asrlens.db import insert_rows, named_query, query
 from asrlens.errors import AsrlensError
 from asrlens.fingerprint import store_fingerprint
-from asrlens.health.owner import current_owner
 from asrlens.infer.recognizers.base import Recognizer
+from asrlens.owner import current_owner
 from asrlens.scoring.align import DEFAULT_ALIGNMENT
 from asrlens.scoring.normalize import DEFAULT_NORMALIZER, Normalizer
 from asrlens.summaries import run_lines
@@ -63,7 +63,7 @@ class RunResult:
     real_time_factor: float | None
     failed: list[tuple[str, str]] = field(default_factory=list)
     strict_wer: float | None = None  # failed files' reference words counted as deletions
-    raw_wer: float | None = None  # under the minimal normalization (asrlens.infer.raw)
+    raw_wer: float | None = None  # under the minimal normalization (asrlens.raw_scores)
     files_rescored: int = 0
     files_unusable: int = 0
 

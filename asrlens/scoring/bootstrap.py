@@ -2,7 +2,7 @@
 
 A corpus rate is computed from totals (Σ errors / Σ reference words), never as a mean of
 per-file rates, so each replicate resamples the files with replacement, re-sums the counts
-and recomputes the rate from those sums.
+and recomputes the rate from those sums with asrlens.scoring.rates.
 
     counts = {"hits": ..., "substitutions": ..., ...}   # one array per column, one value per file
     intervals = corpus_intervals(counts, seed=0)        # {"wer": Interval, "mer": ..., ...}
@@ -21,43 +21,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from asrlens.scoring.rates import RATES, Counts
+
 REPLICATES = 1000
 CONFIDENCE = 0.95
 CHUNK_REPLICATES = 100
 """Replicates drawn at once: bounds memory to CHUNK_REPLICATES x files indices."""
 
-Totals = Mapping[str, np.ndarray]
-
-
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
-
-
-def _wer(t: Totals) -> np.ndarray:
-    return _ratio(t["substitutions"] + t["deletions"] + t["insertions"], t["ref_words"])
-
-
-def _mer(t: Totals) -> np.ndarray:
-    errors = t["substitutions"] + t["deletions"] + t["insertions"]
-    return _ratio(errors, t["hits"] + errors)
-
-
-def _wil(t: Totals) -> np.ndarray:
-    return 1 - _ratio(t["hits"], t["ref_words"]) * _ratio(t["hits"], t["hyp_words"])
-
-
-def _cer(t: Totals) -> np.ndarray:
-    return _ratio(t["char_errors"], t["ref_chars"])
-
-
-METRICS: dict[str, Callable[[Totals], np.ndarray]] = {
-    "wer": _wer,  # (S + D + I) / N
-    "mer": _mer,  # (S + D + I) / (H + S + D + I)
-    "wil": _wil,  # 1 - (H / N) (H / P)
-    "cer": _cer,  # character edits / reference characters
-}
-"""Corpus metrics as functions of summed counts (the same definitions as the run_summary view)."""
+METRICS: Mapping[str, Callable[[Counts], np.ndarray]] = RATES
+"""The rates intervals are drawn for: asrlens.scoring.rates, the one definition of each."""
 
 COUNT_COLUMNS = (
     "hits", "substitutions", "deletions", "insertions", "ref_words", "hyp_words",
@@ -121,17 +93,17 @@ def corpus_intervals(
     seed: int,
     replicates: int = REPLICATES,
     confidence: float = CONFIDENCE,
-    metrics: Mapping[str, Callable[[Totals], np.ndarray]] = METRICS,
+    metrics: Mapping[str, Callable[[Counts], np.ndarray]] = METRICS,
     clusters: Sequence[Hashable] | None = None,
 ) -> dict[str, Interval]:
     """Each metric over all files, with its `confidence` percentile interval over
     `replicates` file resamples (seeded: the same seed gives the same interval).
 
-    `counts` holds one array per name in COUNT_COLUMNS, one value per file. With no files,
-    every value and bound is None. `clusters`: one speaker per file; the speakers are then
-    resampled (Interval.unit 'speaker').
+    `counts` holds one array per count column the metrics read (COUNT_COLUMNS for all of
+    METRICS), one value per file. With no files, every value and bound is None. `clusters`:
+    one speaker per file; the speakers are then resampled (Interval.unit 'speaker').
     """
-    arrays = {name: np.asarray(counts[name], dtype=float) for name in COUNT_COLUMNS}
+    arrays = {name: np.asarray(values, dtype=float) for name, values in counts.items()}
     unit = "file" if clusters is None else "speaker"
     if clusters is not None:
         arrays = cluster_sums(arrays, clusters)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, fields
 import jiwer
 
 from asrlens.errors import AsrlensError
+from asrlens.scoring import rates
 from asrlens.scoring.align import ALIGNMENTS, DEFAULT_ALIGNMENT, sclite_alignment
 
 
@@ -125,17 +126,14 @@ def _word_counts(ops: list[AlignedWord], ref_words: int, hyp_words: int) -> dict
     for op in ops:
         tally[op.op] += 1
     hits, subs, dels, ins = (tally[k] for k in ("equal", "substitute", "delete", "insert"))
-    errors = subs + dels + ins
-    wip = (hits / ref_words) * (hits / hyp_words) if ref_words and hyp_words else 0.0
-    if not ref_words and not hyp_words:
-        wip = 1.0  # nothing said, nothing heard: jiwer's convention
-    return {
-        "ref_words": ref_words, "hyp_words": hyp_words, "hits": hits, "substitutions": subs,
-        "deletions": dels, "insertions": ins,
-        "wer": errors / ref_words if ref_words else None,
-        "mer": errors / (hits + errors) if hits + errors else 0.0,
-        "wil": 1.0 - wip, "wip": wip,
-    }
+    counts = {"ref_words": ref_words, "hyp_words": hyp_words, "hits": hits,
+              "substitutions": subs, "deletions": dels, "insertions": ins}
+    wip = rates.value(rates.wip(counts))
+    if wip is None:  # an empty side: 0, or 1 when nothing was said and nothing heard (jiwer)
+        wip = 1.0 if not ref_words and not hyp_words else 0.0
+    mer = rates.value(rates.mer(counts))
+    return {**counts, "wer": rates.value(rates.wer(counts)),
+            "mer": 0.0 if mer is None else mer, "wil": 1.0 - wip, "wip": wip}
 
 
 def expand_alignment(

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from asrlens.report import plots
 from asrlens.report.context import ReportContext, run_query
+from asrlens.scoring import rates
 
 TITLE = "Error distribution"
 TEMPLATE = "_distribution.html"
@@ -136,9 +137,9 @@ def scatter_against_wer(
         if x.size:
             ax.scatter(x, y, s=SCATTER_POINT_SIZE, alpha=0.25 if many else 0.6,
                        color=plots.HIST_COLOR, linewidths=0, label="file")
-            centers, rates = binned_wer(x, errors, ref_words, bins=TREND_BINS)
+            centers, wers = binned_wer(x, errors, ref_words, bins=TREND_BINS)
             if centers.size > 1:
-                ax.plot(centers, 100 * rates, color=plots.ACCENT_COLOR, linewidth=2,
+                ax.plot(centers, 100 * wers, color=plots.ACCENT_COLOR, linewidth=2,
                         marker="o", markersize=3, label=f"WER of files grouped by {name}")
             ax.legend(frameon=False, loc="upper right")
         else:
@@ -158,8 +159,8 @@ def binned_wer(
     order = np.argsort(x, kind="stable")
     groups = [g for g in np.array_split(order, bins) if g.size and ref_words[g].sum() > 0]
     centers = np.array([np.median(x[g]) for g in groups])
-    rates = np.array([errors[g].sum() / ref_words[g].sum() for g in groups])
-    return centers, rates
+    wers = np.array([rates.corpus_wer(errors[g], ref_words[g]) for g in groups])
+    return centers, wers
 
 
 def _column(rows: list[dict], name: str) -> np.ndarray:

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import sqlalchemy as sa
 
-from asrlens.health.owner import shown_status
+from asrlens.owner import shown_status
 from asrlens.report.context import ReportContext, run_query
 from asrlens.report.sections.run_scoring import build_scoring
 from asrlens.scoring.bootstrap import COUNT_COLUMNS, REPLICATES, corpus_intervals

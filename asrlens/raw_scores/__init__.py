@@ -8,6 +8,10 @@ column against the raw hypothesis with only case and punctuation folded (`minima
 with the run's alignment mode. run_summary.raw_wer sits beside wer, and the view
 normalizer_word_effects lists the words whose errors the normalizer removed or added.
 
+This sits below the stages (it reads and writes the database, so it is not part of the pure
+scoring core): infer calls it after every batch and import, analysis for runs made before raw
+scores existed, and neither reaches into the other for it.
+
 Only files whose raw texts changed, or that have no raw score yet, are scored, so calling it
 after every batch, resume or re-import costs little; raw rows of files that are no longer
 scored (failed on a retry) are removed. Runs made before raw scores existed get them the
@@ -35,12 +39,12 @@ def score_raw(engine_or_conn: sa.Engine | sa.Connection, run_id: str) -> int:
         with engine_or_conn.begin() as conn:
             return score_raw(conn, run_id)
     conn = engine_or_conn
-    runs = query(conn, named_query("infer", "run_alignment"), run_id=run_id)
+    runs = query(conn, named_query("raw_scores", "run_alignment"), run_id=run_id)
     if not runs:
         return 0
     alignment = runs[0]["alignment"]
     errors, ops = [], []
-    for row in query(conn, named_query("infer", "raw_to_score"), run_id=run_id):
+    for row in query(conn, named_query("raw_scores", "raw_to_score"), run_id=run_id):
         ref_text, hyp_text = RAW_NORMALIZER(row["transcript"]), RAW_NORMALIZER(row["hyp_raw"])
         if (row["ref_text"], row["hyp_text"]) == (ref_text, hyp_text):
             continue
@@ -49,7 +53,7 @@ def score_raw(engine_or_conn: sa.Engine | sa.Connection, run_id: str) -> int:
         errors.append({**keys, "ref_text": ref_text, "hyp_text": hyp_text,
                        **{name: getattr(score, name) for name in _RAW_COUNTS}})
         ops.extend(score.op_rows(**keys))
-    gone = [row["utt_id"] for row in query(conn, named_query("infer", "raw_unscored_files"),
+    gone = [row["utt_id"] for row in query(conn, named_query("raw_scores", "raw_unscored_files"),
                                            run_id=run_id)]
     stale = [e["utt_id"] for e in errors] + gone
     for table in RAW_TABLES:

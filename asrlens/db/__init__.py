@@ -1,6 +1,6 @@
 """The DuckDB file behind asrlens: connect, apply the schema, run named queries.
 
-    engine = connect("asrlens.duckdb")          # applies schema.sql, migrates older files
+    engine = connect("asrlens.duckdb")   # applies schema.sql, migrates older files (migrations.py)
     rows = query(engine, "select * from run_summary")
     rows = query(engine, named_query("report", "worst_files"), run_id="r1")
 
@@ -22,60 +22,40 @@ import duckdb
 import sqlalchemy as sa
 
 from asrlens import DEFAULT_DB, ENV_DB
+from asrlens.db.identity import check_identity, file_identity, watch_identity
+from asrlens.db.locks import waiting_for_lock
+from asrlens.db.migrations import added_columns
 from asrlens.errors import AsrlensError, CheckpointFailed
-from asrlens.health.identity import check_identity, file_identity, watch_identity
-from asrlens.health.locks import waiting_for_lock
-from asrlens.health.owner import is_alive, lock_holder
+from asrlens.owner import is_alive, lock_holder
 
 SCHEMA_VERSION = 9
-"""Version of `schema.sql`. Bump it and add an entry to MIGRATIONS when a table changes."""
+"""Version of `schema.sql`. To add a column to an existing table: add it to its CREATE TABLE in
+schema.sql and bump this; older files get the column by itself (asrlens.db.migrations). A new
+table needs no bump (CREATE TABLE IF NOT EXISTS)."""
 
 MIGRATIONS: dict[int, list[str]] = {
-    # version -> statements that bring a file at version-1 to version, run before schema.sql.
-    # Example: 2: ["ALTER TABLE runs ADD COLUMN IF NOT EXISTS seed INTEGER"],
-    2: [
-        "ALTER TABLE audio_files ADD COLUMN IF NOT EXISTS non_finite_samples BIGINT",
-        # only float files can hold NaN / inf: the others are known to have none; float files
-        # keep NULL (not counted yet), so the next ingest reads them again
-        "UPDATE audio_files SET non_finite_samples = 0 WHERE silence_fraction IS NOT NULL "
-        "AND coalesce(subtype, '') NOT IN ('FLOAT', 'DOUBLE')",
-    ],
-    3: [  # the process that owns a run, so a run left 'running' by a killed process is seen
-        "ALTER TABLE runs ADD COLUMN IF NOT EXISTS owner_pid INTEGER",
-        "ALTER TABLE runs ADD COLUMN IF NOT EXISTS owner_host VARCHAR",
-        "ALTER TABLE runs ADD COLUMN IF NOT EXISTS owner_started_at TIMESTAMP",
-    ],
-    4: [  # reference hashes: results scored against a label changed since are rescored
-        "ALTER TABLE transcripts ADD COLUMN IF NOT EXISTS ref_sha256 VARCHAR",
-        "ALTER TABLE transcripts ADD COLUMN IF NOT EXISTS rescored_at TIMESTAMP",
-        "UPDATE transcripts SET ref_sha256 = sha256(ref_raw) "
-        "WHERE ref_sha256 IS NULL AND ref_raw IS NOT NULL",
-    ],
-    # 5: imported runs, sclite alignment mode (raw_errors, raw_alignment_ops, import_issues
-    # and the new run_summary columns come from schema.sql).
-    5: [
-        "ALTER TABLE runs ADD COLUMN IF NOT EXISTS alignment VARCHAR DEFAULT 'unit'",
-        "ALTER TABLE runs ADD COLUMN IF NOT EXISTS source_path VARCHAR",
-        "ALTER TABLE runs ADD COLUMN IF NOT EXISTS source_format VARCHAR",
-    ],
-    # 6: new tables only (utterance_labels, run_comparisons, comparison_tests, group_results),
-    # created by schema.sql's CREATE TABLE IF NOT EXISTS. Re-ingest a dataset to fill
-    # utterance_labels from its labels file.
-    6: [],
-    # 7 (issue 23): dataset layouts and speakers. utterances.speaker, run_comparisons.resampled;
-    # utterance_spans is a new table (schema.sql). Re-ingest a dataset to fill the speakers.
-    7: [
-        "ALTER TABLE utterances ADD COLUMN IF NOT EXISTS speaker VARCHAR",
-        # the bootstrap's unit: comparisons stored before resampled files
-        "ALTER TABLE run_comparisons ADD COLUMN IF NOT EXISTS resampled VARCHAR",
-        "UPDATE run_comparisons SET resampled = 'file' WHERE resampled IS NULL",
-    ],
-    # 8: the data fingerprint of a run (asrlens.fingerprint); NULL for older runs until the
-    # next `asrlens infer --run NAME` records it (compare computes it from the data meanwhile).
-    8: ["ALTER TABLE runs ADD COLUMN IF NOT EXISTS data_fingerprint VARCHAR"],
-    9: [  # issue 21: the one normalizer a comparison's figures are under (runs rescored to it)
-        "ALTER TABLE run_comparisons ADD COLUMN IF NOT EXISTS normalizer VARCHAR",
-    ],
+    # version -> statements run on a file older than `version`, after the columns schema.sql
+    # has were added and before schema.sql runs: only what a new column's DEFAULT cannot say.
+    # 2: audio_files.non_finite_samples. Only float files can hold NaN / inf: the others are
+    # known to have none; float files keep NULL (not counted yet), so the next ingest reads them.
+    2: ["UPDATE audio_files SET non_finite_samples = 0 WHERE silence_fraction IS NOT NULL "
+        "AND coalesce(subtype, '') NOT IN ('FLOAT', 'DOUBLE')"],
+    # 3: runs.owner_pid, owner_host, owner_started_at (who owns a run).
+    # 4: transcripts.ref_sha256 and rescored_at: a label changed since a file was scored is
+    # rescored, so the hash of the reference already scored is filled in.
+    4: ["UPDATE transcripts SET ref_sha256 = sha256(ref_raw) "
+        "WHERE ref_sha256 IS NULL AND ref_raw IS NOT NULL"],
+    # 5: runs.alignment (DEFAULT 'unit'), source_path, source_format; raw_errors,
+    # raw_alignment_ops and import_issues are new tables.
+    # 6: new tables only (utterance_labels, run_comparisons, comparison_tests, group_results).
+    # Re-ingest a dataset to fill utterance_labels from its labels file.
+    # 7: dataset layouts and speakers: utterances.speaker (re-ingest a dataset to fill it),
+    # run_comparisons.resampled (the bootstrap's unit; comparisons stored before resampled
+    # files); utterance_spans is a new table.
+    7: ["UPDATE run_comparisons SET resampled = 'file' WHERE resampled IS NULL"],
+    # 8: runs.data_fingerprint (asrlens.fingerprint); NULL for older runs until the next
+    # `asrlens infer --run NAME` records it (compare computes it from the data meanwhile).
+    # 9: run_comparisons.normalizer (the one normalizer a comparison's figures are under).
 }
 
 
@@ -121,7 +101,10 @@ def _connect(db_path: Path, *, read_only: bool) -> sa.Engine:
                 conn.execute(sa.text("select 1"))
         else:
             if existed:  # never write into a damaged file: read every table back first
-                check_readable(engine, base_tables(engine))
+                with engine.connect() as conn:
+                    rows = query(conn, named_query("db", "base_tables"))
+                check_readable(engine, [r["table_name"] for r in rows])
+    # 9: run_comparisons.normalizer (the one normalizer a comparison's figures are under).
             apply_schema(engine)
             mark_stale_runs(engine)
             watch_identity(engine)
@@ -294,12 +277,31 @@ def apply_schema(engine: sa.Engine) -> int:
     """
     with engine.begin() as conn:
         raw = conn.connection.driver_connection  # the duckdb connection: runs multi-statement SQL
-        current = check_version(conn)
-        if current:
+        has_versions = conn.execute(
+            sa.text(
+                "select count(*) from information_schema.tables "
+                "where table_name = 'schema_version' and table_schema = current_schema()"
+            )
+        ).scalar()
+        current = 0
+        if has_versions:
+            current = conn.execute(
+                sa.text("select coalesce(max(version), 0) from schema_version")
+            ).scalar()
+        if current > SCHEMA_VERSION:
+            raise AsrlensError(
+                f"database schema version {current} is newer than this asrlens "
+                f"(knows up to {SCHEMA_VERSION}): upgrade asrlens"
+            )
+        schema = _package_text("schema.sql")
+        if current and current < SCHEMA_VERSION:  # see asrlens.db.migrations
+            for statement in added_columns(raw, schema):
+                raw.execute(statement)
+    # 9: run_comparisons.normalizer (the one normalizer a comparison's figures are under).
             for version in range(current + 1, SCHEMA_VERSION + 1):
                 for statement in MIGRATIONS.get(version, []):
                     raw.execute(statement)
-        raw.execute(_package_text("schema.sql"))
+        raw.execute(schema)
         if current < SCHEMA_VERSION:
             conn.execute(
                 sa.text("insert into schema_version (version) values (:v) on conflict do nothing"),
@@ -309,9 +311,9 @@ def apply_schema(engine: sa.Engine) -> int:
 
 
 def stale_runs(engine_or_conn: sa.Engine | sa.Connection) -> list[dict]:
-    """Runs recorded as 'running' whose process is gone (asrlens.health.owner), with their
+    """Runs recorded as 'running' whose process is gone (asrlens.owner), with their
     owner columns."""
-    running = query(engine_or_conn, named_query("health", "running_runs"))
+    running = query(engine_or_conn, named_query("db", "running_runs"))
     return [run for run in running if is_alive(run) is False]
 
 
@@ -321,7 +323,7 @@ def mark_stale_runs(engine: sa.Engine) -> list[str]:
     if stale:
         with engine.begin() as conn:
             for run in stale:
-                conn.execute(sa.text(named_query("health", "mark_interrupted")),
+                conn.execute(sa.text(named_query("db", "mark_interrupted")),
                              {"run_id": run["run_id"]})
     return [run["run_id"] for run in stale]
 

@@ -9,9 +9,9 @@ killed with SIGKILL (or a machine losing power) cannot mark its run, which then 
 'running' forever. A run is *stale* when it says 'running' but its process is gone: no
 process with that pid, a zombie, or a pid reused by a process that started at another time.
 Commands that open the database read-write mark stale runs 'interrupted' (mark_stale_runs
-in asrlens.db, which imports this module); read-only ones (report, doctor) show them as
-'stale'. A run owned by a process on another host cannot be checked from here and is taken
-as alive.
+in asrlens.db, which imports this module: it sits below the database layer); read-only ones
+(report, doctor) show them as 'stale'. A run owned by a process on another host cannot be
+checked from here and is taken as alive.
 """
 
 from __future__ import annotations
