@@ -34,6 +34,10 @@ NORMALIZER = "ljspeech"  # text normalization before scoring (infer.normalize.NO
 ALIGNMENT, ALIGNMENTS = "unit", ("unit", "sclite")
 """Word alignment costs: unit (every edit costs 1) or sclite (substitution 4, insertion and
 deletion 3)."""
+CPU_KERNELS, CPU_KERNELS_CHOICES = "onednn", ("stock", "onednn")
+"""wav2vec2 on CPU: torchaudio's kernels (stock) or oneDNN's packed ones, checked against the
+stock model at load and replaced by it when they disagree or fail (BENCHMARKS.md: what they
+gain)."""
 BATCH_FILES = 8  # a run commits its results every this many files (or every 10 s)
 
 # --- explore, report -----------------------------------------------------------------------

@@ -4,7 +4,7 @@
     infer(engine, dataset="ljspeech-sample", **settings.infer_kwargs())
 
 `asrlens infer` and `asrlens run` build InferSettings from the same options
-(asrlens.commands.options), `asrlens ingest` and `asrlens run` build IngestSettings, and
+(asrlens.commands.common), `asrlens ingest` and `asrlens run` build IngestSettings, and
 asrlens.pipeline passes them on: a new option is a field here and an option there, nothing
 else. Defaults come from asrlens.defaults; None means "the function's default" (for infer: the
 stored run's setting when resuming). Importing this module does not import torch.
@@ -34,12 +34,14 @@ class InferSettings:
     chunk_s: float | None = None  # engine options: passed only when given
     overlap_s: float | None = None
     beam_size: int | None = None
+    cpu_kernels: str | None = None
     batch_audio_s: float | None = None
     temperature_fallback: bool | None = None  # whisper only
     read_workers: int | None = None
     ray: str | None = None  # a Ray cluster's address, 'local' for one on this machine
 
-    ENGINE_OPTIONS = ("chunk_s", "overlap_s", "temperature_fallback", "beam_size")
+    ENGINE_OPTIONS = ("chunk_s", "overlap_s", "temperature_fallback", "beam_size",
+                      "cpu_kernels")
 
     def infer_kwargs(self) -> dict:
         """Keyword arguments for asrlens.infer.infer (engine options only when given)."""

@@ -246,6 +246,11 @@ INFER_OPTIONS = [
     click.option("--beam-size", "beam_size", type=click.IntRange(min=1), metavar="N",
                  help="transformers (sequence-to-sequence models): beams of generate "
                       "[default: 1, greedy]."),
+    click.option("--cpu-kernels", type=click.Choice(defaults.CPU_KERNELS_CHOICES),
+                 help=f"wav2vec2 on CPU: torchaudio's own kernels (stock) or oneDNN's packed "
+                      f"ones, checked against the stock model at load and replaced by it "
+                      f"with a warning when they disagree or fail [default: "
+                      f"{defaults.CPU_KERNELS}; a resumed run keeps its own]."),
     click.option("--batch-seconds", "batch_audio_s", type=click.FloatRange(min=0),
                  metavar="SECONDS",
                  help="wav2vec2: recognize files sorted by length in zero-padded batches of "

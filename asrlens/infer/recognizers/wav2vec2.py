@@ -21,16 +21,13 @@ import numpy as np
 import torch
 from torchaudio.pipelines._wav2vec2 import utils as bundle_utils
 
+from asrlens import defaults
 from asrlens.errors import AsrlensError
 from asrlens.infer import ctc  # module import: ctc imports recognizers.base, which loads us
 from asrlens.infer.recognizers.base import Hypothesis, Recognizer
+from asrlens.infer.recognizers import cpu_kernels as kernels
 from asrlens.infer.recognizers.cpu_memory import keep_freed_memory
 from asrlens.infer.recognizers.exact_padding import make_padding_exact
-from asrlens.infer.recognizers.onednn_extractor import pack_feature_extractor
-from asrlens.infer.recognizers.onednn_linear import can_pack, pack_linear_layers
-from asrlens.infer.recognizers.positional_convolution import (
-    use_channels_last_positional_convolution,
-)
 from asrlens.infer.recognizers.wav2vec2_weights import (
     DEFAULT_MODEL,
     file_sha256,
@@ -69,13 +66,14 @@ class Wav2Vec2Recognizer(Recognizer):
         precision: str = "fp32",
         chunk_s: float = DEFAULT_CHUNK_S,
         overlap_s: float = DEFAULT_OVERLAP_S,
+        cpu_kernels: str = defaults.CPU_KERNELS,
     ) -> None:
         self.model = model or DEFAULT_MODEL
         torch_device = resolve_device(device)
         self._dtype = resolve_dtype(precision, torch_device)
         self._set_geometry(get_bundle(self.model), chunk_s, overlap_s)
         net, bundle = load_bundle_model(self.model, checkpoint=checkpoint, device=torch_device)
-        self._attach(net, bundle, torch_device, precision)
+        self._attach(net, bundle, torch_device, precision, cpu_kernels)
         path = weights_file(bundle, checkpoint)
         self.checkpoint = str(path)
         self.checkpoint_sha256 = file_sha256(path)
@@ -84,7 +82,8 @@ class Wav2Vec2Recognizer(Recognizer):
     def from_model(cls, net: torch.nn.Module, *, model: str = DEFAULT_MODEL,
                    device: str = "cpu", precision: str = "fp32",
                    chunk_s: float = DEFAULT_CHUNK_S,
-                   overlap_s: float = DEFAULT_OVERLAP_S) -> Wav2Vec2Recognizer:
+                   overlap_s: float = DEFAULT_OVERLAP_S,
+                   cpu_kernels: str = defaults.CPU_KERNELS) -> Wav2Vec2Recognizer:
         """A recognizer around a built model of bundle `model`'s family (tests, benchmarks).
 
         net is a torchaudio Wav2Vec2Model (or the bundle's wrapper); no weights file is read,
@@ -95,7 +94,8 @@ class Wav2Vec2Recognizer(Recognizer):
         torch_device = resolve_device(device)
         recognizer._dtype = resolve_dtype(precision, torch_device)
         recognizer._set_geometry(get_bundle(model), chunk_s, overlap_s)
-        recognizer._attach(net.eval().to(torch_device), get_bundle(model), torch_device, precision)
+        recognizer._attach(net.eval().to(torch_device), get_bundle(model), torch_device, precision,
+                           cpu_kernels)
         recognizer.checkpoint = recognizer.checkpoint_sha256 = None
         return recognizer
 
@@ -111,24 +111,26 @@ class Wav2Vec2Recognizer(Recognizer):
                 f"{MIN_CHUNK_S} s and an overlap of less than half a chunk"
             )
 
-    def _attach(self, net, bundle, torch_device: torch.device, precision: str) -> None:
+    def _attach(self, net, bundle, torch_device: torch.device, precision: str,
+                cpu_kernels: str) -> None:
+        if cpu_kernels not in kernels.CPU_KERNELS:
+            raise AsrlensError(f"unknown --cpu-kernels {cpu_kernels!r}: choose one of "
+                               f"{', '.join(kernels.CPU_KERNELS)}")
         if isinstance(net, bundle_utils._Wav2Vec2Model):
             net = net.model  # the waveform normalisation is applied per file below
         self.padding_exact = make_padding_exact(net)
-        self._net = net.to(dtype=self._dtype)  # weights cast once: no autocast per batch
+        self._net = net.to(dtype=self._dtype).eval()  # weights cast once: no autocast per batch
         self._torch_device = torch_device
-        # on CPU, large activations reuse freed pages instead of faulting in fresh ones, the
-        # linear layers and the feature extractor's convolutions run as oneDNN products with
-        # weights packed once, and the positional convolution runs on channels-last data
+        # on CPU, large activations reuse freed pages instead of faulting in fresh ones
         self.keeps_freed_memory = torch_device.type == "cpu" and keep_freed_memory()
-        self.linear_layers = self.feature_extractor = self.positional_convolution = "torch"
-        if torch_device.type == "cpu":
-            use_channels_last_positional_convolution(self._net.eval())
-            self.positional_convolution = "channels_last"
-            if can_pack():
-                pack_linear_layers(self._net)
-                pack_feature_extractor(self._net)
-                self.linear_layers = self.feature_extractor = "onednn_packed"
+        self.cpu_kernels = cpu_kernels
+        self.cpu_kernels_used, self.cpu_kernels_fallback, self._stock = "stock", None, None
+        if torch_device.type == "cpu" and cpu_kernels == "onednn":
+            reason, self._stock = kernels.use_onednn_kernels(self._net, dtype=self._dtype)
+            if reason is None:
+                self.cpu_kernels_used = "onednn"
+            else:
+                self._fall_back(reason)
         if torch_device.type == "cuda" and self._dtype == torch.float32:
             # fp32 means fp32: cuDNN would run the extractor's convolutions in TF32 (10-bit
             # mantissa), enough to move log-probabilities by 1e-3 between batch shapes
@@ -150,10 +152,29 @@ class Wav2Vec2Recognizer(Recognizer):
             "normalize_waveform": self._normalize,
             "decoder": "greedy_ctc",
             "keeps_freed_memory": self.keeps_freed_memory,  # glibc mallopt (cpu_memory.py)
-            "linear_layers": self.linear_layers,  # onednn_packed: onednn_linear.py
-            "feature_extractor": self.feature_extractor,  # onednn_packed: onednn_extractor.py
-            "positional_convolution": self.positional_convolution,  # positional_convolution.py
+            "cpu_kernels": self.cpu_kernels,  # asked: stock or onednn (cpu_kernels.py)
+            "cpu_kernels_used": self.cpu_kernels_used,
+            "cpu_kernels_fallback": self.cpu_kernels_fallback,  # why onednn was not used
         }
+
+    def _fall_back(self, reason: str) -> None:
+        """Put torchaudio's modules back in place of the oneDNN ones, with one warning line."""
+        if self._stock is not None:
+            kernels.restore(self._stock)
+        self.cpu_kernels_used, self.cpu_kernels_fallback = "stock", reason
+        kernels.warn_fallback(reason)
+
+    def _run_net(self, batch: torch.Tensor, lengths: torch.Tensor | None):
+        """The model on a batch; an error of the oneDNN kernels falls back to the stock ones,
+        which recognize the batch again."""
+        try:
+            return self._net(batch, lengths)
+        except Exception as exc:
+            if self.cpu_kernels_used != "onednn":
+                raise
+            self._fall_back(f"the model raised {type(exc).__name__} during the run: "
+                            f"{kernels.first_line(exc)}")
+            return self._net(batch, lengths)
 
     def transcribe(self, samples: np.ndarray) -> Hypothesis:
         """Greedy CTC transcript of one file (mono float32 at self.sample_rate)."""
@@ -290,12 +311,12 @@ class Wav2Vec2Recognizer(Recognizer):
         if batch.shape[0] > 1:
             valid = torch.tensor(lengths, dtype=torch.int64).to(self._torch_device,
                                                                  non_blocking=True)
-        logits, _ = self._net(batch, valid)
+        logits, _ = self._run_net(batch, valid)
         return torch.log_softmax(logits.float(), dim=-1)  # scored in fp32 whatever the weights
 
     def _forward(self, wave: torch.Tensor) -> torch.Tensor:
         batch = wave.to(device=self.device, dtype=self._dtype).unsqueeze(0)
-        logits, _ = self._net(batch)
+        logits, _ = self._run_net(batch, None)
         return torch.log_softmax(logits[0].float(), dim=-1).cpu()
 
 
