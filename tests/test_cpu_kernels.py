@@ -14,13 +14,12 @@ import logging
 
 import pytest
 import torch
+from conftest import rows
 from test_batching import random_net
 from test_infer import run
 
-from asrlens.infer.recognizers import cpu_kernels
 from asrlens.infer.recognizers.onednn_linear import PackedLinear, can_pack
 from asrlens.infer.recognizers.wav2vec2 import Wav2Vec2Recognizer
-from conftest import rows
 
 pytestmark = pytest.mark.skipif(not can_pack(), reason="this torch has no oneDNN")
 MODEL = "WAV2VEC2_ASR_BASE_960H"

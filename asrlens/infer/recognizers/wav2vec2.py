@@ -24,8 +24,8 @@ from torchaudio.pipelines._wav2vec2 import utils as bundle_utils
 from asrlens import defaults
 from asrlens.errors import AsrlensError
 from asrlens.infer import ctc  # module import: ctc imports recognizers.base, which loads us
-from asrlens.infer.recognizers.base import Hypothesis, Recognizer
 from asrlens.infer.recognizers import cpu_kernels as kernels
+from asrlens.infer.recognizers.base import Hypothesis, Recognizer
 from asrlens.infer.recognizers.cpu_memory import keep_freed_memory
 from asrlens.infer.recognizers.exact_padding import make_padding_exact
 from asrlens.infer.recognizers.wav2vec2_weights import (
