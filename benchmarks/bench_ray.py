@@ -5,8 +5,8 @@
    a RayExecutor; the cluster started first, its start timed apart). Wall seconds and x real
    time (audio seconds per wall second) of each.
 2. The driver's write rate: synthetic files of 20 reference words (a hypothesis with ~3
-   errors, 20 timed words), scored by the loop's own `_Loop._process`, pickled as the workers
-   send them, and stored by the driver's real path (unpickle + `_Loop.commit`: one transaction
+   errors, 20 timed words), scored by the loop's own `Loop._process`, pickled as the workers
+   send them, and stored by the driver's real path (unpickle + `Loop.commit`: one transaction
    per commit, deletes of earlier rows, one bulk insert per table) at several commit sizes;
    and each table's bulk insert (`asrlens.db.insert_rows`) alone, in rows per second.
 3. GPUs per driver: files per second the driver stores / files per second one GPU makes at
@@ -33,10 +33,10 @@ from machine import cpu_model
 
 from asrlens.db import connect, insert_rows, query
 from asrlens.infer import infer
-from asrlens.infer.loop import RESULT_TABLES, _Loop
+from asrlens.infer.loop import RESULT_TABLES, Loop
 from asrlens.infer.readahead import _Loaded, _Utterance
 from asrlens.infer.recognizers.base import Recognizer
-from asrlens.infer.runs import _create_run
+from asrlens.infer.runs import create_run
 from asrlens.scoring.normalize import LJSPEECH
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ljspeech-sample"
@@ -125,7 +125,7 @@ def watch_first_result() -> list[float]:
     from asrlens.infer.ray_run import RayLoop
 
     first: list[float] = []
-    for cls, method in ((_Loop, "_store"), (RayLoop, "_receive")):
+    for cls, method in ((Loop, "_store"), (RayLoop, "_receive")):
         original = getattr(cls, method)
 
         def wrapped(self, *args, _original=original, **kwargs):
@@ -145,7 +145,7 @@ def synthetic_files(n: int, *, run_id: str, file_s: float, seed: int = 0) -> lis
     from asrlens.infer.recognizers.base import Hypothesis, HypWord
 
     rng = random.Random(seed)
-    loop = _Loop(None, run_id=run_id, recognizer=NullRecognizer(), normalizer=LJSPEECH,
+    loop = Loop(None, run_id=run_id, recognizer=NullRecognizer(), normalizer=LJSPEECH,
                  batch_files=1, batch_seconds=0, prefetch_files=0, wall_before=0, started=0)
     distinct = []
     for i in range(50):  # scoring is the workers' job: score 50, reuse them under new ids
@@ -184,9 +184,9 @@ def write_rate(data: Path, files: int, tmp: Path, commit_sizes: list[int],
         build_dataset(db, data, files, synthetic=True)
         run_id = "write"
         engine = connect(db)
-        _create_run(engine, run_id=run_id, dataset="bench", recognizer=NullRecognizer(),
+        create_run(engine, run_id=run_id, dataset="bench", recognizer=NullRecognizer(),
                     normalizer=LJSPEECH, options={}, files_total=files)
-        loop = _Loop(engine, run_id=run_id, recognizer=NullRecognizer(), normalizer=LJSPEECH,
+        loop = Loop(engine, run_id=run_id, recognizer=NullRecognizer(), normalizer=LJSPEECH,
                      batch_files=size, batch_seconds=1e9, prefetch_files=0, wall_before=0,
                      started=time.perf_counter())
         sent = [pickle.dumps(chunk) for chunk in _chunks(
@@ -216,7 +216,7 @@ def table_rates(data: Path, files: int, tmp: Path, size: int) -> list[str]:
     db = tmp / "tables.duckdb"
     build_dataset(db, data, files, synthetic=True)
     engine = connect(db)
-    _create_run(engine, run_id="write", dataset="bench", recognizer=NullRecognizer(),
+    create_run(engine, run_id="write", dataset="bench", recognizer=NullRecognizer(),
                 normalizer=LJSPEECH, options={}, files_total=files)
     rows = synthetic_files(files, run_id="write", file_s=7.0)
     pick = {"transcripts": lambda f: [f["transcript"]], "utterance_errors": lambda f: [f["errors"]],
@@ -260,7 +260,7 @@ def main() -> None:
         if not args.skip_overhead:
             print("\n## Overhead of a local Ray cluster\n")
             print("\n".join(overhead(args.data, args.clips, tmp, args.engines.split(","))))
-        print("\n## Driver write rate (unpickle + _Loop.commit)\n")
+        print("\n## Driver write rate (unpickle + Loop.commit)\n")
         sizes = [int(s) for s in args.commit_sizes.split(",")]
         lines, best = write_rate(args.data, args.files, tmp, sizes, args.file_s)
         print("\n".join(lines))

@@ -24,11 +24,12 @@ from pathlib import Path, PurePosixPath
 
 import sqlalchemy as sa
 
+from asrlens.catalog import resolve_dataset
 from asrlens.db import delete_rows, insert_rows, named_query, query
 from asrlens.errors import AsrlensError
 from asrlens.fingerprint import store_fingerprint
 from asrlens.infer.hypfile import read_hypotheses
-from asrlens.infer.runs import _now, _resolve_dataset, library_versions
+from asrlens.infer.runs import library_versions, utc_now
 from asrlens.raw_scores import score_raw
 from asrlens.scoring.align import ALIGNMENTS, DEFAULT_ALIGNMENT
 from asrlens.scoring.normalize import DEFAULT_NORMALIZER, get_normalizer
@@ -103,7 +104,7 @@ def import_run(
     if alignment not in ALIGNMENTS:
         raise AsrlensError(f"unknown alignment {alignment!r}: choose one of "
                            f"{', '.join(ALIGNMENTS)}")
-    dataset = _resolve_dataset(engine, dataset)
+    dataset = resolve_dataset(engine, dataset)
     run_id = run_id or path.stem
     _check_replace(engine, run_id, replace)
     parsed = read_hypotheses(path, fmt=fmt)
@@ -134,7 +135,7 @@ def import_run(
 
     covered = [u for u in utterances if u["audio_path"] is not None or u["utt_id"] in hypotheses]
     source = str(path.resolve())
-    now = _now()
+    now = utc_now()
     missing = [u["utt_id"] for u in covered if u["utt_id"] not in hypotheses]
     issues += [ImportIssue("no_hypothesis", None, utt_id, _no_hypothesis(utt_id, path))
                for utt_id in missing]

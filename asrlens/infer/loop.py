@@ -1,6 +1,6 @@
 """The inference loop: recognize batch by batch, score in a writer thread, commit whole files.
 
-    loop = _Loop(engine, run_id="r", recognizer=rec, normalizer=norm, ...)
+    loop = Loop(engine, run_id="r", recognizer=rec, normalizer=norm, ...)
     loop.run(todo, progress=True)       # todo: [_Utterance], from asrlens.infer.readahead
     loop.finish(status="finished")      # commits what is whole, records status and wall time
 
@@ -30,13 +30,13 @@ from asrlens.infer.readahead import (
 )
 from asrlens.infer.recognizers.base import Hypothesis, Recognizer
 from asrlens.infer.refresh import RESULT_TABLES, reference_hash, score_rows
-from asrlens.infer.runs import _now
+from asrlens.infer.runs import utc_now
 from asrlens.raw_scores import score_raw
 from asrlens.scoring.align import DEFAULT_ALIGNMENT
 from asrlens.scoring.normalize import Normalizer
 
 
-class _Loop:
+class Loop:
     """Transcribe, score and commit; one instance per `infer` call."""
 
     def __init__(self, engine: sa.Engine, *, run_id: str, recognizer: Recognizer,
@@ -186,7 +186,7 @@ class _Loop:
         transcript = {
             "run_id": self.run_id, "utt_id": utt.utt_id, "ref_raw": utt.ref_raw,
             "ref_norm": ref_norm, "hyp_raw": None, "hyp_norm": None, "audio_s": audio_s,
-            "compute_s": compute_s, "error": error, "created_at": _now(),
+            "compute_s": compute_s, "error": error, "created_at": utc_now(),
             "ref_sha256": reference_hash(utt.ref_raw), "rescored_at": None,
         }
         rows = {"transcript": transcript, "errors": None, "ops": [], "words": [],
@@ -252,7 +252,7 @@ class _Loop:
         wall_s = self.wall_before + time.perf_counter() - self.started
         conn.execute(sa.text(named_query("infer", "update_run_progress")), {
             "run_id": self.run_id, "status": status, "wall_s": wall_s,
-            "finished_at": _now() if status == "finished" else None,
+            "finished_at": utc_now() if status == "finished" else None,
         })
 
 

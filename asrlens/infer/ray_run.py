@@ -10,9 +10,9 @@ that transcribes the files still to do (`RayLoop`). That loop makes those files 
 of the same length-sorted batches as on one machine (`plan_batches`): Ray tasks read and
 resample them on CPU, a pool of actors (one per GPU, or one per CPU slot but one when there is
 no GPU) each builds the recognizer once and recognizes and scores each batch with the
-single-machine loop's own methods (`_Loop._start/_collect/_process`, so batching, a failed
+single-machine loop's own methods (`Loop._start/_collect/_process`, so batching, a failed
 batch retried file by file, and error rows are the same), and the driver receives the finished
-rows as they stream in and commits them with `_Loop.commit`, at least COMMIT_FILES files (or
+rows as they stream in and commits them with `Loop.commit`, at least COMMIT_FILES files (or
 batch_seconds) at a time: the database keeps one writer.
 
 Ray is an optional extra (`pip install 'asrlens[ray]'`); nothing here imports it before an
@@ -35,9 +35,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from tqdm import tqdm
 
+from asrlens import defaults
 from asrlens.errors import AsrlensError
 from asrlens.infer.batches import plan_batches
-from asrlens.infer.loop import _Loop
+from asrlens.infer.loop import Loop
 from asrlens.infer.ray_connect import _first_line, connect
 from asrlens.infer.readahead import _load, _Loaded, _LoadedBatch, _with_duration
 from asrlens.scoring.normalize import get_normalizer
@@ -144,7 +145,7 @@ class RayExecutor:
         self.workers = workers
         self.num_cpus = num_cpus
 
-    def recognizer(self, engine_name: str, *, model=None, checkpoint=None, device="auto",
+    def recognizer(self, engine_name: str, *, model=None, checkpoint=None, device=defaults.DEVICE,
                    precision=None, **engine_options) -> ClusterRecognizer:
         """Connect, build the recognizer once on a worker to describe it, size the pool."""
         ray = self._connect()
@@ -172,7 +173,7 @@ class RayExecutor:
 
 
 
-class RayLoop(_Loop):
+class RayLoop(Loop):
     """The single-machine loop with `run` spread over a Ray cluster; commits stay here."""
 
     def run(self, todo: list, *, progress: bool) -> None:
@@ -242,7 +243,7 @@ class RecognizerActor:
     """One worker of the pool: builds the recognizer once, recognizes and scores batches."""
 
     def __init__(self, *, spec: RecognizerSpec, run_id: str, normalizer: str, alignment: str):
-        self.loop = _Loop(None, run_id=run_id, recognizer=spec.build(),
+        self.loop = Loop(None, run_id=run_id, recognizer=spec.build(),
                           normalizer=get_normalizer(normalizer), batch_files=1,
                           batch_seconds=0.0, prefetch_files=0, wall_before=0.0,
                           started=time.perf_counter(), alignment=alignment)

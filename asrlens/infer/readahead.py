@@ -1,6 +1,6 @@
 """The read-ahead: the files a run transcribes, read and resampled ahead of the recognizer.
 
-    files = _utterances(engine, dataset="ds", normalizer=norm, limit=None)
+    files = load_utterances(engine, dataset="ds", normalizer=norm, limit=None)
     with _Prefetcher(batches, functools.partial(_load, sample_rate=16000)) as loaded:
         for batch in loaded: ...                    # _LoadedBatch, in the order of `batches`
 
@@ -59,7 +59,7 @@ class _LoadedBatch:
     prepared: object  # the recognizer's prepare_batch() of the readable items' samples
 
 
-def _utterances(engine: sa.Engine, *, dataset: str, normalizer: Normalizer,
+def load_utterances(engine: sa.Engine, *, dataset: str, normalizer: Normalizer,
                 limit: int | None) -> list[_Utterance]:
     rows = query(engine, named_query("infer", "files_to_transcribe"), dataset=dataset, limit=limit)
     return [

@@ -29,7 +29,7 @@ import json
 import sys
 import time
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -37,33 +37,31 @@ import sqlalchemy as sa
 from tqdm import tqdm
 
 from asrlens import defaults
-from asrlens.catalog import missing_labels
+from asrlens.catalog import missing_labels, resolve_dataset
 from asrlens.errors import AsrlensError
 from asrlens.infer.batches import default_read_workers
-from asrlens.infer.loop import _Loop
-from asrlens.infer.readahead import PREFETCH_FILES, PREFETCH_TORCH_THREADS, _utterances
+from asrlens.infer.loop import Loop
+from asrlens.infer.readahead import PREFETCH_FILES, PREFETCH_TORCH_THREADS, load_utterances
 from asrlens.infer.recognizers import DEFAULT_ENGINE
 from asrlens.infer.recognizers.base import Recognizer
-from asrlens.infer.refresh import Plan, apply_plan, plan_run
-from asrlens.infer.refresh import stored_transcripts as _stored_transcripts
+from asrlens.infer.refresh import Plan, apply_plan, plan_run, stored_transcripts
 from asrlens.infer.runs import (
     RunResult,
-    _check_dataset_folder,
-    _check_same_run,
-    _create_run,
-    _json,
-    _load_run,
-    _merge_devices,
-    _resolve_dataset,
-    _result,
-    _update_run,
+    check_dataset_folder,
+    check_same_run,
+    create_run,
     default_run_id,
+    json_column,
     library_versions,
+    load_run,
+    merge_devices,
+    run_result,
+    update_run,
 )
 from asrlens.owner import current_owner
 from asrlens.raw_scores import score_raw
-from asrlens.scoring.align import ALIGNMENTS, DEFAULT_ALIGNMENT
-from asrlens.scoring.normalize import DEFAULT_NORMALIZER, Normalizer, get_normalizer
+from asrlens.scoring.align import ALIGNMENTS
+from asrlens.scoring.normalize import Normalizer, get_normalizer
 
 BATCH_FILES = defaults.BATCH_FILES  # commit after this many files ...
 BATCH_SECONDS = 10.0  # ... or after this many wall-clock seconds, whichever comes first
@@ -100,7 +98,7 @@ def infer(
     engine_name: str | None = None,
     model: str | None = None,
     checkpoint: str | None = None,
-    device: str = "auto",
+    device: str = defaults.DEVICE,
     precision: str | None = None,
     limit: int | None = None,
     run_id: str | None = None,
@@ -148,73 +146,28 @@ def infer(
         from asrlens.infer.ray_run import RayExecutor
 
         executor = RayExecutor(ray)
-    if limit is not None and limit < 1:
-        raise AsrlensError(f"--limit must be at least 1, got {limit}")
-    if recognizer is not None:
-        engine_name = recognizer.name
-        model = model or recognizer.model
-        precision = recognizer.precision
-    stored = _load_run(engine, run_id) if run_id else None
-    if stored is not None:
-        stored_options = _json(stored["options"])
-        engine_name = engine_name or stored["engine"]
-        model = model or stored["model"]
-        precision = precision or stored["precision"]
-        normalizer = normalizer or stored["normalizer"]
-        alignment = alignment or stored.get("alignment")
-        dataset = dataset or stored["dataset"]
-        checkpoint = checkpoint or stored_options.get("checkpoint_arg")
-        limit = limit or stored_options.get("limit")
-        engine_options = engine_options or stored_options.get("engine_options") or {}
-    engine_name = engine_name or DEFAULT_ENGINE
-    norm = get_normalizer(normalizer or DEFAULT_NORMALIZER)
-    norm.require()  # a normalizer whose package is missing stops here, before anything is stored
-    alignment = alignment or DEFAULT_ALIGNMENT
-    if alignment not in ALIGNMENTS:
-        raise AsrlensError(f"unknown alignment {alignment!r}: choose one of "
-                           f"{', '.join(ALIGNMENTS)}")
-    dataset = _resolve_dataset(engine, dataset)
-    if stored is None:
-        run_id = run_id or default_run_id(
-            dataset=dataset, engine_name=engine_name, model=model, precision=precision,
-            normalizer=norm.name,
-        )
-        stored = _load_run(engine, run_id)
-        if stored is not None:  # the same command again: its engine's default precision
-            precision = precision or stored["precision"]
-    if stored is not None:
-        _check_same_run(stored, dataset=dataset, engine_name=engine_name, model=model,
-                        precision=precision, normalizer=norm, alignment=alignment)
-
-    utterances = _utterances(engine, dataset=dataset, normalizer=norm, limit=limit)
+    s = run_settings(engine, recognizer=recognizer, run_id=run_id, dataset=dataset,
+                     engine_name=engine_name, model=model, checkpoint=checkpoint,
+                     precision=precision, normalizer=normalizer, alignment=alignment,
+                     limit=limit, engine_options=engine_options)
+    utterances = load_utterances(engine, dataset=s.dataset, normalizer=s.normalizer,
+                                 limit=s.limit)
     if not utterances:
-        raise missing_labels(engine, dataset) or AsrlensError(
-            f"dataset {dataset!r} has no utterance with audio: check `asrlens sql "
-            f"\"select * from ingest_issues where dataset = '{dataset}'\"`"
+        raise missing_labels(engine, s.dataset) or AsrlensError(
+            f"dataset {s.dataset!r} has no utterance with audio: check `asrlens sql "
+            f"\"select * from ingest_issues where dataset = '{s.dataset}'\"`"
         )
-    plan = plan_run(utterances, _stored_transcripts(engine, run_id))
-    todo, skipped = plan.recognize, plan.recognized_before
-    counts = {"files_rescored": len(plan.rescore), "files_unusable": plan.unusable}
-    if not todo and stored is not None:
-        if stored["status"] == "finished" and not plan.changes:
-            return _result(engine, run_id, dataset, files_done=0, files_failed=0,
-                           files_skipped=skipped, already_finished=True, **counts)
-        _refresh(engine, run_id, plan, normalizer=norm, alignment=alignment, progress=progress)
-        if stored["status"] != "finished":
-            _update_run(engine, run_id, status="finished", finished=True,
-                        files_total=len(utterances))
-        return _result(engine, run_id, dataset, files_done=0, files_failed=0,
-                       files_skipped=skipped, already_finished=False, **counts)
+    plan = plan_run(utterances, stored_transcripts(engine, s.run_id))
+    counts = {"files_skipped": plan.recognized_before, "files_rescored": len(plan.rescore),
+              "files_unusable": plan.unusable}
+    if not plan.recognize and s.stored is not None:
+        return _finish_without_recognizing(engine, s, plan, len(utterances), counts, progress)
 
-    _check_dataset_folder(engine, dataset)
-    _say(progress, f"run {run_id}: {len(todo)} of {len(utterances)} files to transcribe"
-                   + (f" ({skipped} already done)" if skipped else ""))
-    if recognizer is None:
-        from asrlens.infer.recognizers import get_recognizer  # looked up per call: tests replace it
-
-        build = get_recognizer if executor is None else executor.recognizer
-        recognizer = build(engine_name, model=model, checkpoint=checkpoint, device=device,
-                           precision=precision, **engine_options)
+    check_dataset_folder(engine, s.dataset)
+    _say(progress, f"run {s.run_id}: {len(plan.recognize)} of {len(utterances)} files to "
+                   f"transcribe" + (f" ({plan.recognized_before} already done)"
+                                    if plan.recognized_before else ""))
+    recognizer = recognizer or _build_recognizer(s, device=device, executor=executor)
     if batch_audio_s is None:
         batch_audio_s = recognizer.default_batch_audio_s()
     recognizer.use_batches(batch_audio_s)
@@ -222,49 +175,159 @@ def infer(
         read_workers = default_read_workers(recognizer.device)
     options = {**recognizer.options(), "batch_audio_s": batch_audio_s,
                "read_workers": read_workers, "batch_files": batch_files,
-               "batch_seconds": batch_seconds, "prefetch_files": prefetch_files, "limit": limit,
-               "checkpoint_arg": checkpoint and str(Path(checkpoint).resolve()),
-               "engine_options": engine_options}
-    if stored is None:
-        _create_run(engine, run_id=run_id, dataset=dataset, recognizer=recognizer,
-                    normalizer=norm, options=options, files_total=len(utterances),
-                    alignment=alignment)
-    else:
-        _check_same_run(stored, dataset=dataset, engine_name=recognizer.name,
-                        model=recognizer.model, precision=recognizer.precision,
-                        normalizer=norm, checkpoint_sha256=recognizer.checkpoint_sha256)
-        device_used = _merge_devices(stored["device"], recognizer.device)
-        _update_run(engine, run_id, status="running", files_total=len(utterances),
-                    device=device_used, options=json.dumps(options), **current_owner())
+               "batch_seconds": batch_seconds, "prefetch_files": prefetch_files,
+               "limit": s.limit, "checkpoint_arg": s.checkpoint_arg(),
+               "engine_options": s.engine_options}
+    _start_run(engine, s, recognizer, options, files_total=len(utterances))
+    _refresh(engine, s.run_id, plan, normalizer=s.normalizer, alignment=s.alignment,
+             progress=progress)
+    make_loop = Loop if executor is None else executor.loop
+    loop = make_loop(engine, run_id=s.run_id, recognizer=recognizer, normalizer=s.normalizer,
+                     alignment=s.alignment, batch_files=batch_files,
+                     batch_seconds=batch_seconds, prefetch_files=prefetch_files,
+                     wall_before=float(s.stored["wall_s"] or 0.0) if s.stored else 0.0,
+                     started=started, batch_audio_s=batch_audio_s, read_workers=read_workers)
+    return _run_loop(engine, loop, s, plan.recognize, counts, progress)
 
-    _refresh(engine, run_id, plan, normalizer=norm, alignment=alignment, progress=progress)
-    wall_before = float(stored["wall_s"] or 0.0) if stored else 0.0
-    make_loop = _Loop if executor is None else executor.loop
-    loop = make_loop(engine, run_id=run_id, recognizer=recognizer, normalizer=norm,
-                     alignment=alignment, batch_files=batch_files, batch_seconds=batch_seconds,
-                     prefetch_files=prefetch_files, wall_before=wall_before, started=started,
-                     batch_audio_s=batch_audio_s, read_workers=read_workers)
+
+@dataclass(frozen=True)
+class RunSettings:
+    """A run's settings after the one merge (run_settings): what infer() goes by."""
+
+    run_id: str
+    dataset: str
+    engine_name: str
+    model: str | None
+    checkpoint: str | None
+    precision: str | None  # None: the engine's default (fp32; whisper: int8 or fp16)
+    normalizer: Normalizer
+    alignment: str
+    limit: int | None
+    engine_options: dict
+    stored: dict | None  # the runs row of a run being resumed, or None
+
+    def checkpoint_arg(self) -> str | None:
+        """The --checkpoint given, as an absolute path (runs.options.checkpoint_arg)."""
+        return self.checkpoint and str(Path(self.checkpoint).resolve())
+
+
+def run_settings(engine: sa.Engine, *, recognizer: Recognizer | None, run_id: str | None,
+                 **given) -> RunSettings:
+    """Each setting from, in order: the `recognizer` given (engine, precision, model), the
+    arguments given, the stored run (when `run_id` names one), then the defaults. The stored
+    run is loaded once and checked against the result (AsrlensError when they differ)."""
+    if given["limit"] is not None and given["limit"] < 1:
+        raise AsrlensError(f"--limit must be at least 1, got {given['limit']}")
+    if recognizer is not None:
+        given.update(engine_name=recognizer.name, model=given["model"] or recognizer.model,
+                     precision=recognizer.precision)
+    stored = load_run(engine, run_id) if run_id else None
+    merged = {**_stored_settings(stored), **{k: v for k, v in given.items() if v}}
+    merged.setdefault("engine_name", DEFAULT_ENGINE)
+    normalizer = get_normalizer(merged.pop("normalizer", defaults.NORMALIZER))
+    normalizer.require()  # a normalizer whose package is missing stops here, before anything
+    alignment = merged.pop("alignment", None) or defaults.ALIGNMENT
+    if alignment not in ALIGNMENTS:
+        raise AsrlensError(f"unknown alignment {alignment!r}: choose one of "
+                           f"{', '.join(ALIGNMENTS)}")
+    dataset = resolve_dataset(engine, merged.pop("dataset", None))
+    if run_id is None:
+        run_id = default_run_id(dataset=dataset, engine_name=merged["engine_name"],
+                                model=merged.get("model"), precision=merged.get("precision"),
+                                normalizer=normalizer.name)
+        stored = load_run(engine, run_id)
+        if stored is not None:  # the same command again: its engine's default precision
+            merged["precision"] = merged.get("precision") or stored["precision"]
+    settings = RunSettings(run_id=run_id, dataset=dataset, normalizer=normalizer,
+                           alignment=alignment, stored=stored,
+                           engine_name=merged["engine_name"], model=merged.get("model"),
+                           checkpoint=merged.get("checkpoint"),
+                           precision=merged.get("precision"),
+                           limit=merged.get("limit"),
+                           engine_options=merged.get("engine_options") or {})
+    if stored is not None:
+        check_same_run(stored, dataset=dataset, engine_name=settings.engine_name,
+                       model=settings.model, precision=settings.precision,
+                       normalizer=normalizer, alignment=alignment)
+    return settings
+
+
+def _stored_settings(stored: dict | None) -> dict:
+    """The settings a stored run was started with (those it has), by infer()'s names."""
+    if stored is None:
+        return {}
+    options = json_column(stored["options"])
+    found = {"engine_name": stored["engine"], "model": stored["model"],
+             "precision": stored["precision"], "normalizer": stored["normalizer"],
+             "alignment": stored.get("alignment"), "dataset": stored["dataset"],
+             "checkpoint": options.get("checkpoint_arg"), "limit": options.get("limit"),
+             "engine_options": options.get("engine_options")}
+    return {key: value for key, value in found.items() if value}
+
+
+def _build_recognizer(s: RunSettings, *, device: str, executor) -> Recognizer:
+    from asrlens.infer.recognizers import get_recognizer  # looked up per call: tests replace it
+
+    build = get_recognizer if executor is None else executor.recognizer
+    return build(s.engine_name, model=s.model, checkpoint=s.checkpoint, device=device,
+                 precision=s.precision, **s.engine_options)
+
+
+def _start_run(engine: sa.Engine, s: RunSettings, recognizer: Recognizer, options: dict, *,
+               files_total: int) -> None:
+    """Create the run's row, or mark a stored run running again on this recognizer."""
+    if s.stored is None:
+        create_run(engine, run_id=s.run_id, dataset=s.dataset, recognizer=recognizer,
+                   normalizer=s.normalizer, options=options, files_total=files_total,
+                   alignment=s.alignment)
+        return
+    check_same_run(s.stored, dataset=s.dataset, engine_name=recognizer.name,
+                   model=recognizer.model, precision=recognizer.precision,
+                   normalizer=s.normalizer, checkpoint_sha256=recognizer.checkpoint_sha256)
+    update_run(engine, s.run_id, status="running", files_total=files_total,
+               device=merge_devices(s.stored["device"], recognizer.device),
+               options=json.dumps(options), **current_owner())
+
+
+def _finish_without_recognizing(engine: sa.Engine, s: RunSettings, plan: Plan,
+                                files_total: int, counts: dict, progress: bool) -> RunResult:
+    """A stored run with no file left to recognize: rescore what changed and finish it."""
+    if s.stored["status"] == "finished" and not plan.changes:
+        return run_result(engine, s.run_id, s.dataset, files_done=0, files_failed=0,
+                          already_finished=True, **counts)
+    _refresh(engine, s.run_id, plan, normalizer=s.normalizer, alignment=s.alignment,
+             progress=progress)
+    if s.stored["status"] != "finished":
+        update_run(engine, s.run_id, status="finished", finished=True, files_total=files_total)
+    return run_result(engine, s.run_id, s.dataset, files_done=0, files_failed=0,
+                      already_finished=False, **counts)
+
+
+def _run_loop(engine: sa.Engine, loop, s: RunSettings, todo: list, counts: dict,
+              progress: bool) -> RunResult:
+    """Recognize `todo` with `loop`, mark the run, and sum it up (RunInterrupted on Ctrl-C,
+    NothingScored when no file of the run is scored)."""
     try:
         loop.run(todo, progress=progress)
     except KeyboardInterrupt as exc:
         loop.finish(status="interrupted")
-        result = _result(engine, run_id, dataset, files_done=loop.files_done,
-                         files_failed=loop.files_failed, files_skipped=skipped,
-                         already_finished=False, **counts)
-        raise RunInterrupted(result) from exc
+        raise RunInterrupted(_loop_result(engine, loop, s, counts)) from exc
     except BaseException as exc:
         if not _is_database_error(exc):  # never write after the database failed
             with contextlib.suppress(Exception):  # the first error is the one to report
                 loop.finish(status="failed")
         raise
     loop.finish(status="finished")
-    result = _result(engine, run_id, dataset, files_done=loop.files_done,
-                     files_failed=loop.files_failed, files_skipped=skipped,
-                     already_finished=False, **counts)
+    result = _loop_result(engine, loop, s, counts)
     if result.files_scored == 0:
-        _update_run(engine, run_id, status="failed", finished_at=None)
+        update_run(engine, s.run_id, status="failed", finished_at=None)
         raise NothingScored(replace(result, status="failed"))
     return result
+
+
+def _loop_result(engine: sa.Engine, loop, s: RunSettings, counts: dict) -> RunResult:
+    return run_result(engine, s.run_id, s.dataset, files_done=loop.files_done,
+                      files_failed=loop.files_failed, already_finished=False, **counts)
 
 
 def _refresh(engine: sa.Engine, run_id: str, plan: Plan, *, normalizer: Normalizer,

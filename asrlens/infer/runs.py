@@ -1,8 +1,8 @@
 """The `runs` table: name, create, check, update and sum up a run of `asrlens infer`.
 
-    stored = _load_run(engine, "r")                 # the runs row as a dict, or None
-    _check_same_run(stored, dataset=..., ...)       # AsrlensError when settings differ
-    result = _result(engine, "r", "ds", files_done=3, ...)   # RunResult from run_summary
+    stored = load_run(engine, "r")                  # the runs row as a dict, or None
+    check_same_run(stored, dataset=..., ...)        # AsrlensError when settings differ
+    result = run_result(engine, "r", "ds", files_done=3, ...)  # RunResult from run_summary
 
 asrlens.infer.run orchestrates; these functions hold every read and write of a run's row.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from asrlens.catalog import resolve_dataset
+from asrlens import defaults
 from asrlens.db import insert_rows, named_query, query
 from asrlens.errors import AsrlensError
 from asrlens.fingerprint import store_fingerprint
@@ -84,19 +84,14 @@ def default_run_id(
     parts = [dataset, engine_name]
     if model:
         parts.append(model)
-    if precision not in (None, "fp32"):
+    if precision not in (None, defaults.PRECISION):
         parts.append(precision)
     if normalizer != DEFAULT_NORMALIZER:
         parts.append(normalizer)
     return ":".join(parts)
 
 
-def _resolve_dataset(engine: sa.Engine, dataset: str | None) -> str:
-    """The dataset to transcribe: the one named, else the catalog's default dataset."""
-    return resolve_dataset(engine, dataset)
-
-
-def _check_dataset_folder(engine: sa.Engine, dataset: str) -> None:
+def check_dataset_folder(engine: sa.Engine, dataset: str) -> None:
     """Refuse to start when the dataset's folder is gone: every file would fail."""
     root = query(engine, named_query("infer", "dataset_root"), name=dataset)[0]["root"]
     if not Path(root).is_dir():
@@ -107,13 +102,13 @@ def _check_dataset_folder(engine: sa.Engine, dataset: str) -> None:
         )
 
 
-def _load_run(engine: sa.Engine, run_id: str) -> dict | None:
+def load_run(engine: sa.Engine, run_id: str) -> dict | None:
     rows = query(engine, named_query("infer", "load_run"), run_id=run_id)
     return rows[0] if rows else None
 
 
-def _check_same_run(stored: dict, *, dataset: str, engine_name: str, model: str | None,
-                    precision: str | None, normalizer: Normalizer,
+def check_same_run(stored: dict, *, dataset: str, engine_name: str, model: str | None,
+                   precision: str | None, normalizer: Normalizer,
                     checkpoint_sha256: str | None = None, alignment: str | None = None) -> None:
     """Refuse to resume a run with settings that would change its transcripts or scores."""
     wanted = {"dataset": dataset, "engine": engine_name, "model": model,
@@ -128,7 +123,7 @@ def _check_same_run(stored: dict, *, dataset: str, engine_name: str, model: str 
             )
 
 
-def _create_run(engine: sa.Engine, *, run_id: str, dataset: str, recognizer: Recognizer,
+def create_run(engine: sa.Engine, *, run_id: str, dataset: str, recognizer: Recognizer,
                 normalizer: Normalizer, options: dict, files_total: int,
                 alignment: str = DEFAULT_ALIGNMENT) -> None:
     row = {
@@ -139,33 +134,33 @@ def _create_run(engine: sa.Engine, *, run_id: str, dataset: str, recognizer: Rec
         "reference_column": normalizer.reference_column, "device": str(recognizer.device),
         "precision": recognizer.precision, "options": json.dumps(options),
         "versions": json.dumps(library_versions()), "status": "running",
-        "started_at": _now(), "finished_at": None, "files_total": files_total,
+        "started_at": utc_now(), "finished_at": None, "files_total": files_total,
         "audio_s": 0.0, "wall_s": 0.0, "alignment": alignment, **current_owner(),
     }
     with engine.begin() as conn:
         insert_rows(conn, "runs", [row])
 
 
-def _update_run(engine: sa.Engine, run_id: str, *, finished: bool = False, **columns) -> None:
+def update_run(engine: sa.Engine, run_id: str, *, finished: bool = False, **columns) -> None:
     """Set the given columns of the run's row (the statement is built from their names, as
     db.insert_rows builds its own: the one statement of infer/ not kept in a .sql file)."""
     if finished:
-        columns["finished_at"] = _now()
+        columns["finished_at"] = utc_now()
     assignments = ", ".join(f"{name} = :{name}" for name in columns)
     with engine.begin() as conn:
         conn.execute(sa.text(f"update runs set {assignments} where run_id = :run_id"),
                      {**columns, "run_id": run_id})
 
 
-def _merge_devices(stored: str, current: str) -> str:
+def merge_devices(stored: str, current: str) -> str:
     """'cpu' + 'cuda' -> 'cpu,cuda': a run resumed on other hardware says so."""
     devices = stored.split(",")
     return stored if str(current) in devices else ",".join([*devices, str(current)])
 
 
-def _result(engine: sa.Engine, run_id: str, dataset: str, *, files_done: int,
-            files_failed: int, files_skipped: int, already_finished: bool,
-            files_rescored: int = 0, files_unusable: int = 0) -> RunResult:
+def run_result(engine: sa.Engine, run_id: str, dataset: str, *, files_done: int,
+               files_failed: int, files_skipped: int, already_finished: bool,
+               files_rescored: int = 0, files_unusable: int = 0) -> RunResult:
     """What an infer call did, read back from the database; records the run's data
     fingerprint first (asrlens.fingerprint), as every call of infer ends here."""
     with engine.begin() as conn:
@@ -197,7 +192,7 @@ def library_versions() -> dict[str, str | None]:
     return versions
 
 
-def _json(value) -> dict:
+def json_column(value) -> dict:
     """A JSON column as a dict (duckdb-engine may hand it over as text)."""
     if value is None:
         return {}
@@ -208,6 +203,6 @@ def _float(value) -> float | None:
     return None if value is None else float(value)
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
     """UTC now, naive (TIMESTAMP columns hold UTC)."""
     return datetime.now(UTC).replace(tzinfo=None)
