@@ -40,6 +40,12 @@ stock model at load and replaced by it when they disagree or fail (BENCHMARKS.md
 gain)."""
 BATCH_FILES = 8  # a run commits its results every this many files (or every 10 s)
 
+# --- output formats: jsonl is one JSON object per line, json one JSON document -------------
+
+SQL_FORMATS = ("table", "csv", "json", "jsonl")  # asrlens sql --format
+EXPORT_FORMATS = ("trn", "csv", "jsonl")  # asrlens export --format
+EXPORT_FORMAT = "csv"
+
 # --- explore, report -----------------------------------------------------------------------
 
 EXPLORE_OUT_DIR = "explore"

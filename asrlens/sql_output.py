@@ -21,7 +21,9 @@ import uuid
 from collections.abc import Sequence
 from typing import TextIO
 
-FORMATS = ("table", "csv", "json")
+from asrlens import defaults
+
+FORMATS = defaults.SQL_FORMATS  # jsonl: one object per line, as `asrlens export`
 """Output formats of `asrlens sql`."""
 
 TABLE_FLOAT_DIGITS = 6
@@ -134,7 +136,18 @@ class TableWriter(RowWriter):
         return f"{head}({self.count} row{'s' if self.count != 1 else ''})\n"
 
 
-WRITERS = {"table": TableWriter, "csv": CsvWriter, "json": JsonWriter}
+class JsonlWriter(RowWriter):
+    """One JSON object (column -> value) per line, as `asrlens export --format jsonl`."""
+
+    def _text(self, batch: Sequence[tuple]) -> str:
+        return "".join(json.dumps({c: _plain(v) for c, v in zip(self.columns, row, strict=True)},
+                                  ensure_ascii=False, allow_nan=False) + "\n" for row in batch)
+
+    def _end(self) -> str:
+        return ""
+
+
+WRITERS = {"table": TableWriter, "csv": CsvWriter, "json": JsonWriter, "jsonl": JsonlWriter}
 
 
 def row_writer(fmt: str, out: TextIO, columns: Sequence[str]) -> RowWriter:

@@ -19,6 +19,7 @@ import contextlib
 import dataclasses
 import errno
 import functools
+import re
 import shlex
 import sys
 from collections.abc import Iterable
@@ -202,6 +203,26 @@ def _known_engine(ctx, param, name: str | None) -> str | None:
     return name
 
 
+class DeviceType(click.ParamType):
+    """--device: auto, cpu, cuda or cuda:N (whether that GPU exists is checked when the model
+    loads)."""
+
+    name = "device"
+    PATTERN = re.compile(r"auto|cpu|cuda(:\d+)?")
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and self.PATTERN.fullmatch(value.strip()):
+            return value.strip()
+        self.fail(f"{value!r} is not a device: use auto, cpu, cuda or cuda:N", param, ctx)
+
+
+def device_option(fn):
+    """--device, one parser for infer, run and explore."""
+    return click.option("--device", type=DeviceType(), default=defaults.DEVICE,
+                        show_default=True, metavar="auto|cpu|cuda[:N]",
+                        help="Where the model runs; auto takes a GPU when there is one.")(fn)
+
+
 INFER_OPTIONS = [
     click.option("--engine", "engine_name", metavar="NAME", callback=_known_engine,
                  help=f"Recognizer: wav2vec2 (torchaudio; needs its weights), pocketsphinx "
@@ -217,9 +238,7 @@ INFER_OPTIONS = [
     click.option("--checkpoint", type=click.Path(exists=True), metavar="PATH",
                  help="wav2vec2: weights file to load instead of the torch hub cache; "
                       "whisper: a CTranslate2 model folder (offline machines)."),
-    click.option("--device", default=defaults.DEVICE, show_default=True,
-                 metavar="auto|cpu|cuda[:N]",
-                 help="Where the model runs; auto takes a GPU when there is one."),
+    device_option,
     click.option("--precision", type=click.Choice(defaults.PRECISIONS),
                  help=f"Compute precision [default: {defaults.PRECISION}, whisper: int8 on "
                       f"CPU and fp16 on a GPU; a resumed run keeps its own]. bf16 is faster "

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from asrlens import defaults
-from asrlens.commands.common import dataset_option, db_option, open_database
+from asrlens.commands.common import dataset_option, db_option, device_option, open_database
 
 
 @click.command("explore")
@@ -29,8 +29,7 @@ from asrlens.commands.common import dataset_option, db_option, open_database
 @click.option("--layers", metavar="LIST",
               help="Transformer layers to draw, 1-based: '1,6,12' or 'all' "
                    "[default: first, middle and last].")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default=defaults.DEVICE,
-              show_default=True, help="Where the model runs; auto takes a GPU when there is one.")
+@device_option
 @db_option
 def explore_command(dataset, seed, utt_id, out_dir, wav2vec2, model, checkpoint, layers, device,
                     db_path):
@@ -57,7 +56,7 @@ def explore_command(dataset, seed, utt_id, out_dir, wav2vec2, model, checkpoint,
         result = explore(
             engine, out_dir=out_dir, dataset=dataset, seed=seed, utt_id=utt_id,
             wav2vec2=wav2vec2, model=model, checkpoint=checkpoint,
-            layers=parse_layers(layers), device=None if device == "auto" else device,
+            layers=parse_layers(layers), device=None if device == defaults.DEVICE else device,
             on_step=click.echo,
         )
     if result.wav2vec2_transcript is not None:

@@ -100,7 +100,8 @@ def infer_command(dataset, infer_settings, progress, then_analyze, db_path):
 @click.option("--run", "run_id", metavar="NAME",
               help="The run to export [default: the most recent finished run; see "
                    "docs/datasets-and-runs.md].")
-@click.option("--format", "fmt", type=click.Choice(["trn", "csv", "jsonl"]), default="csv",
+@click.option("--format", "fmt", type=click.Choice(defaults.EXPORT_FORMATS),
+              default=defaults.EXPORT_FORMAT,
               show_default=True, help="trn: sclite ref.trn + hyp.trn; csv / jsonl: per-file rows.")
 @click.option("--out", type=click.Path(path_type=Path), metavar="PATH",
               help="trn: a folder [default: ./RUN-trn]; csv / jsonl: a file [default: stdout].")
@@ -114,8 +115,9 @@ def export_command(run_id, fmt, out, db_path):
            inside the --out folder. A failed file has an empty hypothesis,
            so sclite counts the words of run_summary's strict_wer.
     csv    one row per file: texts (raw and normalized), audio_s, error,
-    jsonl  word and character counts (hits, substitutions, deletions,
+           word and character counts (hits, substitutions, deletions,
            insertions), wer, mer, wil, wip, cer.
+    jsonl  the same columns, one JSON object per line.
 
     \b
     Examples:
@@ -159,7 +161,7 @@ def import_run_command(hyp_file, dataset, run_id, fmt, model, normalizer, alignm
                        then_analyze, db_path):
     """Import another recognizer's hypotheses as a run (Whisper, a cloud API, NeMo, ...).
 
-    
+    \b
     Each line names an utterance by its id or its audio path (relative to the
     dataset, absolute, or just the file name when that is unique) and gives
     its hypothesis. The run is scored, analysed, reported and exported like
@@ -168,7 +170,7 @@ def import_run_command(hyp_file, dataset, run_id, fmt, model, normalizer, alignm
     parsed are listed (table import_issues); an utterance with audio but no
     hypothesis is a failed file, counted by run_summary's strict_wer.
 
-    
+    \b
     Examples:
       asrlens import-run whisper.csv --run whisper --model whisper-large-v3
       asrlens import-run hyp.trn --format trn --run sphinx-again

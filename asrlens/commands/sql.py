@@ -6,14 +6,16 @@ import sys
 
 import click
 
+from asrlens import defaults
 from asrlens.commands.common import db_option
 
 
 @click.command("sql")
 @click.argument("query_text", metavar="QUERY")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+@click.option("--format", "fmt", type=click.Choice(defaults.SQL_FORMATS), default="table",
               show_default=True, help="table: aligned text; csv: with a header row; "
-                                      "json: a list of objects.")
+                                      "json: one JSON document, a list of objects; jsonl: one "
+                                      "JSON object per line (as `asrlens export`).")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
               help="Value for a $NAME placeholder in QUERY (repeatable).")
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True),
@@ -41,6 +43,7 @@ def sql_command(query_text, fmt, params, timeout_s, memory_limit, write, db_path
     Examples:
       asrlens sql "select kind, count(*) n from ingest_issues group by kind"
       asrlens sql "select * from run_summary" --format json
+      asrlens sql "select * from utterance_errors" --format jsonl | head -3
       asrlens sql 'select utt_id, wer from utterance_errors where run_id = $run
                    order by wer desc limit 10' --param run=sphinx
       asrlens sql - --format csv < query.sql > result.csv

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from asrlens import defaults
 from asrlens.audio import resample
 from asrlens.errors import AsrlensError
 from asrlens.infer.ctc import greedy_decode
@@ -95,7 +96,7 @@ def choose_layers(requested: tuple[int, ...] | None, total: int) -> tuple[int, .
 def pick_device(requested: str | None = None) -> str:
     """The torch device to use: `requested` ('cpu', 'cuda', 'cuda:1'), or None / 'auto':
     the first GPU when there is one, else 'cpu'. AsrlensError for CUDA without a GPU."""
-    return str(resolve_device(requested or "auto"))
+    return str(resolve_device(requested or defaults.DEVICE))
 
 
 def load_model(model_name: str = DEFAULT_MODEL, *, checkpoint: str | Path | None = None,

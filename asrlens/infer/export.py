@@ -25,12 +25,13 @@ from typing import TextIO
 
 import sqlalchemy as sa
 
+from asrlens import defaults
 from asrlens.atomic import atomic_open
 from asrlens.catalog import resolve_run
 from asrlens.db import named_query
 from asrlens.errors import AsrlensError
 
-FORMATS = ("trn", "csv", "jsonl")
+FORMATS = defaults.EXPORT_FORMATS
 TRN_FILES = {"ref": "ref.trn", "hyp": "hyp.trn"}  # side -> file name inside the trn folder
 _TRN_RESERVED = str.maketrans({"(": "[", ")": "]"})  # trn reserves parentheses for the id
 

@@ -40,7 +40,7 @@ def get_recognizer(
     *,
     model: str | None = None,
     checkpoint: str | None = None,
-    device: str = "auto",
+    device: str = defaults.DEVICE,
     precision: str | None = None,
     **options,
 ) -> Recognizer:

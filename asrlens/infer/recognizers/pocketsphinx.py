@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from asrlens import defaults
 from asrlens.errors import AsrlensError
 from asrlens.infer.recognizers.base import Hypothesis, HypWord, Recognizer
 
@@ -59,7 +60,7 @@ class PocketsphinxRecognizer(Recognizer):
     device = "cpu"
     precision = "fp32"
 
-    def __init__(self, *, model: str | None = None, device: str = "auto",
+    def __init__(self, *, model: str | None = None, device: str = defaults.DEVICE,
                  precision: str = "fp32", checkpoint: str | None = None,
                  chunk_s: float = DEFAULT_CHUNK_S) -> None:
         if model not in (None, MODEL_NAME):

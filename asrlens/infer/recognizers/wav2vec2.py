@@ -62,8 +62,8 @@ class Wav2Vec2Recognizer(Recognizer):
         *,
         model: str | None = None,
         checkpoint: str | os.PathLike | None = None,
-        device: str = "auto",
-        precision: str = "fp32",
+        device: str = defaults.DEVICE,
+        precision: str = defaults.PRECISION,
         chunk_s: float = DEFAULT_CHUNK_S,
         overlap_s: float = DEFAULT_OVERLAP_S,
         cpu_kernels: str = defaults.CPU_KERNELS,
@@ -80,7 +80,7 @@ class Wav2Vec2Recognizer(Recognizer):
 
     @classmethod
     def from_model(cls, net: torch.nn.Module, *, model: str = DEFAULT_MODEL,
-                   device: str = "cpu", precision: str = "fp32",
+                   device: str = "cpu", precision: str = defaults.PRECISION,
                    chunk_s: float = DEFAULT_CHUNK_S,
                    overlap_s: float = DEFAULT_OVERLAP_S,
                    cpu_kernels: str = defaults.CPU_KERNELS) -> Wav2Vec2Recognizer:

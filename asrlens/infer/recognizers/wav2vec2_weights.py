@@ -80,7 +80,7 @@ def frame_geometry(bundle) -> FrameGeometry:
     return FrameGeometry(hop=hop, receptive_field=field, sample_rate=int(bundle.sample_rate))
 
 
-def resolve_device(device: str = "auto") -> torch.device:
+def resolve_device(device: str = defaults.DEVICE) -> torch.device:
     """'auto' -> first GPU when torch sees one, else CPU; 'cpu', 'cuda', 'cuda:N' as given."""
     if device == "auto":
         return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
