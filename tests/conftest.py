@@ -3,6 +3,10 @@
 The real LJSpeech sample lives beside the repository in ../shared/data (never copied in).
 Expensive fixtures (placeholder wav2vec2 weights, a pocketsphinx run over the sample) are
 session-scoped and built once; tests that modify a database work on a copy (`copy_db`).
+
+Tests are `slow` (left out by `make test-fast`, `pytest -m "not slow"`) when marked so, or when
+they use a fixture of SLOW_FIXTURES: a recognizer run over the whole sample or a full-size
+wav2vec2 model takes tens of seconds on the 2-core machine.
 """
 
 from __future__ import annotations
@@ -19,6 +23,14 @@ METADATA_CSV = SHARED_DATA / "ljspeech-metadata" / "metadata.csv"
 SAMPLE_NAME = "ljspeech-sample"
 SPHINX_RUN = "sphinx"
 PLACEHOLDER_CHECKPOINT = "wav2vec2_fairseq_base_ls960_asr_ls960.pth"
+SLOW_FIXTURES = frozenset({"sphinx_db", "placeholder_torch_home", "placeholder_checkpoint"})
+"""Fixtures that make a test slow (directly or through another fixture)."""
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 def rows(db_path: Path, sql: str, **params) -> list[dict]:

@@ -278,6 +278,7 @@ def test_sphinx_summary_overall_numbers_come_from_run_summary(sphinx):
 def test_sphinx_summary_names_the_worst_files(sphinx):
     worst = _sql(sphinx, "worst_files", run_id="sphinx", limit=3)
     [sentence] = _summary(sphinx, "worst_files")
+    assert len(worst) == 3
     for row in worst:
         assert f"{row['utt_id']} (WER {row['wer']:.3f}, {row['errors']} errors" in sentence
 

@@ -162,6 +162,7 @@ def test_the_lock_covers_the_declared_pythons():
 @pytest.mark.parametrize("python", PYTHONS)
 def test_every_declared_dependency_is_locked_within_its_declared_range(python):
     env = linux_env(python)
+    assert declared_requirements()
     for requirement in declared_requirements():
         if not applies(requirement.marker, env):
             continue
@@ -182,6 +183,7 @@ def test_every_locked_package_installs_from_a_wheel(python):
     major, minor = (int(part) for part in python.split("."))
     tags = set(cpython_tags((major, minor), platforms=LINUX_X86_64))
     tags |= set(compatible_tags((major, minor), platforms=LINUX_X86_64))
+    assert installed_set(python)
     for package in installed_set(python):
         if "editable" in package["source"]:
             continue

@@ -107,7 +107,9 @@ def test_a_ray_run_stores_alignments_and_words_like_a_single_process_run(sphinx_
     for table, order in (("alignment_ops", "utt_id, op_index"),
                          ("hyp_words", "utt_id, word_index")):
         sql = f"select * exclude (run_id) from {table} where run_id = :run order by {order}"
-        assert rows(sphinx_db, sql, run="ray") == rows(sphinx_db, sql, run="single")
+        single = rows(sphinx_db, sql, run="single")
+        assert single, table
+        assert rows(sphinx_db, sql, run="ray") == single
 
 
 def test_a_file_that_cannot_be_read_is_recorded_and_the_ray_run_goes_on(sphinx_db):

@@ -126,6 +126,7 @@ def test_short_aligned_texts_are_shown_whole(long_db, tmp_path):
                                              u=long_utt)]
     finally:
         engine.dispose()
+    assert len(others) == 2
     for utt_id in others:
         page = Article(utt_id)
         page.feed(html)

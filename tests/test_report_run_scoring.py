@@ -63,5 +63,6 @@ def test_the_page_says_why_files_have_no_score(imported):
 
 def test_the_page_lists_the_rules_of_both_normalizers(imported):
     html, _ = imported
+    assert LJSPEECH.rule_list and MINIMAL.rule_list
     for rule in (*LJSPEECH.rule_list, *MINIMAL.rule_list):
         assert f"<li>{html_escape(rule)}</li>" in html

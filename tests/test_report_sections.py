@@ -391,6 +391,7 @@ def test_most_deleted_and_inserted_words_equal_counts(synth, tmp_path):
             if o["op"] == op:
                 files[o[column]].add(o["utt_id"])
         expected = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[: patterns.TOP_WORDS]
+        assert expected, key  # the synthetic run has words of both kinds
         assert [(w["word"], w["count"]) for w in data[key]] == expected
         assert all(w["files"] == len(files[w["word"]]) for w in data[key])
 
