@@ -3,7 +3,8 @@
 -- This file is the public API of the database: users query these tables and views with
 -- `asrlens sql` or any DuckDB client. It is applied idempotently on every write connection
 -- (CREATE ... IF NOT EXISTS); `schema_version` records which version a file holds, and
--- asrlens/db.py migrates older files forward without losing data.
+-- asrlens/db/migrations.py migrates older files forward without losing data: a column added
+-- to a CREATE TABLE here reaches older files by itself (docs/schema.md, "Changing the schema").
 --
 -- Conventions: times in seconds (`_s`), levels in dB relative to full scale (`_dbfs`),
 -- fractions in [0, 1], rates (wer, mer, ...) as fractions, not percentages.
