@@ -4,7 +4,8 @@ The layers, from the ground up (LAYERS below names every module's):
 
 1. ground floor: pure helpers with no database, among them the scoring core (asrlens.scoring:
    normalizers, alignment, per-file scores, the rate formulas, the bootstrap), errors,
-   defaults, audio, vocabulary, owner (which process owns a run);
+   defaults, audio, embedded (parquet-embedded clips), vocabulary, owner (which process owns
+   a run);
 2. db: the database file (asrlens.db: connect, schema, migrations, named queries);
 3. services on the database that several stages share: catalog, fingerprint, health,
    raw_scores, sql;
@@ -30,9 +31,9 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "asrlens"
 STAGES = ("ingest", "infer", "analysis", "compare", "explore", "report")
 """In pipeline order: a stage imports none that comes after it."""
-GROUND = ("asrlens", "asrlens.atomic", "asrlens.audio", "asrlens.defaults", "asrlens.errors",
-          "asrlens.interrupt", "asrlens.owner", "asrlens.scoring", "asrlens.summaries",
-          "asrlens.vocabulary")
+GROUND = ("asrlens", "asrlens.atomic", "asrlens.audio", "asrlens.defaults", "asrlens.embedded",
+          "asrlens.errors", "asrlens.interrupt", "asrlens.owner", "asrlens.scoring",
+          "asrlens.summaries", "asrlens.vocabulary")
 DB = ("asrlens.db",)
 SERVICES = ("asrlens.catalog", "asrlens.fingerprint", "asrlens.health", "asrlens.raw_scores",
             "asrlens.sql")
