@@ -35,7 +35,8 @@ table needs no bump (CREATE TABLE IF NOT EXISTS)."""
 
 MIGRATIONS: dict[int, list[str]] = {
     # version -> statements run on a file older than `version`, after the columns schema.sql
-    # has were added and before schema.sql runs: only what a new column's DEFAULT cannot say.
+    # has were added and schema.sql ran (so every table exists): only what a new column's
+    # DEFAULT cannot say.
     # 2: audio_files.non_finite_samples. Only float files can hold NaN / inf: the others are
     # known to have none; float files keep NULL (not counted yet), so the next ingest reads them.
     2: ["UPDATE audio_files SET non_finite_samples = 0 WHERE silence_fraction IS NOT NULL "
@@ -104,7 +105,6 @@ def _connect(db_path: Path, *, read_only: bool) -> sa.Engine:
                 with engine.connect() as conn:
                     rows = query(conn, named_query("db", "base_tables"))
                 check_readable(engine, [r["table_name"] for r in rows])
-    # 9: run_comparisons.normalizer (the one normalizer a comparison's figures are under).
             apply_schema(engine)
             mark_stale_runs(engine)
             watch_identity(engine)
@@ -294,14 +294,15 @@ def apply_schema(engine: sa.Engine) -> int:
                 f"(knows up to {SCHEMA_VERSION}): upgrade asrlens"
             )
         schema = _package_text("schema.sql")
-        if current and current < SCHEMA_VERSION:  # see asrlens.db.migrations
+        older = bool(current) and current < SCHEMA_VERSION  # see asrlens.db.migrations
+        if older:
             for statement in added_columns(raw, schema):
                 raw.execute(statement)
-    # 9: run_comparisons.normalizer (the one normalizer a comparison's figures are under).
+        raw.execute(schema)
+        if older:
             for version in range(current + 1, SCHEMA_VERSION + 1):
                 for statement in MIGRATIONS.get(version, []):
                     raw.execute(statement)
-        raw.execute(schema)
         if current < SCHEMA_VERSION:
             conn.execute(
                 sa.text("insert into schema_version (version) values (:v) on conflict do nothing"),

@@ -6,9 +6,10 @@ three steps, inside one transaction (asrlens.db.apply_schema):
 1. every column that schema.sql's tables have and the file's same-named tables lack is
    added (`ALTER TABLE t ADD COLUMN c TYPE [DEFAULT d]`, read from a fresh in-memory
    database built from schema.sql, so a column is written once, in schema.sql);
-2. the statements of MIGRATIONS (asrlens.db) for each version after the file's run, in
-   order: what adding a column cannot say (filling it for existing rows, a rename);
-3. schema.sql itself: tables the file lacks, and every view, are created.
+2. schema.sql itself: tables the file lacks, and every view, are created;
+3. the statements of MIGRATIONS (asrlens.db) for each version after the file's, in order:
+   what adding a column cannot say (filling it for existing rows). They run last, so every
+   table they touch exists, whatever version the file was at.
 
 Adding a column to an existing table is therefore one edit in schema.sql plus the
 SCHEMA_VERSION bump in asrlens/db/__init__.py, with an entry in MIGRATIONS only when old rows
