@@ -106,6 +106,7 @@ def test_transcribe_batch_decodes_on_the_device_what_one_file_alone_gives(device
             [w.confidence for w in one.words], abs=1e-4)
 
 
+@pytest.mark.slow
 def test_without_the_valid_length_norm_padding_leaks_into_base(mixed_files):
     """The control: torchaudio's own GroupNorm over the padded axis moves the short files."""
     bundle = get_bundle("WAV2VEC2_ASR_BASE_960H")
@@ -124,6 +125,7 @@ def test_without_the_valid_length_norm_padding_leaks_into_base(mixed_files):
     assert float((alone[0] - batched[1, :frames]).abs().max()) > 100 * TOLERANCE
 
 
+@pytest.mark.slow
 def test_batches_of_one_and_files_longer_than_a_chunk_keep_their_path(mixed_files):
     """A file over the chunk length is chunked as when alone, even inside a batch."""
     bundle = get_bundle("WAV2VEC2_ASR_BASE_960H")
@@ -192,6 +194,7 @@ def test_cpu_engines_default_to_one_file_at_a_time():
     assert engine.options()["padding_exact_group_norm"] is True
 
 
+@pytest.mark.slow
 def test_a_batched_run_stores_the_transcripts_of_a_run_one_file_at_a_time(
         tmp_path, ingested_db, copy_db):
     from asrlens.db import connect, query

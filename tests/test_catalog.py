@@ -155,6 +155,7 @@ def test_infer_transcribes_the_same_dataset(two_datasets, scripted):
         {"dataset": "alpha"}]
 
 
+@pytest.mark.slow
 def test_run_reports_its_own_run_and_analyze_and_report_then_agree_with_it(
         two_datasets, toy_folder, scripted, tmp_path):
     out = tmp_path / "report"

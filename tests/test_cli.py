@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 
 from asrlens.cli import cli
@@ -20,6 +21,7 @@ def test_every_command_has_help_with_examples():
         assert "asrlens " + command in result.output, f"{command} --help shows no example"
 
 
+@pytest.mark.slow
 def test_infer_analyses_the_run_unless_told_not_to(ingested_db, copy_db):
     db = copy_db(ingested_db)
     runner = CliRunner()
@@ -78,6 +80,7 @@ def test_chunk_options_pocketsphinx_cannot_honour_are_clear_errors(ingested_db, 
     assert short.output == "Error: pocketsphinx: --chunk-s must be at least 10 s, got 5\n"
 
 
+@pytest.mark.slow
 def test_run_resumes_a_named_run_with_its_stored_engine(sample_dir, tmp_path):
     db = tmp_path / "resume.duckdb"
     runner = CliRunner()

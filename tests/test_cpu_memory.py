@@ -46,6 +46,7 @@ def _faults_per_tensor(mode: str, **env: str) -> dict:
     return json.loads(done.stdout.splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_freed_pages_are_reused_once_kept():
     """Six rounds of make-and-free; glibc's aligned allocations settle within two rounds."""
     default = _faults_per_tensor("default")
@@ -55,6 +56,7 @@ def test_freed_pages_are_reused_once_kept():
     assert max(kept["faults"][3:]) < 1_000  # after two distinct blocks, every round reuses
 
 
+@pytest.mark.slow
 def test_the_environment_can_leave_glibc_as_it_is():
     left = _faults_per_tensor("keep", ASRLENS_KEEP_FREED_MEMORY="0")
     assert left["kept"] is False

@@ -171,6 +171,7 @@ TALKER = textwrap.dedent('''
 ''')
 
 
+@pytest.mark.slow
 def test_disk_full_on_a_real_small_filesystem(tmp_path):
     if shutil.which("unshare") is None or subprocess.run(
             ["unshare", "--user", "--map-root-user", "--mount", "true"]).returncode != 0:

@@ -292,6 +292,7 @@ def sphinx():
     return get_recognizer("pocketsphinx")
 
 
+@pytest.mark.slow
 def test_pocketsphinx_hears_a_real_file(sphinx, sample_dir):
     samples = sample_audio(sample_dir, "LJ001-0001")
     duration_s = len(samples) / SAMPLE_RATE
@@ -306,6 +307,7 @@ def test_pocketsphinx_hears_a_real_file(sphinx, sample_dir):
     assert jiwer.wer(reference(sample_dir, "LJ001-0001"), hyp.text) < 0.5
 
 
+@pytest.mark.slow
 def test_pocketsphinx_keeps_no_state_between_files(sphinx, sample_dir):
     short, long = sample_audio(sample_dir, "LJ001-0002"), sample_audio(sample_dir, "LJ001-0001")
     first = sphinx.transcribe(short)
@@ -360,6 +362,7 @@ def test_pocketsphinx_blocks_cover_a_long_file_and_end_in_its_quietest_10_ms():
     assert block_bounds(samples[:chunk], chunk=chunk) == [(0, chunk)]  # up to chunk_s: whole
 
 
+@pytest.mark.slow
 def test_pocketsphinx_decodes_a_file_longer_than_chunk_s_block_by_block(sample_dir):
     from asrlens.infer.recognizers.pocketsphinx import CUT_FRAME
 

@@ -207,6 +207,7 @@ def test_a_database_from_before_the_count_reads_its_float_files_once_more(tmp_pa
                                                 {"utt_id": "u2", "n": 0}]
 
 
+@pytest.mark.slow
 def test_infer_on_nan_audio_prints_no_numpy_warning(tmp_path):
     folder, _ = nan_dataset(tmp_path / "ds")
     db_path = tmp_path / "a.duckdb"

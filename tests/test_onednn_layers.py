@@ -38,6 +38,7 @@ pytestmark = pytest.mark.skipif(not can_pack(), reason="this torch has no oneDNN
 
 
 @pytest.mark.parametrize("name", MODELS)
+@pytest.mark.slow
 def test_packed_layers_give_the_models_own_log_probabilities(name, sample_dir):
     from asrlens.audio import load_audio
 

@@ -27,6 +27,7 @@ def leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.endswith(asrlens.atomic.TEMP_SUFFIX))
 
 
+@pytest.mark.slow
 def test_a_report_cut_by_a_full_disk_leaves_the_previous_one_whole(ingested_db, tmp_path):
     out = tmp_path / "report"
     out.mkdir()

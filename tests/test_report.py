@@ -362,6 +362,7 @@ def test_embed_audio_of_an_unreadable_file_is_an_asrlens_error(tmp_path):
 # --- asrlens run ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_run_command_does_ingest_infer_analyze_and_report(sample_dir, tmp_path):
     db = tmp_path / "run.duckdb"
     out = tmp_path / "out"

@@ -253,6 +253,7 @@ def test_sample_report_opens_cleanly_in_chromium(sphinx_db, tmp_path):
                                                                         reverse=True)
 
 
+@pytest.mark.slow
 def test_comparison_report_opens_cleanly_in_chromium(tmp_path, sample_dir):
     # 32 generated utterances carry the sample's ids (LJ001-0001..0032): point the dataset
     # at the sample so the explored file and the linked audio are real files.
