@@ -171,15 +171,18 @@ def test_no_stage_imports_another_for_scoring():
 
 def _divides_by_reference_words(path: Path) -> bool:
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
-            if re.search(r"ref_words|ref_chars", ast.unparse(node.right)):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):  # errors / words
+            if (re.search(r"ref_words|ref_chars", ast.unparse(node.right))
+                    and re.search(r"err|wrong|substitution|deletion|insertion|edit",
+                                  ast.unparse(node.left))):
                 return True
     return False
 
 
 def test_corpus_rates_are_computed_only_in_the_scoring_core(tmp_path):
-    """No Python module divides by reference words or characters (the WER and CER formulas)
-    but through asrlens.scoring.rates, where the division is written once, by name."""
+    """No Python module divides errors by reference words or characters (the WER and CER
+    formulas) but through asrlens.scoring.rates, where the division is written once, by name
+    (a length ratio such as hyp_words / ref_words is no error rate)."""
     formula = tmp_path / "formula.py"
     formula.write_text("wer = errors / f['ref_words'] if f['ref_words'] else None\n")
     assert _divides_by_reference_words(formula)
