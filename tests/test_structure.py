@@ -36,7 +36,7 @@ GROUND = ("asrlens", "asrlens.atomic", "asrlens.audio", "asrlens.defaults", "asr
           "asrlens.summaries", "asrlens.vocabulary")
 DB = ("asrlens.db",)
 SERVICES = ("asrlens.catalog", "asrlens.fingerprint", "asrlens.health", "asrlens.raw_scores",
-            "asrlens.sql")
+            "asrlens.sql", "asrlens.sql_output")
 ABOVE = ("asrlens.cli", "asrlens.commands", "asrlens.pipeline", "asrlens.settings",
          "asrlens.__main__")
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (

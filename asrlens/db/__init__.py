@@ -54,8 +54,7 @@ MIGRATIONS: dict[int, list[str]] = {
     # run_comparisons.resampled (the bootstrap's unit; comparisons stored before resampled
     # files); utterance_spans is a new table.
     7: ["UPDATE run_comparisons SET resampled = 'file' WHERE resampled IS NULL"],
-    # 8: runs.data_fingerprint (asrlens.fingerprint); NULL for older runs until the next
-    # `asrlens infer --run NAME` records it (compare computes it from the data meanwhile).
+    # 8: runs.data_fingerprint (NULL for older runs until the next `asrlens infer --run NAME`);
     # 9: run_comparisons.normalizer (the one normalizer a comparison's figures are under).
 }
 
@@ -199,7 +198,7 @@ def read_back(engine_or_conn: sa.Engine | sa.Connection, table: str) -> int:
 
 def base_tables(engine: sa.Engine) -> list[str]:
     """The names of the database's tables (views left out)."""
-    return [r["table_name"] for r in query(engine, named_query("health", "base_tables"))]
+    return [r["table_name"] for r in query(engine, named_query("db", "base_tables"))]
 
 
 def schema_version(engine_or_conn: sa.Engine | sa.Connection) -> int:
