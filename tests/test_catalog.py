@@ -38,6 +38,7 @@ def scripted(monkeypatch):
     from asrlens.infer import recognizers
 
     monkeypatch.setattr(recognizers, "get_recognizer", lambda name, **kwargs: ScriptedRecognizer())
+    monkeypatch.setitem(recognizers.RECOGNIZERS, "scripted", "test_infer:ScriptedRecognizer")
 
 
 @pytest.fixture

@@ -427,6 +427,8 @@ def scripted_get_engine(monkeypatch):
         return ScriptedRecognizer()
 
     monkeypatch.setattr(recognizers, "get_recognizer", get_recognizer)
+    # registered as an engine, so the option check (unknown engines fail early) accepts it
+    monkeypatch.setitem(recognizers.RECOGNIZERS, "scripted", f"{__name__}:ScriptedRecognizer")
     return built
 
 
@@ -457,6 +459,7 @@ def test_cli_infer_interrupted_says_how_to_resume(toy_db, monkeypatch):
 
     monkeypatch.setattr(recognizers, "get_recognizer",
                         lambda name, **kw: ScriptedRecognizer(interrupt_at=2))
+    monkeypatch.setitem(recognizers.RECOGNIZERS, "scripted", f"{__name__}:ScriptedRecognizer")
     result = CliRunner().invoke(cli, ["infer", "--db", str(toy_db), "--engine", "scripted",
                                       "--run", "r", "--no-progress"])
     assert result.exit_code == 130, result.output

@@ -203,6 +203,7 @@ def test_cli_says_how_many_files_were_rescored(dataset, db_path, monkeypatch):
     import asrlens.infer.recognizers as recognizers
 
     monkeypatch.setattr(recognizers, "get_recognizer", lambda name, **kwargs: Listener())
+    monkeypatch.setitem(recognizers.RECOGNIZERS, "listener", f"{__name__}:Listener")
     args = ["infer", "--db", str(db_path), "--engine", "listener", "--run", "r",
             "--no-progress", "--no-analyze"]
     ingest_into(db_path, dataset, progress=False)
