@@ -89,6 +89,15 @@ def test_probe_stores_a_run_and_counts_characters_per_minute(chatty, tmp_path):
         engine.dispose()
 
 
+def test_probe_on_a_new_database_creates_it(chatty, tmp_path):
+    """probe ingests its own dataset, so unlike the reading commands it may make the file."""
+    db = tmp_path / "new.duckdb"
+    result = CliRunner().invoke(cli, ["probe", "--engine", "chatty", "--db", str(db),
+                                      "--out", str(tmp_path / "clips"), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert db.exists() and result.output.startswith("Probe run probe-chatty:")
+
+
 def test_probe_without_engine_is_a_clean_error(tmp_path):
     result = CliRunner().invoke(cli, ["probe", "--db", str(tmp_path / "p.duckdb"),
                                       "--out", str(tmp_path / "clips")])

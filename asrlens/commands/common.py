@@ -109,7 +109,8 @@ def db_option(fn):
 def open_database(db_path: Path, *, read_only: bool = False, create: bool = False):
     """asrlens.db.database for a command: a .wal left after an error is a `Warning:` line;
     one left after success is CheckpointFailed (`Warning:` and exit status 1). Only with
-    create=True (ingest, run) is a missing file made: any other command says there is none."""
+    create=True (ingest, run, probe) is a missing file made: any other command says there is
+    none."""
     from asrlens.db import database, no_database, resolve_path
 
     if not create and not resolve_path(db_path).exists():

@@ -46,7 +46,7 @@ def probe_command(infer_settings, folder, seed, clips_per_kind, progress, db_pat
     """
     from asrlens.pipeline import probe
 
-    with open_database(db_path) as engine:
+    with open_database(db_path, create=True) as engine:  # probe ingests its own dataset
         result = probe(engine, settings=infer_settings, folder=folder, seed=seed,
                        clips_per_kind=clips_per_kind, progress=progress)
     echo_lines(result.lines())
