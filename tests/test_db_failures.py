@@ -32,6 +32,7 @@ import asrlens.infer.loop as infer_loop
 import asrlens.infer.runs as infer_runs
 from asrlens.cli import cli
 from asrlens.db import wal_path
+from asrlens.infer.refresh import RESULT_TABLES
 
 BLOCK = 262144  # DuckDB's block size
 HEADER = 3 * 4096  # the file header and two database headers come before block 0
@@ -121,10 +122,11 @@ def test_disk_full_during_infer_is_one_error_line_and_keeps_whole_files(tmp_path
     db = make_toy_db(tmp_path)
     monkeypatch.setattr(recognizers, "get_recognizer", lambda name, **kw: ScriptedRecognizer())
     calls = []
+    per_batch = len(RESULT_TABLES)  # a batch inserts into each result table once
 
     def writer_on_a_full_disk(conn, table, rows_, **kwargs):
         calls.append(table)
-        if len(calls) > 9:  # the run row and two batches (4 tables each) fit, then no more
+        if len(calls) > 1 + 2 * per_batch:  # the run row and two batches fit, then no more
             raise duckdb.IOException(f'Could not write file "{db}.wal": No space left on device')
         return real_insert_rows(conn, table, rows_, **kwargs)
 

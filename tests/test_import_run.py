@@ -205,7 +205,7 @@ def test_cli_import_run_prints_what_matched_and_the_issues(toy, tmp_path):
     assert "unmatched line 2: names no utterance" in result.output
     bad = CliRunner().invoke(cli, ["import-run", str(tmp_path / "missing.csv"), "--db",
                                    str(toy)])
-    assert bad.exit_code == 1 and bad.output.startswith("Error: cannot read ")
+    assert bad.exit_code == 1 and bad.output.startswith("Error: file not found: ")
 
 
 # --- sclite mode, end to end ---------------------------------------------------------------
