@@ -120,14 +120,14 @@ def test_cli_beam_size_with_a_ctc_engine_is_a_clear_error(ingested_db, copy_db):
 @pytest.mark.slow
 def test_a_ray_run_gives_the_transcripts_of_a_single_process_run(tiny_folder, ingested_db,
                                                                  copy_db):
-    """Last and brief: Ray is heavy on a small machine (2 clips, a 1-CPU local cluster)."""
+    """Last and brief: Ray is heavy on a small machine (2 clips, a 2-CPU local cluster)."""
     ray = pytest.importorskip("ray", reason="the ray extra is not installed")
     from asrlens.db import connect
     from asrlens.infer import infer
     from asrlens.infer.ray_run import RayExecutor
 
     db = copy_db(ingested_db)
-    ray.init(num_cpus=1, include_dashboard=False)
+    ray.init(num_cpus=2, include_dashboard=False)  # the reader and the actor each take a CPU
     engine = connect(db)
     try:
         for run_id, executor in (("single", None), ("ray", RayExecutor("local"))):
