@@ -101,6 +101,11 @@ def log_to_file(path: Path) -> None:
         logger.propagate = False
 
 
+_RAY_PREFIX = re.compile(r"^(\x1b\[[0-9;]*m)?\((raylet|pid=|\w+ pid=)")
+"""The prefix Ray gives the lines it forwards from its processes: '(raylet)', '(pid=123)',
+'(MapWorker pid=123)', with or without a colour code."""
+
+
 class _RayThreadsToLog:
     """A stand-in for sys.stdout / sys.stderr: what Ray's own threads write (the raylet's
     messages, worker logs: thread names 'ray_...') goes to the log, the rest to `stream`."""
@@ -110,7 +115,8 @@ class _RayThreadsToLog:
         self._log = log
 
     def write(self, text: str) -> int:
-        if threading.current_thread().name.startswith("ray_"):
+        if (threading.current_thread().name.startswith("ray_")
+                or _RAY_PREFIX.match(text)):  # e.g. '(raylet) ...' printed while shutting down
             self._log.write(text)
             self._log.flush()
             return len(text)
