@@ -22,7 +22,7 @@ import io
 import math
 import multiprocessing
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,35 +136,49 @@ def read_many(
     workers: processes to use (default os.cpu_count()); 1, or fewer than POOL_MIN_FILES
     files, reads in this process. A tqdm progress bar on stderr unless progress=False.
     """
+    return [facts for batch in read_batches(root, [relatives], total=len(relatives),
+                                            workers=workers, progress=progress)
+            for facts in batch]
+
+
+def read_batches(
+    root: Path, batches: Iterable[Sequence[str]], *, total: int, workers: int | None = None,
+    progress: bool = True,
+) -> Iterator[list[AudioFacts]]:
+    """read_many over batches of paths (`total` in all), one list of facts per batch, in
+    order: only one batch of paths and facts is held at a time, and one pool serves them all.
+    """
     from tqdm import tqdm
 
     workers = workers or os.cpu_count() or 1
-    bar = tqdm(total=len(relatives), unit="file", desc="reading audio",
-               disable=not progress or not relatives)
+    bar = tqdm(total=total, unit="file", desc="reading audio", disable=not progress or not total)
+    done = 0
     try:
-        if workers <= 1 or len(relatives) < POOL_MIN_FILES:
-            results = []
-            for relative in relatives:
-                results.append(read_audio_facts(root / relative, relative=relative))
-                bar.update(1)
-            return results
-        chunks = [list(relatives[i:i + CHUNK_FILES])
-                  for i in range(0, len(relatives), CHUNK_FILES)]
-        results = []
-        try:
-            with cf.ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
-                tasks = [(os.fspath(root), chunk) for chunk in chunks]
-                for chunk_result in pool.map(_read_chunk, tasks):
-                    results.extend(chunk_result)
-                    bar.update(len(chunk_result))
-        except cf.process.BrokenProcessPool as exc:
-            done = len(results)
-            raise AsrlensError(
-                f"a process reading audio died (out of memory, or a crash in libsndfile) "
-                f"after {done} of {len(relatives)} files, near {relatives[done]}: "
-                "retry with --workers 1 to find the file"
-            ) from exc
-        return results
+        if workers <= 1 or total < POOL_MIN_FILES:
+            for relatives in batches:
+                results = []
+                for relative in relatives:
+                    results.append(read_audio_facts(root / relative, relative=relative))
+                    bar.update(1)
+                yield results
+            return
+        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
+            for relatives in batches:
+                results = []
+                tasks = [(os.fspath(root), list(relatives[i:i + CHUNK_FILES]))
+                         for i in range(0, len(relatives), CHUNK_FILES)]
+                try:
+                    for chunk_result in pool.map(_read_chunk, tasks):
+                        results.extend(chunk_result)
+                        bar.update(len(chunk_result))
+                except cf.process.BrokenProcessPool as exc:
+                    raise AsrlensError(
+                        f"a process reading audio died (out of memory, or a crash in "
+                        f"libsndfile) after {done + len(results)} of {total} files, near "
+                        f"{relatives[len(results)]}: retry with --workers 1 to find the file"
+                    ) from exc
+                done += len(results)
+                yield results
     finally:
         bar.close()
 

@@ -18,6 +18,7 @@ import csv
 import os
 import posixpath
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -48,6 +49,9 @@ HEADER_DELIMITERS = {",": "csv", "\t": "tsv", "|": "psv"}
 
 LJSPEECH_FIELDS = (2, 3)
 """Fields allowed on an LJSpeech line: id|transcript or id|transcript|normalized."""
+
+STREAM_BATCH = 50_000
+"""Labels per batch when a labels file is read batch by batch (stream_labels)."""
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
@@ -93,6 +97,33 @@ class ParsedLabels:
     labels: list[Label] = field(default_factory=list)
     issues: list[LabelIssue] = field(default_factory=list)
 
+    def batches(self, size: int) -> Iterator[tuple[list[Label], list[LabelIssue]]]:
+        """(labels, issues) at most `size` labels at a time, in file order; the issues all
+        come with the first batch."""
+        yield self.labels[:size], self.issues
+        for start in range(size, len(self.labels), size):
+            yield self.labels[start:start + size], []
+
+
+class StreamedLabels(ParsedLabels):
+    """ParsedLabels read from the file batch by batch (stream_labels): `labels` and `issues`
+    stay empty; `batches` parses the file again each time it is called, holding one batch."""
+
+    def __init__(self, format: str, records: Callable[[], Iterator[Label | LabelIssue]]):
+        super().__init__(format=format)
+        self._records = records
+
+    def batches(self, size: int) -> Iterator[tuple[list[Label], list[LabelIssue]]]:
+        labels: list[Label] = []
+        issues: list[LabelIssue] = []
+        for record in self._records():
+            (labels if isinstance(record, Label) else issues).append(record)
+            if len(labels) + len(issues) >= size:
+                yield labels, issues
+                labels, issues = [], []
+        if labels or issues:
+            yield labels, issues
+
 
 def find_labels_file(root: Path) -> Path | None:
     """The first of LABEL_FILE_NAMES present at `root`, or None."""
@@ -113,23 +144,38 @@ def parse_labels(
     file is named in messages (default: its path). `root`: the dataset folder, so that audio
     paths written as absolute paths inside it are accepted (see audio_hint_path).
     allow_outside: accept absolute audio paths outside it too (--allow-outside-paths).
+    All labels are held; stream_labels reads the same batch by batch.
     """
-    name = display_name or os.fspath(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise AsrlensError(f"cannot read labels file {name}: {exc.strerror or exc}") from exc
-    lines, issues = _decode_lines(data, name)
-    header = _detect_header(lines)
-    if header is None:
-        parsed = ParsedLabels(format="ljspeech", issues=issues)
-        _parse_ljspeech(lines, parsed, name)
-    else:
-        delimiter, line_index = header
-        parsed = ParsedLabels(format=HEADER_DELIMITERS[delimiter], issues=issues)
-        _parse_with_header(lines, line_index, delimiter, parsed, name, root, allow_outside)
-    parsed.issues.sort(key=lambda issue: issue.line)
+    streamed = stream_labels(path, display_name=display_name, root=root,
+                             allow_outside=allow_outside)
+    parsed = ParsedLabels(format=streamed.format)
+    for labels, issues in streamed.batches(STREAM_BATCH):
+        parsed.labels += labels
+        parsed.issues += issues
     return parsed
+
+
+def stream_labels(
+    path: Path, *, display_name: str | None = None, root: Path | None = None,
+    allow_outside: bool = False,
+) -> StreamedLabels:
+    """parse_labels without holding the file: the format is read from its first line now,
+    the labels and issues come batch by batch from `.batches(size)`, in line order (an
+    undecodable line's issue before the line's other one). Only the ids seen so far are
+    held (for duplicate_id). Raises AsrlensError when the file cannot be read."""
+    name = display_name or os.fspath(path)
+    first = next((item for item in _read_lines(path, name) if isinstance(item, tuple)), None)
+    header = _detect_header([first] if first else [])
+
+    def records() -> Iterator[Label | LabelIssue]:
+        lines = _read_lines(path, name)
+        if header is None:
+            yield from _parse_ljspeech(lines, name)
+        else:
+            yield from _parse_with_header(lines, header[0], name, root, allow_outside)
+
+    return StreamedLabels("ljspeech" if header is None else HEADER_DELIMITERS[header[0]],
+                          records)
 
 
 def unsafe_reason(relative: str) -> str | None:
@@ -144,29 +190,30 @@ def unsafe_reason(relative: str) -> str | None:
     return None
 
 
-def _decode_lines(data: bytes, name: str) -> tuple[list[tuple[int, str]], list[LabelIssue]]:
-    """(line number, text) of every non-blank line; undecodable lines decoded with U+FFFD."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    lines: list[tuple[int, str]] = []
-    issues: list[LabelIssue] = []
-    for number, raw in enumerate(data.split(b"\n"), start=1):
-        raw = raw.rstrip(b"\r")
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            text = raw.decode("utf-8", errors="replace")
-            issues.append(
-                LabelIssue(
-                    kind="undecodable_text",
-                    line=number,
-                    message=f"{name} line {number}: bytes that are not UTF-8 at column "
-                    f"{exc.start + 1}; read with replacement characters (U+FFFD)",
-                )
-            )
-        if text.strip():
-            lines.append((number, text))
-    return lines, issues
+def _read_lines(path: Path, name: str) -> Iterator[tuple[int, str] | LabelIssue]:
+    """(line number, text) of every non-blank line, each after the undecodable_text issue
+    of its line if any (such a line is decoded with U+FFFD). Lines end at b'\\n' only; a
+    trailing '\\r' is dropped."""
+    try:
+        with open(path, "rb") as f:
+            for number, raw in enumerate(f, start=1):
+                if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                    raw = raw[3:]
+                raw = (raw[:-1] if raw.endswith(b"\n") else raw).rstrip(b"\r")
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    text = raw.decode("utf-8", errors="replace")
+                    yield LabelIssue(
+                        kind="undecodable_text",
+                        line=number,
+                        message=f"{name} line {number}: bytes that are not UTF-8 at column "
+                        f"{exc.start + 1}; read with replacement characters (U+FFFD)",
+                    )
+                if text.strip():
+                    yield number, text
+    except OSError as exc:
+        raise AsrlensError(f"cannot read labels file {name}: {exc.strerror or exc}") from exc
 
 
 def _detect_header(lines: list[tuple[int, str]]) -> tuple[str, int] | None:
@@ -183,70 +230,74 @@ def _detect_header(lines: list[tuple[int, str]]) -> tuple[str, int] | None:
     return None
 
 
-def _parse_ljspeech(lines: list[tuple[int, str]], parsed: ParsedLabels, name: str) -> None:
+def _parse_ljspeech(
+    lines: Iterable[tuple[int, str] | LabelIssue], name: str
+) -> Iterator[Label | LabelIssue]:
     seen: dict[str, int] = {}
-    for number, text in lines:
+    for item in lines:
+        if isinstance(item, LabelIssue):
+            yield item
+            continue
+        number, text = item
         fields = text.split("|")
         if len(fields) not in LJSPEECH_FIELDS:
-            parsed.issues.append(
-                LabelIssue(
-                    kind="bad_line",
-                    line=number,
-                    message=f"{name} line {number}: expected 2 or 3 '|'-separated fields "
-                    f"(id|transcript|normalized transcript), found {len(fields)}",
-                )
+            yield LabelIssue(
+                kind="bad_line",
+                line=number,
+                message=f"{name} line {number}: expected 2 or 3 '|'-separated fields "
+                f"(id|transcript|normalized transcript), found {len(fields)}",
             )
             continue
         normalized = fields[2] if len(fields) == 3 and fields[2].strip() else None
-        _add_label(parsed, seen, name, number, fields[0].strip(), fields[1], normalized, None)
+        yield _add_label(seen, name, number, fields[0].strip(), fields[1], normalized, None)
 
 
 def _parse_with_header(
-    lines: list[tuple[int, str]], header_index: int, delimiter: str, parsed: ParsedLabels,
-    name: str, root: Path | None, allow_outside: bool = False,
-) -> None:
-    header_number, header_text = lines[header_index]
-    columns = [cell.strip().strip('"').lower() for cell in header_text.split(delimiter)]
-    path_col = _first_index(columns, PATH_COLUMNS)
-    text_col = _first_index(columns, TEXT_COLUMNS)
-    norm_col = _first_index(columns, NORMALIZED_COLUMNS)
-    extra_cols = _extra_columns(columns, {path_col, text_col, norm_col})
-    rows = _split_rows(lines[header_index + 1:], delimiter)
+    lines: Iterable[tuple[int, str] | LabelIssue], delimiter: str, name: str,
+    root: Path | None, allow_outside: bool = False,
+) -> Iterator[Label | LabelIssue]:
+    """The first line of `lines` (after its issue, if any) is the header."""
+    columns: list[str] | None = None
     seen: dict[str, int] = {}
-    for number, cells in rows:
+    for item in lines:
+        if isinstance(item, LabelIssue):
+            yield item
+            continue
+        number, text = item
+        if columns is None:
+            header_number = number
+            columns = [cell.strip().strip('"').lower() for cell in text.split(delimiter)]
+            path_col = _first_index(columns, PATH_COLUMNS)
+            text_col = _first_index(columns, TEXT_COLUMNS)
+            norm_col = _first_index(columns, NORMALIZED_COLUMNS)
+            extra_cols = _extra_columns(columns, {path_col, text_col, norm_col})
+            continue
+        cells = _split_row(text, delimiter)
         if len(cells) != len(columns):
-            parsed.issues.append(
-                LabelIssue(
-                    kind="bad_line",
-                    line=number,
-                    message=f"{name} line {number}: expected {len(columns)} fields like the "
-                    f"header on line {header_number}, found {len(cells)}",
-                )
+            yield LabelIssue(
+                kind="bad_line",
+                line=number,
+                message=f"{name} line {number}: expected {len(columns)} fields like the "
+                f"header on line {header_number}, found {len(cells)}",
             )
             continue
         value = cells[path_col].strip()
         utt_id, hint = _id_and_hint(value, root)
         normalized = cells[norm_col] if norm_col is not None and cells[norm_col].strip() else None
         extra = tuple((columns[i], cells[i].strip() or None) for i in extra_cols)
-        _add_label(parsed, seen, name, number, utt_id, cells[text_col], normalized, hint,
-                   raw_value=value, extra=extra,
-                   allow_absolute=allow_outside and bool(hint) and hint.startswith("/"))
+        yield _add_label(seen, name, number, utt_id, cells[text_col], normalized, hint,
+                         raw_value=value, extra=extra,
+                         allow_absolute=allow_outside and bool(hint) and hint.startswith("/"))
 
 
-def _split_rows(
-    lines: list[tuple[int, str]], delimiter: str
-) -> list[tuple[int, list[str]]]:
-    """Cells of each data line; commas follow CSV quoting, tabs and `|` are plain separators."""
+def _split_row(text: str, delimiter: str) -> list[str]:
+    """Cells of one data line; commas follow CSV quoting, tabs and `|` are plain separators."""
     if delimiter != ",":
-        return [(number, text.split(delimiter)) for number, text in lines]
-    rows = []
-    for number, text in lines:
-        try:
-            cells = next(csv.reader([text], strict=True))
-        except csv.Error:
-            cells = []  # reported as a wrong field count
-        rows.append((number, cells))
-    return rows
+        return text.split(delimiter)
+    try:
+        return next(csv.reader([text], strict=True))
+    except csv.Error:
+        return []  # reported as a wrong field count
 
 
 def _id_and_hint(value: str, root: Path | None = None) -> tuple[str, str | None]:
@@ -279,29 +330,26 @@ def audio_hint_path(posix: str, root: Path | None) -> str:
 
 
 def _add_label(
-    parsed: ParsedLabels, seen: dict[str, int], name: str, number: int, utt_id: str,
+    seen: dict[str, int], name: str, number: int, utt_id: str,
     transcript: str, normalized: str | None, hint: str | None, *, raw_value: str | None = None,
     extra: tuple[tuple[str, str | None], ...] = (), allow_absolute: bool = False,
-) -> None:
-    def refuse(kind: str, why: str) -> None:
-        parsed.issues.append(LabelIssue(kind=kind, line=number, utt_id=utt_id or None,
-                                        message=f"{name} line {number}: {why}"))
+) -> Label | LabelIssue:
+    def refuse(kind: str, why: str) -> LabelIssue:
+        return LabelIssue(kind=kind, line=number, utt_id=utt_id or None,
+                          message=f"{name} line {number}: {why}")
 
     if not utt_id:
-        refuse("bad_line", "empty id")
-        return
+        return refuse("bad_line", "empty id")
     reason = None if allow_absolute else unsafe_reason(
         hint if hint is not None else raw_value if raw_value is not None else utt_id)
     if reason:
-        refuse("unsafe_path", f"id {raw_value or utt_id!r} {reason}, which would escape the "
-               "dataset folder; line skipped")
-        return
+        return refuse("unsafe_path", f"id {raw_value or utt_id!r} {reason}, which would "
+                      "escape the dataset folder; line skipped")
     if utt_id in seen:
-        refuse("duplicate_id", f"id {utt_id!r} already on line {seen[utt_id]}; the first one "
-               "is kept")
-        return
+        return refuse("duplicate_id", f"id {utt_id!r} already on line {seen[utt_id]}; the "
+                      "first one is kept")
     seen[utt_id] = number
-    parsed.labels.append(Label(utt_id, transcript, normalized, number, hint, extra))
+    return Label(utt_id, transcript, normalized, number, hint, extra)
 
 
 def _extra_columns(columns: list[str], used: set[int | None]) -> list[int]:

@@ -2,7 +2,6 @@
 
     audio, unsafe_links = _list_audio(root)         # POSIX paths relative to root, sorted
     matched, missing = _match(labels, audio)        # [(label, path)], [label without audio]
-    reuse, to_read = _plan_reads(root, audio, old)  # stored rows still valid, paths to read
 
 A label's audio is `wavs/<id>.wav`, then .flac/.ogg/.mp3, then `<id>.<ext>` at the root (or
 the file its labels line names); each file goes to one label.
@@ -11,13 +10,11 @@ the file its labels line names); each file goes to one label.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from asrlens.errors import AsrlensError
 from asrlens.ingest.labels import AUDIO_SUFFIXES, Label, find_labels_file
-
-FLOAT_SUBTYPES = ("FLOAT", "DOUBLE")
-"""libsndfile sample encodings that can hold NaN or infinite samples."""
 
 AUDIO_FOLDER = "wavs"
 """Folder searched first for a label's audio: `wavs/<id>.wav`."""
@@ -78,49 +75,56 @@ def _candidates(label: Label) -> list[str]:
 
 def _lower_suffix(path: str) -> str:
     stem, dot, suffix = path.rpartition(".")
-    return f"{stem}.{suffix.lower()}" if dot else path
+    return path if not dot or suffix == suffix.lower() else f"{stem}.{suffix.lower()}"
+
+
+class AudioIndex:
+    """The audio files of a dataset by their lower-suffix path, handing each file to one
+    label (spans excepted: the spans of a recording share its file). Holds one entry per
+    file, the path string itself (no copy) when its suffix is lower-case already.
+
+        index = AudioIndex(audio)            # audio: paths, in the order ingest lists them
+        index.take(label)                    # the label's file, or None
+    """
+
+    def __init__(self, audio: Iterable[str]) -> None:
+        self._free: dict[str, str] = {}  # key -> path, not taken yet
+        self._taken: dict[str, str] = {}  # key -> path, taken by a label (not a span)
+        for path in audio:  # a later path of the same key wins, as in a dict
+            self._free[_lower_suffix(path)] = path
+
+    def take(self, label: Label) -> str | None:
+        """The first of the label's candidates present and (not for a span) not taken yet;
+        it is taken unless the label is a span."""
+        span = label.start_s is not None
+        for candidate in _candidates(label):
+            path = self._free.get(candidate)
+            if path is not None:
+                if not span:
+                    del self._free[candidate]
+                    self._taken[candidate] = path
+                return path
+            if span and candidate in self._taken:
+                return self._taken[candidate]
+        return None
 
 
 def _match(
     labels: list[Label], audio: list[str]
 ) -> tuple[list[tuple[Label, str]], list[Label]]:
-    """(label, audio path) pairs, and labels without audio. Each file goes to one label,
-    but for spans (label.start_s set): the spans of a recording share its file."""
-    index = {_lower_suffix(path): path for path in audio}
-    taken: set[str] = set()
+    """(label, audio path) pairs, and labels without audio (AudioIndex.take in label order)."""
+    index = AudioIndex(audio)
     matched, missing = [], []
     for label in labels:
-        span = label.start_s is not None
-        path = next((index[c] for c in _candidates(label)
-                     if c in index and (span or index[c] not in taken)), None)
+        path = index.take(label)
         if path is None:
             missing.append(label)
         else:
-            if not span:
-                taken.add(path)
             matched.append((label, path))
     return matched, missing
 
 
-def _plan_reads(
-    root: Path, audio: list[str], old_audio: dict[str, dict]
-) -> tuple[list[dict], list[str]]:
-    """Stored rows still valid (same bytes and mtime, decoded fine), and paths to read."""
-    reuse, to_read = [], []
-    for path in audio:
-        old = old_audio.get(path)
-        if old is not None and old["silence_fraction"] is not None and _counted(old):
-            st = (root / path).stat()
-            if st.st_size == old["bytes"] and st.st_mtime == old["mtime"]:
-                reuse.append({**old, "non_finite_samples": old.get("non_finite_samples") or 0})
-                continue
-        to_read.append(path)
-    return reuse, to_read
-
-
-def _counted(row: dict) -> bool:
-    """False for a float file stored before asrlens counted NaN / inf samples (schema 1):
-    it is read once more, so that its statistics leave such samples out. Other formats
-    cannot hold them."""
-    return (row.get("non_finite_samples") is not None
-            or row.get("subtype") not in FLOAT_SUBTYPES)
+def needs_read(root: Path, path: str, stored_bytes: int, stored_mtime: float) -> bool:
+    """False when the file still has the size and mtime of its stored row."""
+    st = (root / path).stat()
+    return not (st.st_size == stored_bytes and st.st_mtime == stored_mtime)

@@ -9,7 +9,10 @@ audio under the root, match labels to audio (`wavs/<id>.wav`, then .flac/.ogg/.m
 `<id>.<ext>` at the root), read new or changed audio in parallel, and replace the dataset's
 rows in one transaction, only when something changed. Problems become ingest_issues rows;
 AsrlensError is raised only when nothing usable was found. Finding and matching the files is
-in asrlens.ingest.matching, building the rows in asrlens.ingest.rows.
+in asrlens.ingest.matching, building the rows in asrlens.ingest.rows and .stage. The rows
+are built batch by batch in a scratch DuckDB file (asrlens.ingest.staging), compared with
+the stored ones and copied by DuckDB (asrlens.ingest.store): memory stays flat with the
+dataset's size but for one index entry per audio file and one per label id.
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import tempfile
 import time
 import zipfile
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -39,26 +43,11 @@ from asrlens.db import (
 )
 from asrlens.errors import AsrlensError, CheckpointFailed
 from asrlens.ingest import layouts
-from asrlens.ingest.audio_stats import read_many
-from asrlens.ingest.matching import (
-    _labels_file,
-    _list_audio,
-    _match,
-    _plan_reads,
-    _relative_or_absolute,
-)
-from asrlens.ingest.rows import (
-    _audio_rows,
-    _dataset_row,
-    _issue_rows,
-    _label_rows,
-    _non_finite_issues,
-    _nothing_usable,
-    _utterance_rows,
-)
+from asrlens.ingest.matching import _labels_file
 from asrlens.ingest.source import Source, ZipLimits, open_source
-from asrlens.ingest.spans import span_rows
-from asrlens.ingest.store import DatasetRows, load_dataset_rows, replace_dataset_rows
+from asrlens.ingest.stage import stage
+from asrlens.ingest.staging import Scratch, StoredAudio
+from asrlens.ingest.store import copy_stored, differs, replace_dataset_rows
 from asrlens.summaries import ingest_lines
 
 EXTRACT_DIR = Path(".asrlens") / "datasets"
@@ -102,12 +91,14 @@ class IngestSummary:
 
 @dataclass(frozen=True)
 class _Storage:
-    """Where `ingest` keeps a dataset: zips extracted under extract_base; load_old and store
-    read and replace its rows."""
+    """Where `ingest` keeps a dataset: zips extracted under extract_base; copy_stored puts the
+    stored audio rows into the scratch file, differs compares the staged rows with the
+    stored ones and store replaces them (asrlens.ingest.store)."""
 
     extract_base: Path
-    load_old: Callable[[str], DatasetRows]
-    store: Callable[[str, DatasetRows], None]
+    copy_stored: Callable[[str, Path], None]
+    differs: Callable[[str, Path], bool]
+    store: Callable[[str, Path], None]
 
 
 def ingest(
@@ -138,90 +129,30 @@ def ingest(
     decodable audio were found. (`ingest_into` passes a _Storage instead of an engine.)
     """
     storage = engine if isinstance(engine, _Storage) else _Storage(
-        _extract_base(engine), lambda dataset: load_dataset_rows(engine, dataset),
-        lambda dataset, rows: replace_dataset_rows(engine, dataset, rows))
+        _extract_base(engine), partial(copy_stored, engine), partial(differs, engine),
+        partial(replace_dataset_rows, engine))
     started = time.perf_counter()
     src, given = _open(Path(source), storage.extract_base, name, zip_limits)
     labels_file = _labels_file(src.root, labels) if labels is not None else given
     chosen, manifest = layouts.resolve(src.root, layout, labels_file)
-
-    old = storage.load_old(src.name)
-    old_audio = {row["path"]: row for row in old.audio_files}
-    ctx = layouts.LayoutContext(src.root, manifest, layouts.LayoutOptions(
-        speaker_column, allow_outside_paths), old_audio)
-    result = layouts.parse(chosen, ctx)
-    parsed = result.parsed
-    labels_file = result.labels_file
-    labels_rel = (result.labels_path or
-                  (_relative_or_absolute(labels_file, src.root) if labels_file else None))
-    disk_audio, unsafe_links = _list_audio(src.root)
-    disk_audio += [p for p in result.outside if os.path.isfile(p)]
-    embedded = [f.path for f in result.embedded_facts] + [r["path"] for r in
-                                                          result.embedded_reused]
-    audio = sorted(disk_audio) + sorted(embedded)
-    matched, missing = _match(parsed.labels, audio)
-
-    reuse, to_read = _plan_reads(src.root, disk_audio, old_audio)
-    facts = read_many(src.root, to_read, workers=workers, progress=progress)
-    facts += result.embedded_facts
-    reuse += result.embedded_reused
-
-    claimed = {path: label.utt_id for label, path in matched if label.start_s is None}
-    recordings = {path for label, path in matched if label.start_s is not None}
-    audio_rows = _audio_rows(src.name, reuse, facts, claimed)
-    usable_audio = [r for r in audio_rows if r["duration_s"]]
-    if not parsed.labels and not usable_audio:
-        raise AsrlensError(_nothing_usable(src, labels_file, parsed, audio))
-    claimed.update({path: None for path in recordings - claimed.keys()})
-    unchanged = {r["path"] for r in reuse}
-    spans = span_rows(src.name, src.root, [(lb, p) for lb, p in matched
-                                           if lb.start_s is not None],
-                      old.utterance_spans, unchanged)
-
-    new = DatasetRows(
-        datasets=[_dataset_row(src, labels_rel, parsed, len(audio))],
-        utterances=_utterance_rows(src.name, parsed.labels, matched),
-        audio_files=audio_rows,
-        ingest_issues=_issue_rows(src, labels_rel, parsed, missing, claimed, audio, facts,
-                                  unsafe_links, refused=result.refused,
-                                  outside=result.outside)
-        + _non_finite_issues(src.name, audio_rows),
-        utterance_labels=_label_rows(src.name, parsed.labels),
-        utterance_spans=spans,
-    )
-    changed = not old.same_content(new)
-    if changed:
-        storage.store(src.name, new)
-
-    durations = {r["path"]: r["duration_s"] or 0.0 for r in audio_rows}
-    span_s = {r["utt_id"]: r["duration_s"] or 0.0 for r in spans}
-    updated = sum(1 for f in facts if f.path in old_audio
-                  and old_audio[f.path]["sha256"] != f.sha256)
-    return IngestSummary(
-        dataset=src.name,
-        root=os.fspath(src.root),
-        labels_path=labels_rel,
-        labels_format=parsed.format,
-        utterances=len(parsed.labels),
-        with_audio=len(matched),
-        labels_without_audio=len(missing),
-        audio_files=len(audio),
-        audio_without_labels=len(audio) - len(claimed),
-        hours=sum(span_s[lb.utt_id] if lb.utt_id in span_s else durations[path]
-                  for lb, path in matched) / 3600,
-        audio_hours=sum(durations.values()) / 3600,
-        issues_by_kind=dict(sorted(Counter(i["kind"] for i in new.ingest_issues).items())),
-        files_read=len(facts),
-        files_skipped=len(reuse),
-        files_new=sum(1 for f in facts if f.path not in old_audio),
-        files_updated=updated,
-        files_removed=len(set(old_audio) - set(audio)),
-        zip_entries_extracted=src.extracted,
-        changed=changed,
-        seconds=time.perf_counter() - started,
-        layout=chosen,
-        speakers=len({lb.speaker for lb in parsed.labels if lb.speaker}),
-    )
+    with tempfile.TemporaryDirectory(prefix="asrlens-ingest-") as folder:
+        scratch = Scratch(Path(folder))
+        storage.copy_stored(src.name, scratch.path)
+        scratch.open()
+        try:
+            ctx = layouts.LayoutContext(src.root, manifest, layouts.LayoutOptions(
+                speaker_column, allow_outside_paths), StoredAudio(scratch))
+            summary = IngestSummary(**stage(scratch, src, layouts.parse(chosen, ctx),
+                                            workers=workers, progress=progress))
+        finally:
+            scratch.close()
+        summary.changed = storage.differs(src.name, scratch.path)
+        if summary.changed:
+            storage.store(src.name, scratch.path)
+    summary.zip_entries_extracted = src.extracted
+    summary.seconds = time.perf_counter() - started
+    summary.layout = chosen
+    return summary
 
 
 def _open(path: Path, extract_base: Path, name: str | None,
@@ -261,22 +192,28 @@ def ingest_into(db_path: str | os.PathLike, source: str | os.PathLike, **options
     path = resolve_path(db_path)
     existed = path.exists()
 
-    def load_old(dataset: str) -> DatasetRows:
-        if not existed:
-            return DatasetRows()
+    def copy_old(dataset: str, scratch: Path) -> None:
+        if existed:
+            _reading(lambda engine: copy_stored(engine, dataset, scratch), checked=True)
+
+    def compare(dataset: str, scratch: Path) -> bool:
+        return not existed or _reading(lambda engine: differs(engine, dataset, scratch))
+
+    def _reading(work, *, checked: bool = False):
         engine = connect(path, read_only=True)
         try:  # a damaged file or a newer schema is said now, even when nothing changes
-            check_version(engine)
-            check_readable(engine, base_tables(engine))
-            return load_dataset_rows(engine, dataset)
+            if checked:
+                check_version(engine)
+                check_readable(engine, base_tables(engine))
+            return work(engine)
         finally:
             engine.dispose()
 
-    def store(dataset: str, rows: DatasetRows) -> None:
+    def store(dataset: str, scratch: Path) -> None:
         engine = None
         try:
             engine = connect(path)
-            replace_dataset_rows(engine, dataset, rows)
+            replace_dataset_rows(engine, dataset, scratch)
         except BaseException as exc:
             warning = close(engine) if engine is not None else None
             if not existed:  # we created it: leave nothing half-made
@@ -297,8 +234,8 @@ def ingest_into(db_path: str | os.PathLike, source: str | os.PathLike, **options
         if warning:
             raise CheckpointFailed(warning)
 
-    return ingest(_Storage(path.parent.absolute() / EXTRACT_DIR, load_old, store), source,
-                  **options)
+    return ingest(_Storage(path.parent.absolute() / EXTRACT_DIR, copy_old, compare, store),
+                  source, **options)
 
 
 def _remove_new_database(path: Path) -> None:

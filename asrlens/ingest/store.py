@@ -1,17 +1,19 @@
-"""Reading and replacing one dataset's rows in the ingest tables, in one transaction.
+"""Moving one dataset's rows between the database and ingest's scratch file
+(asrlens.ingest.staging), in one transaction, with DuckDB doing the work: no row is held
+in Python.
 
-    old = load_dataset_rows(engine, "ljspeech-sample")     # DatasetRows (empty when new)
-    if old != new:
-        replace_dataset_rows(engine, new)                   # all or nothing
+    copy_stored(engine, "ljspeech-sample", scratch)       # stored audio rows -> scratch
+    if differs(engine, "ljspeech-sample", scratch):       # compared by DuckDB
+        replace_dataset_rows(engine, "ljspeech-sample", scratch)   # all or nothing
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
 
 import sqlalchemy as sa
-
-from asrlens.db import insert_rows, query
 
 TABLES = {"datasets": "name", "utterances": "dataset", "audio_files": "dataset",
           "ingest_issues": "dataset", "utterance_labels": "dataset",
@@ -21,79 +23,73 @@ TABLES = {"datasets": "name", "utterances": "dataset", "audio_files": "dataset",
 IGNORED_IN_COMPARISON = {"ingested_at"}
 """Columns that differ on every ingest and do not count as a change."""
 
+HELD_TABLES = {"old_audio": "audio_files", "old_spans": "utterance_spans"}
+"""Scratch tables -> the stored table whose rows of the dataset they receive: ingest needs
+them to skip unchanged files."""
 
-HELD_TABLES = ("audio_files", "utterance_spans")
-"""Tables whose stored rows ingest needs (to skip unchanged files); the others are loaded as
-digests only."""
-
-BATCH_ROWS = 50_000
-"""Rows read or inserted at a time: a million labels never travel as one list."""
-
-
-@dataclass
-class DatasetRows:
-    """All rows of one dataset in the ingest tables, as dicts (column -> value).
-
-    Rows loaded from the database keep only a digest of each table but HELD_TABLES (whose
-    rows ingest needs to skip unchanged files): `digests` (table -> digest), so that a
-    million stored labels are compared without being held.
-    """
-
-    datasets: list[dict] = field(default_factory=list)
-    utterances: list[dict] = field(default_factory=list)
-    audio_files: list[dict] = field(default_factory=list)
-    ingest_issues: list[dict] = field(default_factory=list)
-    utterance_labels: list[dict] = field(default_factory=list)
-    utterance_spans: list[dict] = field(default_factory=list)
-    digests: dict[str, tuple[int, int]] = field(default_factory=dict)
-
-    def digest(self, table: str) -> tuple[int, int]:
-        """(row count, order-independent digest) of `table`'s rows."""
-        if table in self.digests:
-            return self.digests[table]
-        return _digest(getattr(self, table))
-
-    def same_content(self, other: DatasetRows) -> bool:
-        """True when both hold the same rows, in any order, ingested_at aside."""
-        return all(self.digest(t) == other.digest(t) for t in TABLES)
+ALIAS = "asrlens_ingest_scratch"
+"""The name the scratch file is attached under, on the database's connection."""
 
 
-def load_dataset_rows(engine: sa.Engine, dataset: str) -> DatasetRows:
-    """The rows stored for `dataset` (empty when it was never ingested): HELD_TABLES as
-    rows, the other tables as digests, read BATCH_ROWS at a time."""
-    rows = DatasetRows()
-    with engine.connect() as conn:
+def copy_stored(engine: sa.Engine, dataset: str, scratch: Path) -> None:
+    """Copy the dataset's stored audio_files and utterance_spans rows into the scratch file
+    (created), as old_audio and old_spans. Works on a read-only engine."""
+    with engine.connect() as conn, _attached(conn, scratch, read_only=False):
+        for held, table in HELD_TABLES.items():
+            conn.execute(sa.text(f"create table {ALIAS}.{held} as "  # names from above
+                                 f"select * from {table} where dataset = :d"), {"d": dataset})
+        conn.commit()
+
+
+def differs(engine: sa.Engine, dataset: str, scratch: Path) -> bool:
+    """True when the rows staged in the scratch file are not, in any order, the rows stored
+    for `dataset` (ingested_at aside)."""
+    with engine.connect() as conn, _attached(conn, scratch, read_only=True):
         for table, key in TABLES.items():
-            # table and key come from TABLES above, never from the user
-            sql = f"select * from {table} where {key} = :d"
-            if table in HELD_TABLES:
-                setattr(rows, table, query(conn, sql, d=dataset))
-                continue
-            result = conn.execution_options(stream_results=True, max_row_buffer=BATCH_ROWS
-                                            ).execute(sa.text(sql), {"d": dataset})
-            rows.digests[table] = _digest(dict(row._mapping) for row in result)
-    return rows
+            columns = ", ".join(_columns(conn, table))
+            stored = f"select {columns} from {table} where {key} = :d"
+            staged = f"select {columns} from {ALIAS}.{table}"
+            for first, second in ((stored, staged), (staged, stored)):
+                sql = f"select count(*) from ({first} except all {second})"
+                if conn.execute(sa.text(sql), {"d": dataset}).scalar():
+                    return True
+        return False
 
 
-def replace_dataset_rows(engine: sa.Engine, dataset: str, rows: DatasetRows) -> None:
-    """Replace everything stored for `dataset` by `rows`, in one transaction (inserted
-    BATCH_ROWS at a time).
+def replace_dataset_rows(engine: sa.Engine, dataset: str, scratch: Path) -> None:
+    """Replace everything stored for `dataset` by the rows staged in the scratch file, in
+    one transaction, in their staged order (`ord`).
 
     On any error nothing changes: the earlier rows stay as they were.
     """
-    with engine.begin() as conn:
-        for table, key in TABLES.items():
-            conn.execute(sa.text(f"delete from {table} where {key} = :d"), {"d": dataset})
-            table_rows = getattr(rows, table)
-            for start in range(0, len(table_rows), BATCH_ROWS):
-                insert_rows(conn, table, table_rows[start:start + BATCH_ROWS])
+    with engine.connect() as conn, _attached(conn, scratch, read_only=True):
+        with conn.begin():
+            for table, key in TABLES.items():
+                columns = ", ".join(_columns(conn, table, everything=True))
+                conn.execute(sa.text(f"delete from {table} where {key} = :d"), {"d": dataset})
+                conn.execute(sa.text(f"insert into {table} ({columns}) select {columns} "
+                                     f"from {ALIAS}.{table} order by ord"))
 
 
-def _digest(rows) -> tuple[int, int]:
-    """(count, sum of the rows' hashes mod 2**64): equal for the same rows in any order."""
-    count, total = 0, 0
-    for row in rows:
-        key = tuple(sorted((k, v) for k, v in row.items() if k not in IGNORED_IN_COMPARISON))
-        total = (total + hash(key)) & 0xFFFF_FFFF_FFFF_FFFF
-        count += 1
-    return count, total
+def _columns(conn: sa.Connection, table: str, *, everything: bool = False) -> list[str]:
+    """The stored table's columns, in order (ingested_at left out unless `everything`)."""
+    rows = conn.execute(sa.text(
+        "select column_name from information_schema.columns where table_name = :t "
+        "and table_catalog = current_database() and table_schema = current_schema() "
+        "order by ordinal_position"), {"t": table}).scalars().all()
+    return [c for c in rows if everything or c not in IGNORED_IN_COMPARISON]
+
+
+@contextlib.contextmanager
+def _attached(conn: sa.Connection, scratch: Path, *, read_only: bool) -> Iterator[None]:
+    mode = "READ_ONLY" if read_only else "READ_WRITE"
+    path = "'" + str(scratch).replace("'", "''") + "'"
+    conn.exec_driver_sql(f"attach {path} as {ALIAS} ({mode})")
+    conn.commit()
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            conn.rollback()
+        conn.exec_driver_sql(f"detach {ALIAS}")
+        conn.commit()

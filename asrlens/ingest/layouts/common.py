@@ -29,12 +29,19 @@ class LayoutOptions:
 @dataclass(frozen=True)
 class LayoutContext:
     """Where a layout reads: the dataset root, its manifest (file or None), the options, and
-    the audio rows stored by the last ingest (path -> row), for embedded audio."""
+    the audio rows stored by the last ingest (path -> row: a dict, or StoredAudio reading
+    them from ingest's scratch file), for embedded audio."""
 
     root: Path
     manifest: Path | None
     options: LayoutOptions = LayoutOptions()
     old_audio: dict = field(default_factory=dict)
+
+    def stored_starting_with(self, prefix: str) -> dict[str, dict]:
+        """path -> stored audio row, of the stored paths starting with `prefix`."""
+        if hasattr(self.old_audio, "starting_with"):  # asrlens.ingest.staging.StoredAudio
+            return self.old_audio.starting_with(prefix)
+        return {p: row for p, row in self.old_audio.items() if p.startswith(prefix)}
 
     def name(self, path: Path) -> str:
         """`path` as messages and ingest_issues name it: relative to root when inside."""

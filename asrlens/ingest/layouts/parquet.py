@@ -113,7 +113,7 @@ def _unchanged(ctx: LayoutContext, name: str, mtime: float, rows: int) -> dict[s
     (each row stored, decoded fine, with the file's mtime); {} otherwise. Then the audio
     column is not read at all."""
     prefix = f"{name}#"
-    stored = {path: row for path, row in ctx.old_audio.items() if path.startswith(prefix)}
+    stored = ctx.stored_starting_with(prefix)
     if len(stored) != rows or not all(
             r["mtime"] == mtime and r["silence_fraction"] is not None for r in stored.values()):
         return {}

@@ -15,7 +15,16 @@ import dataclasses
 import os
 from pathlib import Path
 
-from asrlens.ingest.labels import LABEL_FILE_NAMES, ParsedLabels, find_labels_file, parse_labels
+from asrlens.ingest.labels import (
+    LABEL_FILE_NAMES,
+    STREAM_BATCH,
+    Label,
+    ParsedLabels,
+    StreamedLabels,
+    find_labels_file,
+    parse_labels,
+    stream_labels,
+)
 from asrlens.ingest.layouts.common import LayoutContext, LayoutResult, speaker_key
 
 LJSPEECH_EXPECTS = f"wavs/ and a labels file without header ({' or '.join(LABEL_FILE_NAMES[:2])})"
@@ -51,17 +60,38 @@ def claims_csv(path: Path) -> bool:
 
 
 def parse(ctx: LayoutContext) -> LayoutResult:
-    """Labels of the file `ctx.manifest` (None: no labels file, audio only)."""
+    """Labels of the file `ctx.manifest` (None: no labels file, audio only), read batch by
+    batch (asrlens.ingest.labels.stream_labels); with --allow-outside-paths all at once,
+    since the audio outside the dataset must be known before the labels are matched."""
     manifest = ctx.manifest if ctx.manifest is not None and ctx.manifest.is_file() else None
     if manifest is None:
         return LayoutResult(parsed=ParsedLabels(format=None), labels_file=None)
-    parsed = parse_labels(manifest, display_name=ctx.name(manifest), root=ctx.root,
-                          allow_outside=ctx.options.allow_outside_paths)
+    options = dict(display_name=ctx.name(manifest), root=ctx.root,
+                   allow_outside=ctx.options.allow_outside_paths)
+    if not ctx.options.allow_outside_paths:
+        streamed = stream_labels(manifest, **options)
+        return LayoutResult(parsed=StreamedLabels(streamed.format, _with_speakers(
+            streamed, ctx.options.speaker_column)), labels_file=manifest)
+    parsed = parse_labels(manifest, **options)
     outside = sorted({os.path.normpath(label.audio_hint) for label in parsed.labels
                       if label.audio_hint and label.audio_hint.startswith("/")})
-    names = [name for name, _ in parsed.labels[0].extra] if parsed.labels else []
-    key = speaker_key(names, ctx.options.speaker_column) if names else None
-    if key is not None:
-        parsed.labels = [dataclasses.replace(label, speaker=dict(label.extra).get(key))
-                         for label in parsed.labels]
+    parsed.labels = [record for record in _with_speakers(parsed, ctx.options.speaker_column)()
+                     if isinstance(record, Label)]
     return LayoutResult(parsed=parsed, labels_file=manifest, outside=outside)
+
+
+def _with_speakers(parsed: ParsedLabels, chosen: str | None):
+    """A records function (labels and issues in order) whose labels carry their speaker:
+    the --speaker-column, else the first of SPEAKER_KEYS among the extra columns."""
+    def records():
+        key, known = None, False
+        for labels, issues in parsed.batches(STREAM_BATCH):
+            yield from issues
+            for label in labels:
+                if not known:
+                    names = [name for name, _ in label.extra]
+                    key = speaker_key(names, chosen) if names else None
+                    known = True
+                yield (label if key is None else
+                       dataclasses.replace(label, speaker=dict(label.extra).get(key)))
+    return records
