@@ -319,14 +319,14 @@ def test_a_failure_while_writing_leaves_the_earlier_rows_intact(tmp_path, monkey
     make_dataset(folder, ids=("u1", "u2", "u3", "u4"))  # one more file and label
     calls = []
 
-    def failing_insert(conn, table, rows, **kwargs):
+    def failing_copy(conn, table):
         calls.append(table)
         if table == "audio_files":
             raise RuntimeError("disk full")
-        return real_insert(conn, table, rows, **kwargs)
+        return real_copy(conn, table)
 
-    real_insert = store.insert_rows
-    monkeypatch.setattr(store, "insert_rows", failing_insert)
+    real_copy = store.copy_table
+    monkeypatch.setattr(store, "copy_table", failing_copy)
     with pytest.raises(RuntimeError, match="disk full"):
         run_ingest(db_path, folder)
     assert calls == ["datasets", "utterances", "audio_files"]  # deletes and inserts had begun

@@ -71,10 +71,13 @@ class Scratch:
                      "from memory.audio_files limit 0")
         conn.execute("create table embedded_reused as select *, 0::bigint as ord "
                      "from memory.audio_files limit 0")
-        conn.execute("create table if not exists old_audio as "
-                     "select * from memory.audio_files limit 0")
-        conn.execute("create table if not exists old_spans as "
-                     "select * from memory.utterance_spans limit 0")
+        for held, table in (("old_audio", "audio_files"), ("old_spans", "utterance_spans")):
+            conn.execute(f"create table if not exists {held} as "
+                         f"select * from memory.{table} limit 0")
+            present = {row[0] for row in conn.execute(f"describe {held}").fetchall()}
+            for name, kind, *_ in conn.execute(f"describe memory.{table}").fetchall():
+                if name not in present:  # stored by an older asrlens (schema 1): NULL
+                    conn.execute(f"alter table {held} add column {name} {kind}")
 
     def close(self) -> None:
         if self.conn is not None:

@@ -65,10 +65,15 @@ def replace_dataset_rows(engine: sa.Engine, dataset: str, scratch: Path) -> None
     with engine.connect() as conn, _attached(conn, scratch, read_only=True):
         with conn.begin():
             for table, key in TABLES.items():
-                columns = ", ".join(_columns(conn, table, everything=True))
                 conn.execute(sa.text(f"delete from {table} where {key} = :d"), {"d": dataset})
-                conn.execute(sa.text(f"insert into {table} ({columns}) select {columns} "
-                                     f"from {ALIAS}.{table} order by ord"))
+                copy_table(conn, table)
+
+
+def copy_table(conn: sa.Connection, table: str) -> None:
+    """Insert the staged rows of `table` (the scratch file attached), in their order."""
+    columns = ", ".join(_columns(conn, table, everything=True))
+    conn.execute(sa.text(f"insert into {table} ({columns}) select {columns} "
+                         f"from {ALIAS}.{table} order by ord"))
 
 
 def _columns(conn: sa.Connection, table: str, *, everything: bool = False) -> list[str]:
