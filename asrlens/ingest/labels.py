@@ -50,7 +50,7 @@ HEADER_DELIMITERS = {",": "csv", "\t": "tsv", "|": "psv"}
 LJSPEECH_FIELDS = (2, 3)
 """Fields allowed on an LJSpeech line: id|transcript or id|transcript|normalized."""
 
-STREAM_BATCH = 50_000
+STREAM_BATCH = 10_000
 """Labels per batch when a labels file is read batch by batch (stream_labels)."""
 
 _DRIVE = re.compile(r"^[A-Za-z]:")

@@ -85,6 +85,7 @@ def stage(scratch: Scratch, src: Source, result: LayoutResult, *, workers: int |
     scratch.append("datasets", [_dataset_row(src, labels_rel, parsed.format, counts["labels"],
                                              n_audio)])
     figures = scratch.summary()
+    scratch.sort()
     return dict(
         dataset=src.name,
         root=os.fspath(src.root),

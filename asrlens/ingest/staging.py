@@ -29,7 +29,7 @@ SCHEMA = resources.files("asrlens").joinpath("schema.sql")
 """The public schema: run on the scratch connection's in-memory catalog, it gives the ingest
 tables' columns and types."""
 
-MEMORY_LIMIT = "256MB"
+MEMORY_LIMIT = "64MB"
 """DuckDB's buffer limit for the scratch file (beyond it, it spills to the scratch folder)."""
 
 PAGE_ROWS = 20_000
@@ -58,7 +58,7 @@ class Scratch:
         self.conn = conn
         spill = _quoted(self.folder / "spill")
         conn.execute(f"set memory_limit = '{MEMORY_LIMIT}'; set temp_directory = {spill}; "
-                     "set preserve_insertion_order = true")
+                     "set preserve_insertion_order = true; set threads = 1")
         conn.execute(SCHEMA.read_text(encoding="utf-8"))  # the tables, empty, in memory
         conn.execute(f"attach {_quoted(self.path)} as scratch (READ_WRITE); use scratch")
         for table in TABLES:
@@ -78,6 +78,12 @@ class Scratch:
             for name, kind, *_ in conn.execute(f"describe memory.{table}").fetchall():
                 if name not in present:  # stored by an older asrlens (schema 1): NULL
                     conn.execute(f"alter table {held} add column {name} {kind}")
+
+    def sort(self) -> None:
+        """Rewrite each ingest table in its `ord` order, the order it is stored in."""
+        for table in TABLES:
+            self.conn.execute(f"create table sorted as select * from {table} order by ord; "
+                              f"drop table {table}; alter table sorted rename to {table}")
 
     def close(self) -> None:
         if self.conn is not None:
