@@ -29,8 +29,11 @@ SCHEMA = resources.files("asrlens").joinpath("schema.sql")
 """The public schema: run on the scratch connection's in-memory catalog, it gives the ingest
 tables' columns and types."""
 
-MEMORY_LIMIT = "64MB"
-"""DuckDB's buffer limit for the scratch file (beyond it, it spills to the scratch folder)."""
+MEMORY_LIMIT = "512MB"
+"""DuckDB's buffer limit for the scratch file (beyond it, it spills to the scratch folder).
+Not every operator spills: building the audio rows (a window over every file, ordered by
+path) ran out of 64 MB at 1,000,000 files and of 20 MB at 131,000, so 512 MB leaves room for
+several million files while ingest's peak stays near 1 GB (BENCHMARKS.md, "Scale")."""
 
 PAGE_ROWS = 20_000
 """Rows fetched from the scratch file at a time."""
