@@ -38,11 +38,11 @@ def _sql(conn, name: str, **params) -> list[dict]:
     return query(conn, named_query("analysis", name), **params)
 
 
-def _ops_by_file(conn, name: str, run_id: str,
+def _ops_by_file(conn, sql: str, run_id: str,
                  batch: dict) -> dict[str, tuple[list[Op], list[int]]]:
     """utt_id -> (its alignment ops, their op_index) of one batch of files (`batch`: lo, hi)
     from a query like run_ops.sql."""
-    rows = conn.execute(sa.text(named_query("analysis", name)), {"run_id": run_id, **batch}).all()
+    rows = conn.execute(sa.text(sql), {"run_id": run_id, **batch}).all()
     out = {}
     for utt_id, group in itertools.groupby(rows, key=lambda r: r[0]):
         group = list(group)
@@ -68,14 +68,14 @@ def analyze_failures(conn: sa.Connection, run: dict, *, keyword_source: str | No
     counts = dict.fromkeys(("files_flagged", "hallucination_events", "formatting_errors",
                             "punctuation_files", "keyword_occurrences"), 0)
     for batch in ranges:
-        ops = _ops_by_file(conn, "run_ops", run_id, batch)
+        ops = _ops_by_file(conn, named_query("analysis", "run_ops"), run_id, batch)
         files, events = hallucination_rows(conn, run_id, dataset, ops, normalizer, batch)
         insert_rows(conn, "hallucination_files", files)
         insert_rows(conn, "hallucination_events", events)
         counts["files_flagged"] += sum(f["flagged"] for f in files)
         counts["hallucination_events"] += len(events)
         del files, events
-        raw_ops = _ops_by_file(conn, "raw_run_ops", run_id, batch)
+        raw_ops = _ops_by_file(conn, named_query("analysis", "raw_run_ops"), run_id, batch)
         for scoring, by_file in (("run", ops), ("raw", raw_ops)):
             fmt = []
             for utt_id, (file_ops, indexes) in by_file.items():
@@ -239,6 +239,6 @@ def refresh_keywords(conn, run_id: str, dataset: str, normalizer, *,
     """Count the dataset's (new) terms again in another run's files, batch by batch."""
     delete_rows(conn, "keyword_occurrences", run_id=run_id)
     for batch in ranges:
-        ops = _ops_by_file(conn, "run_ops", run_id, batch)
+        ops = _ops_by_file(conn, named_query("analysis", "run_ops"), run_id, batch)
         insert_rows(conn, "keyword_occurrences",
                     keyword_rows(conn, run_id, dataset, ops, normalizer, batch))
