@@ -82,3 +82,17 @@ def test_figures_equal_those_of_per_file_lists(engine):
     assert [g["group_name"] for g in c.groups] == sorted({s or "(none)" for s in
                                                           (speakers[u] for u in ids)})
     assert c.wer_a == rates.corpus_wer(columns["ea"], columns["ra"])
+
+
+def test_bootstrap_draws_the_same_files_however_its_draws_are_chunked(monkeypatch):
+    # with a million files, fewer replicates are drawn at a time (scoring.bootstrap.CHUNK_DRAWS)
+    import numpy as np
+
+    from asrlens.scoring import bootstrap
+
+    rng = np.random.default_rng(0)
+    counts = {"errors": rng.integers(0, 9, 1001), "words": rng.integers(1, 20, 1001)}
+    whole = bootstrap.resampled_totals(counts, seed=7, replicates=250)
+    monkeypatch.setattr(bootstrap, "CHUNK_DRAWS", 3 * 1001 + 5)  # 3 replicates at a time
+    chunked = bootstrap.resampled_totals(counts, seed=7, replicates=250)
+    assert all(np.array_equal(whole[k], chunked[k]) for k in counts)
