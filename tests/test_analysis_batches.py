@@ -60,3 +60,28 @@ def test_failures_and_keywords_give_the_rows_of_one_batch(tmp_path, monkeypatch,
         assert [r.failures for r in other_runs] == [r.failures for r in runs]
         assert [r.summary for r in other_runs] == [r.summary for r in runs]
         assert other_tables == tables
+
+
+def test_an_analysis_cut_short_leaves_no_summary_and_the_next_replaces_it(tmp_path,
+                                                                           monkeypatch):
+    # batches are committed as they go (DuckDB holds a transaction's writes in memory)
+    from asrlens.analysis import failures
+
+    engine = connect(make_synthetic_db(tmp_path / "s.duckdb", n_utts=40, n_runs=1, seed=2))
+    try:
+        analyze(engine, run_id="run0")
+        expected = _tables(engine)
+        monkeypatch.setattr(pipeline, "OPS_FILES", 9)
+
+        def broken(*args, **kwargs):
+            raise KeyboardInterrupt
+
+        with monkeypatch.context() as m:
+            m.setattr(failures, "punctuation_rows", broken)
+            with pytest.raises(KeyboardInterrupt):
+                analyze(engine, run_id="run0")
+        assert query(engine, "select * from analysis_summary") == []
+        analyze(engine, run_id="run0")
+        assert _tables(engine) == expected
+    finally:
+        engine.dispose()

@@ -51,11 +51,16 @@ def _ops_by_file(conn, sql: str, run_id: str,
 
 
 def analyze_failures(conn: sa.Connection, run: dict, *, keyword_source: str | None = None,
-                     ranges: list[dict] | None = None) -> dict[str, int]:
+                     ranges: list[dict] | None = None, commit: bool = False,
+                     keywords_stored: bool = False) -> dict[str, int]:
     """Fill the failure tables for `run` (a dict with its run_id and dataset). keyword_source:
     a keywords file or 'label:COLUMN' to store as the dataset's terms first (None: keep the
-    stored ones). ranges: the batches of files to work through (asrlens.analysis.batches;
-    None: BATCH_FILES at a time). Returns counts of what was found, for the summary."""
+    stored ones). keywords_stored: the dataset's terms were just replaced (store_keywords),
+    so every other run of it is counted again too (as with keyword_source). ranges: the
+    batches of files to work through (asrlens.analysis.batches; None: BATCH_FILES at a
+    time). commit: commit `conn` after each batch (DuckDB holds what a transaction wrote in
+    memory; otherwise all stays in the caller's transaction). Returns counts of what was
+    found, for the summary."""
     run_id, dataset = run["run_id"], run["dataset"]
     if ranges is None:
         ranges = utt_ranges(conn, dataset=dataset, size=BATCH_FILES)
@@ -63,6 +68,7 @@ def analyze_failures(conn: sa.Connection, run: dict, *, keyword_source: str | No
     normalizer = _normalizer(runs[run_id]["normalizer"])
     if keyword_source is not None:
         store_keywords(conn, dataset, keyword_source, ranges=ranges)
+        keywords_stored = True
     for table in RUN_TABLES:
         delete_rows(conn, table, run_id=run_id)
     counts = dict.fromkeys(("files_flagged", "hallucination_events", "formatting_errors",
@@ -95,11 +101,14 @@ def analyze_failures(conn: sa.Connection, run: dict, *, keyword_source: str | No
         occurrences = keyword_rows(conn, run_id, dataset, ops, normalizer, batch)
         insert_rows(conn, "keyword_occurrences", occurrences)
         counts["keyword_occurrences"] += len(occurrences)
-    if keyword_source is not None:  # new terms: every run of the dataset is counted again
+        if commit:
+            conn.commit()
+    if keywords_stored:  # new terms: every run of the dataset is counted again
         for other in runs.values():
             if other["run_id"] != run_id:
                 refresh_keywords(conn, other["run_id"], dataset,
-                                 _normalizer(other["normalizer"]), ranges=ranges)
+                                 _normalizer(other["normalizer"]), ranges=ranges,
+                                 commit=commit)
     return counts
 
 
@@ -235,10 +244,13 @@ def keyword_rows(conn, run_id: str, dataset: str, ops: dict, normalizer,
 
 
 def refresh_keywords(conn, run_id: str, dataset: str, normalizer, *,
-                     ranges: list[dict]) -> None:
-    """Count the dataset's (new) terms again in another run's files, batch by batch."""
+                     ranges: list[dict], commit: bool = False) -> None:
+    """Count the dataset's (new) terms again in another run's files, batch by batch
+    (commit: each batch committed)."""
     delete_rows(conn, "keyword_occurrences", run_id=run_id)
     for batch in ranges:
         ops = _ops_by_file(conn, named_query("analysis", "run_ops"), run_id, batch)
         insert_rows(conn, "keyword_occurrences",
                     keyword_rows(conn, run_id, dataset, ops, normalizer, batch))
+        if commit:
+            conn.commit()

@@ -22,7 +22,7 @@ from asrlens.analysis import text
 from asrlens.analysis.batches import utt_ranges
 from asrlens.analysis.effects import feature_rows
 from asrlens.analysis.failure_summary import failure_sentences
-from asrlens.analysis.failures import analyze_failures
+from asrlens.analysis.failures import analyze_failures, store_keywords
 from asrlens.analysis.summary import _sql, summarize
 from asrlens.db import delete_rows, insert_rows, named_query
 from asrlens.raw_scores import score_raw
@@ -112,8 +112,9 @@ def tag_run(
 def _features_and_tags(conn: sa.Connection, *, run_id: str, dataset: str,
                        ranges: list[dict]) -> tuple[int, int, Counter]:
     """utterance_features of the dataset, and op_tags and reference_words of the run, one
-    batch of utterances at a time (memory does not grow with the data): (utterances, error
-    ops, tag counts). The word frequencies (rare words) are counted over all labels first."""
+    batch of utterances at a time, each committed (memory does not grow with the data):
+    (utterances, error ops, tag counts). The word frequencies (rare words) are counted over
+    all labels first."""
     frequencies: Counter = Counter()
     for batch in ranges:
         frequencies.update(feats.word_frequencies(_sql(conn, "labels", dataset=dataset, **batch)))
@@ -132,6 +133,7 @@ def _features_and_tags(conn: sa.Connection, *, run_id: str, dataset: str,
         insert_rows(conn, "reference_words", word_rows)
         errors += sum(1 for r in op_rows if r[2] != "equal")
         tags.update(row["tag"] for row in tag_rows)
+        conn.commit()
     return utterances, errors, tags
 
 
@@ -159,26 +161,35 @@ def analyze(engine: sa.Engine, *, run_id: str | None = None,
     effects, the failures (asrlens.analysis.failures) and the written summary. keywords: a
     keywords file or 'label:COLUMN' to store as the dataset's terms (None: keep them).
 
-    Idempotent: the run's rows (and its dataset's utterance_features) are replaced in one
-    transaction. Files are read and written OPS_FILES utterances at a time
-    (asrlens.analysis.batches); what adds up over all of them is left to SQL. Raises
-    AsrlensError when the run does not exist (or there is none).
+    Idempotent: the run's rows (and its dataset's utterance_features) are replaced. Files
+    are read, analysed and written OPS_FILES utterances at a time (asrlens.analysis.batches),
+    each batch committed: DuckDB holds what a transaction wrote in memory (about 3 KB per
+    file, 3 GB for a million), so memory stays flat only if batches are committed. The old
+    rows go first and the summary (analysis_summary) comes last: an analysis cut short
+    leaves the run without a summary, and `asrlens analyze` again replaces everything.
+    Raises AsrlensError when the run does not exist (or there is none).
     """
-    with engine.begin() as conn:
+    with engine.connect() as conn:
         run = catalog.resolve_run(conn, run_id)
         run_id, dataset = run["run_id"], run["dataset"]
         score_raw(conn, run_id)  # runs made before raw scores existed get them here
+        ranges = utt_ranges(conn, dataset=dataset, size=OPS_FILES)
+        if keywords is not None:  # first: a bad source changes nothing
+            store_keywords(conn, dataset, keywords, ranges=ranges)
+        delete_rows(conn, "analysis_summary", run_id=run_id)  # first: a summary says done
         delete_rows(conn, "utterance_features", dataset=dataset)
         for table in RUN_TABLES:
             delete_rows(conn, table, run_id=run_id)
-        ranges = utt_ranges(conn, dataset=dataset, size=OPS_FILES)
+        conn.commit()
         utterances, errors, tags = _features_and_tags(conn, run_id=run_id, dataset=dataset,
                                                       ranges=ranges)
         files_scored = _feature_effects(conn, run_id=run_id)
-        failures = analyze_failures(conn, run, keyword_source=keywords, ranges=ranges)
+        failures = analyze_failures(conn, run, ranges=ranges, commit=True,
+                                    keywords_stored=keywords is not None)
         summary_rows = summarize(conn, run_id=run_id)
         summary_rows += failure_sentences(conn, run_id=run_id, start=len(summary_rows))
         insert_rows(conn, "analysis_summary", summary_rows)
+        conn.commit()
     return AnalysisResult(
         run_id=run_id, dataset=dataset, utterances=utterances, files_scored=files_scored,
         errors=errors, tag_counts=dict(tags.most_common()),
