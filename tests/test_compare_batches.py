@@ -50,7 +50,7 @@ def test_batches_of_one_row_give_the_figures_of_one_batch(engine, monkeypatch, r
                                 rule=None if rule is None else parse_rule(rule))
 
     whole = run()
-    monkeypatch.setattr(pairs, "FETCH_ROWS", 1)
+    monkeypatch.setattr(pairs, "BATCH_FILES", 1)
     monkeypatch.setattr(groups, "FETCH_ROWS", 1)
     assert _figures(run()) == _figures(whole)
     assert whole.files_shared == 49 and whole.bootstrap.unit == "speaker"
@@ -96,3 +96,27 @@ def test_bootstrap_draws_the_same_files_however_its_draws_are_chunked(monkeypatc
     monkeypatch.setattr(bootstrap, "CHUNK_DRAWS", 3 * 1001 + 5)  # 3 replicates at a time
     chunked = bootstrap.resampled_totals(counts, seed=7, replicates=250)
     assert all(np.array_equal(whole[k], chunked[k]) for k in counts)
+
+
+def test_rescored_runs_give_the_figures_of_one_batch(tmp_path, monkeypatch):
+    # runs scored under different normalizers are rescored from their raw texts, batch by batch
+    ids, refs, hyps_a, hyps_b = crafted_texts(6, files=30, groups=4, sub_a=0.1, sub_b=0.2)
+    refs = [f"Mr. {r} 1455." for r in refs]
+    engine = make_db(tmp_path / "n.duckdb", ids, refs)
+    add_run(engine, "A", ids, refs, [f"mister {h} fourteen fifty five" for h in hyps_a],
+            normalizer="ljspeech")
+    add_run(engine, "B", ids, refs, hyps_b, normalizer="minimal")
+
+    def run():
+        with engine.connect() as conn:
+            return compare_runs(conn, run_a="A", run_b="B", rule=None, seed=1, replicates=200)
+
+    try:
+        whole = run()
+        monkeypatch.setattr(pairs, "BATCH_FILES", 4)
+        batched = run()
+    finally:
+        engine.dispose()
+    assert whole.normalizer == "ljspeech-v1" and whole.own_normalizers["B"] == "minimal-v1"
+    assert _figures(batched) == _figures(whole) and batched.own_wer == whole.own_wer
+    assert whole.files_shared == 30

@@ -109,7 +109,7 @@ def compare_runs(
     Wilcoxon tests by speaker; without speakers, files are resampled and rule None is
     DEFAULT_RULE.
 
-    The paired files are read FETCH_ROWS at a time (compare/queries/paired_files.sql) into
+    The paired files are read BATCH_FILES at a time (compare/queries/paired_files.sql) into
     columns of numbers, per-group sums and MAPSSWE segments: no row object, text or path is
     kept per file."""
     runs = {r["run_id"]: r for r in find_runs(conn, [run_a, run_b])}
@@ -163,8 +163,8 @@ def compare_runs(
     return comparison
 
 
-FETCH_ROWS = 50_000
-"""Paired files read at a time."""
+BATCH_FILES = 20_000
+"""Paired files read at a time (utt_id ranges of the baseline's scored files)."""
 
 
 @dataclass
@@ -185,37 +185,47 @@ class Pairs:
 
 def _read_pairs(conn: sa.Connection, *, run_a: str, run_b: str, dataset: str,
                 rule: GroupRule, pair_all: bool, common: CommonScores | None) -> Pairs:
-    """The paired files of two runs (paired_files.sql), FETCH_ROWS at a time. common: the
-    files rescored under one normalizer (asrlens.compare.rescore), whose counts and paths
-    replace the stored ones; files it lacks are left out."""
+    """The paired files of two runs (paired_files.sql), BATCH_FILES at a time. common: score
+    both runs' files anew under one normalizer (asrlens.compare.rescore) from their raw
+    texts, in place of the stored counts and paths; files without them are left out.
+
+    Clusters are numbered as scoring.bootstrap.cluster_sums numbers their labels (the
+    speaker, or '\\0' + utt_id for a file without one, in sorted order): files without a
+    speaker first, in utt_id order, then the speakers in sorted order."""
     group_sql, group_params = group_query(conn, dataset=dataset, rule=rule)
     sql = (f"select p.*, g.utt_id is not null as known, g.group_name "
            f"from ({named_query('compare', 'paired_files')}) as p "
            f"left join ({group_sql}) as g on g.utt_id = p.utt_id order by p.utt_id")
     params = {**group_params, "run_a": run_a, "run_b": run_b, "dataset": dataset,
-              "pair_all": pair_all}
+              "pair_all": pair_all, "texts": common is not None}
+    starts = [r[0] for r in conn.execute(sa.text(named_query("compare", "file_batches")),
+                                         {"run_id": run_a, "size": BATCH_FILES}).all()]
+    bounds = [None, *starts[1:], None]
+    speakers = sorted(r[0] for r in conn.execute(
+        sa.text(named_query("compare", "dataset_speakers")), {"dataset": dataset}).all())
+    speaker_number = {s: 2**40 + i for i, s in enumerate(speakers)}  # after every file
     pattern = re.compile(rule.value) if rule.kind == "regex" else None
     columns = [array("q") for _ in range(5)]  # errors a, words a, errors b, words b, cluster
     groups: dict[str, list[int]] = {}
     segments_a, segments_b = array("q"), array("q")
     own = [0, 0, 0, 0]
-    rescored = ({f["utt_id"]: f for f in common.shared} if common is not None else None)
     try:
-        result = conn.execute(sa.text(sql), params)
-        for part in result.partitions(FETCH_ROWS):
-            for (utt_id, words_a, errors_a, words_b, errors_b, path_a, path_b, cluster,
-                 known, value) in part:
+        for lo, hi in zip(bounds, bounds[1:], strict=False):
+            rows = conn.execute(sa.text(sql), {**params, "lo": lo, "hi": hi}).all()
+            for (utt_id, words_a, errors_a, words_b, errors_b, path_a, path_b, speaker,
+                 has_texts, hyp_a, hyp_b, transcript, normalized, known, value) in rows:
                 own[0] += errors_a
                 own[1] += words_a
                 own[2] += errors_b
                 own[3] += words_b
-                if rescored is not None:
-                    if utt_id not in rescored:
+                if common is not None:
+                    if not has_texts:
                         continue
-                    f = rescored[utt_id]
-                    words_a, errors_a = f["ref_words_a"], f["errors_a"]
-                    words_b, errors_b = f["ref_words_b"], f["errors_b"]
-                    path_a, path_b = common.paths[run_a][utt_id], common.paths[run_b][utt_id]
+                    words_a, errors_a, path_a = common.score(
+                        run_a, transcript=transcript, normalized=normalized, hyp_raw=hyp_a)
+                    words_b, errors_b, path_b = common.score(
+                        run_b, transcript=transcript, normalized=normalized, hyp_raw=hyp_b)
+                cluster = speaker_number[speaker] if speaker else len(columns[0])
                 for column, number in zip(columns, (errors_a, words_a, errors_b, words_b,
                                                     cluster), strict=True):
                     column.append(number)
@@ -229,6 +239,7 @@ def _read_pairs(conn: sa.Connection, *, run_a: str, run_b: str, dataset: str,
                 for a, b in sig.mapsswe_segments(path_a, path_b):
                     segments_a.append(a)
                     segments_b.append(b)
+            del rows
     except sa.exc.DBAPIError as exc:
         raise failed_expression(rule, exc) from exc
     ea, ra, eb, rb, cluster = (np.frombuffer(c, dtype=np.int64) for c in columns)
