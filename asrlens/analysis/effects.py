@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from asrlens.scoring import rates
-from asrlens.vocabulary import FEATURES
+from asrlens.vocabulary import FEATURES  # noqa: F401  (the features, for callers and tests)
 
 N_BUCKETS = 4
 """Quartiles. A feature with at most this many distinct values gets one bucket per value."""
@@ -104,27 +104,20 @@ def bucket_effects(
     return buckets
 
 
-def feature_effects(files: list[dict], *, run_id: str) -> tuple[list[dict], list[dict]]:
-    """Rows of `feature_effects` and `feature_correlations` for one run.
+def feature_rows(
+    feature: str, values: Sequence[float], errors: Sequence[int], ref_words: Sequence[int],
+    wers: Sequence[float], *, run_id: str,
+) -> tuple[list[dict], dict]:
+    """The `feature_effects` rows and the `feature_correlations` row of one feature of a run.
 
-    `files` holds one dict per scored file: errors, scored_ref_words (the run's reference
-    words), wer and every FEATURES column (None where unknown; those files are left out for
-    that feature).
+    One entry per scored file whose feature (and WER) is known, in each sequence: the
+    feature's value, the file's errors, its reference words (the run's) and its WER.
     """
-    effect_rows, correlation_rows = [], []
-    for feature in FEATURES:
-        known = [f for f in files if f.get(feature) is not None and f.get("wer") is not None]
-        values = [float(f[feature]) for f in known]
-        buckets = bucket_effects(values, [f["errors"] for f in known],
-                                 [f["scored_ref_words"] for f in known])
-        for b in buckets:
-            effect_rows.append({"run_id": run_id, "feature": feature, "bucket": b.bucket,
-                                "lo": b.lo, "hi": b.hi, "files": b.files,
-                                "ref_words": b.ref_words, "errors": b.errors, "wer": b.wer})
-        wers = [f["wer"] for f in known]
-        correlation_rows.append({
-            "run_id": run_id, "feature": feature, "files": len(known),
-            "spearman": spearman(values, wers) if known else None,
-            "n_buckets": len(buckets),
-        })
-    return effect_rows, correlation_rows
+    buckets = bucket_effects(values, errors, ref_words)
+    effect_rows = [{"run_id": run_id, "feature": feature, "bucket": b.bucket, "lo": b.lo,
+                    "hi": b.hi, "files": b.files, "ref_words": b.ref_words, "errors": b.errors,
+                    "wer": b.wer} for b in buckets]
+    correlation = {"run_id": run_id, "feature": feature, "files": len(values),
+                   "spearman": spearman(values, wers) if len(values) else None,
+                   "n_buckets": len(buckets)}
+    return effect_rows, correlation

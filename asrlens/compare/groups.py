@@ -18,8 +18,10 @@ Files the rule gives no group (no match, no value, NULL) go to the group NO_GROU
 from __future__ import annotations
 
 import re
+from array import array
 from dataclasses import dataclass, field
 
+import numpy as np
 import sqlalchemy as sa
 
 from asrlens.db import named_query, one_line, query
@@ -83,27 +85,21 @@ def parse_rule(text: str | None) -> GroupRule:
     return GroupRule(kind, value.strip() if kind == "label" else value)
 
 
-def assign_groups(conn: sa.Connection, *, dataset: str, rule: GroupRule) -> dict[str, str]:
-    """utt_id -> group name for every utterance of `dataset` (NO_GROUP when the rule gives
-    none). Raises AsrlensError for an unknown label column or an SQL expression that fails."""
+def group_query(conn: sa.Connection, *, dataset: str, rule: GroupRule) -> tuple[str, dict]:
+    """(SQL, parameters) of a query giving utt_id and group_name (NULL: no group) for every
+    utterance of `dataset` under `rule`; for a regex rule group_name is NULL and the pattern
+    is applied to utt_id in Python (group_name()). Raises AsrlensError for an unknown label
+    column, and for speakers when the dataset has none."""
     if rule.kind == "regex":
-        pattern = re.compile(rule.value)
-        ids = query(conn, "select utt_id from utterances where dataset = :d", d=dataset)
-        groups = {}
-        for row in ids:
-            match = pattern.search(row["utt_id"])
-            name = None
-            if match:
-                name = match.group(1) if pattern.groups else match.group(0)
-            groups[row["utt_id"]] = name or NO_GROUP
-        return groups
+        return ("select utt_id, null::varchar as group_name from utterances "
+                "where dataset = :dataset", {"dataset": dataset})
     if rule.kind == SPEAKER_RULE:
-        rows = speakers_of(conn, dataset)
-        if not any(rows.values()):
+        if not has_speakers(conn, dataset):
             raise AsrlensError(f"--group-by speaker: dataset {dataset} has no speakers (its "
                                "layout gives none, or it was ingested before schema 7: "
                                "ingest it again)")
-        return {utt: speaker or NO_GROUP for utt, speaker in rows.items()}
+        return ("select utt_id, speaker as group_name from utterances "
+                "where dataset = :dataset", {"dataset": dataset})
     if rule.kind == "label":
         try:
             names = [r["name"] for r in query(
@@ -115,19 +111,51 @@ def assign_groups(conn: sa.Connection, *, dataset: str, rule: GroupRule) -> dict
             known = ", ".join(names) or "none (its labels file has no extra columns)"
             raise AsrlensError(f"--group-by {rule.text}: dataset {dataset} has no label column "
                                f"{rule.value!r}; columns: {known}")
-        rows = query(conn, named_query("compare", "group_labels"), dataset=dataset,
-                     name=rule.value)
-        return {r["utt_id"]: r["value"] or NO_GROUP for r in rows}
+        return (named_query("compare", "group_labels").replace("select * from final",
+                                                                "select utt_id, value as "
+                                                                "group_name from final"),
+                {"dataset": dataset, "name": rule.value})
     context = named_query("compare", "group_context")
     expression = rule.value.replace(":", "\\:")  # a colon in it is text, not a parameter
-    sql = (f"select utt_id, cast(({expression}) as varchar) as group_name "
-           f"from ({context}) as utterance")
+    return (f"select utt_id, cast(({expression}) as varchar) as group_name "
+            f"from ({context}) as utterance", {"dataset": dataset})
+
+
+def group_name(rule: GroupRule, utt_id: str, value: str | None,
+               pattern: re.Pattern | None = None) -> str:
+    """The group of one utterance: group_query's group_name, or for a regex rule the first
+    capture group (else the whole match) of `pattern` (re.compile(rule.value)) in utt_id;
+    NO_GROUP when there is none."""
+    if rule.kind == "regex":
+        match = (pattern or re.compile(rule.value)).search(utt_id)
+        value = None
+        if match:
+            value = match.group(1) if match.re.groups else match.group(0)
+    return value or NO_GROUP
+
+
+def failed_expression(rule: GroupRule, exc: sa.exc.DBAPIError) -> AsrlensError:
+    """The error of a `--group-by sql:` expression that failed."""
+    return AsrlensError(f"--group-by {rule.text}: the expression failed: {one_line(exc)}")
+
+
+def assign_groups(conn: sa.Connection, *, dataset: str, rule: GroupRule) -> dict[str, str]:
+    """utt_id -> group name for every utterance of `dataset` (NO_GROUP when the rule gives
+    none). Raises AsrlensError for an unknown label column or an SQL expression that fails.
+    (One entry per utterance: compare and group_results stream group_query instead.)"""
+    sql, params = group_query(conn, dataset=dataset, rule=rule)
+    pattern = re.compile(rule.value) if rule.kind == "regex" else None
     try:
-        rows = query(conn, sql, dataset=dataset)
+        rows = conn.execute(sa.text(sql), params).all()
     except sa.exc.DBAPIError as exc:
-        raise AsrlensError(f"--group-by {rule.text}: the expression failed: {one_line(exc)}"
-                           ) from exc
-    return {r["utt_id"]: r["group_name"] or NO_GROUP for r in rows}
+        raise failed_expression(rule, exc) from exc
+    return {utt_id: group_name(rule, utt_id, value, pattern) for utt_id, value in rows}
+
+
+def has_speakers(conn: sa.Connection, dataset: str) -> bool:
+    """Whether any utterance of `dataset` has a speaker (utterances.speaker, not empty)."""
+    return bool(conn.execute(sa.text(named_query("compare", "has_speakers")),
+                             {"dataset": dataset}).scalar())
 
 
 def speakers_of(conn: sa.Connection, dataset: str) -> dict[str, str | None]:
@@ -143,31 +171,52 @@ def group_results(
     """Per group of the run's scored files: files, reference words, S, D, I, errors and the
     corpus WER (errors / reference words) with its percentile bootstrap interval (files of
     the group resampled, seeded); the corpus row over all files; and the OUTLIERS groups
-    differing most from the corpus WER (those whose interval excludes it first)."""
-    groups = assign_groups(conn, dataset=dataset, rule=rule)
-    files = query(conn, named_query("compare", "run_files"), run_id=run_id)
-    by_group: dict[str, list[dict]] = {}
-    for f in files:
-        by_group.setdefault(groups.get(f["utt_id"], NO_GROUP), []).append(f)
-    table = GroupTable(run_id=run_id, rule=rule, corpus=_totals(files))
-    for index, name in enumerate(sorted(by_group)):
-        members = by_group[name]
-        counts = {c: [f[c] for f in members] for c in _COUNTS}
-        interval = corpus_intervals(counts, seed=seed + index, replicates=replicates,
+    differing most from the corpus WER (those whose interval excludes it first).
+
+    The files are read as columns of numbers with a group number each (FETCH_ROWS rows at a
+    time), never as a row object per file."""
+    sql, params = group_query(conn, dataset=dataset, rule=rule)
+    files = named_query("compare", "run_files")
+    joined = (f"select f.utt_id, g.utt_id is not null as known, g.group_name, "
+              f"{', '.join('f.' + c for c in _COUNTS)} from ({files}) as f "
+              f"left join ({sql}) as g on g.utt_id = f.utt_id order by f.utt_id")
+    pattern = re.compile(rule.value) if rule.kind == "regex" else None
+    numbers: dict[str, int] = {}
+    codes, columns = array("q"), {c: array("q") for c in _COUNTS}
+    try:
+        result = conn.execute(sa.text(joined), {**params, "run_id": run_id})
+        for part in result.partitions(FETCH_ROWS):
+            for utt_id, known, value, *counts in part:
+                name = group_name(rule, utt_id, value, pattern) if known else NO_GROUP
+                codes.append(numbers.setdefault(name, len(numbers)))
+                for column, count in zip(columns.values(), counts, strict=True):
+                    column.append(count or 0)
+    except sa.exc.DBAPIError as exc:
+        raise failed_expression(rule, exc) from exc
+    index = np.frombuffer(codes, dtype=np.int64)
+    arrays = {c: np.frombuffer(values, dtype=np.int64) for c, values in columns.items()}
+    table = GroupTable(run_id=run_id, rule=rule, corpus=_totals(arrays))
+    for position, name in enumerate(sorted(numbers)):
+        inside = index == numbers[name]
+        counts = {c: arrays[c][inside] for c in _COUNTS}
+        interval = corpus_intervals(counts, seed=seed + position, replicates=replicates,
                                     confidence=CONFIDENCE, metrics={"wer": rates.wer})["wer"]
-        table.rows.append({"group_name": name, **_totals(members), "wer_low": interval.low,
+        table.rows.append({"group_name": name, **_totals(counts), "wer_low": interval.low,
                            "wer_high": interval.high})
     table.outliers = _outliers(table.rows, table.corpus.get("wer"))
     return table
 
 
 _COUNTS = ("ref_words", "substitutions", "deletions", "insertions")
+FETCH_ROWS = 50_000
+"""Rows fetched at a time where a query gives one row per file."""
 
 
-def _totals(files: list[dict]) -> dict:
-    totals = rates.summed(files, _COUNTS)
-    return {"files": len(files), **totals, "errors": rates.word_errors(totals),
-            "wer": rates.value(rates.wer(totals))}
+def _totals(counts: dict[str, np.ndarray]) -> dict:
+    """files, the summed counts, errors and WER of one column of numbers per count."""
+    totals = {c: int(counts[c].sum()) for c in _COUNTS}
+    return {"files": int(counts[_COUNTS[0]].size), **totals,
+            "errors": rates.word_errors(totals), "wer": rates.value(rates.wer(totals))}
 
 
 def _outliers(rows: list[dict], corpus_wer: float | None) -> list[dict]:

@@ -14,9 +14,12 @@ the same hypotheses compare as equal; each run's own figure is kept beside.
 from __future__ import annotations
 
 import json
+import re
+from array import array
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import numpy as np
 import sqlalchemy as sa
 
 from asrlens.catalog import find_runs
@@ -27,12 +30,14 @@ from asrlens.compare.groups import (
     SPEAKER_RULE,
     GroupRule,
     GroupTable,
-    assign_groups,
+    failed_expression,
+    group_name,
+    group_query,
     group_results,
+    has_speakers,
     parse_rule,
-    speakers_of,
 )
-from asrlens.compare.rescore import common_scores, run_normalizers
+from asrlens.compare.rescore import CommonScores, common_scores, run_normalizers
 from asrlens.db import insert_rows, named_query, query
 from asrlens.errors import AsrlensError
 from asrlens.scoring import rates
@@ -102,7 +107,11 @@ def compare_runs(
     When the dataset knows its speakers (utterances.speaker), the bootstrap resamples
     speakers (a file without one is its own cluster), and rule None groups the sign and
     Wilcoxon tests by speaker; without speakers, files are resampled and rule None is
-    DEFAULT_RULE."""
+    DEFAULT_RULE.
+
+    The paired files are read BATCH_FILES at a time (compare/queries/paired_files.sql) into
+    columns of numbers, per-group sums and MAPSSWE segments: no row object, text or path is
+    kept per file."""
     runs = {r["run_id"]: r for r in find_runs(conn, [run_a, run_b])}
     if run_a == run_b:
         raise AsrlensError(f"compare needs two different runs, got {run_a!r} twice")
@@ -110,78 +119,141 @@ def compare_runs(
     if runs[run_b]["dataset"] != dataset:
         raise AsrlensError(f"runs {run_a!r} and {run_b!r} are on different datasets "
                            f"({dataset}, {runs[run_b]['dataset']}): their files cannot be paired")
-    speakers = speakers_of(conn, dataset)
-    known = any(speakers.values())
+    known = has_speakers(conn, dataset)
     if rule is None:
         rule = GroupRule(SPEAKER_RULE, "") if known else parse_rule(None)
     data = check_same_data(conn, run_a=run_a, run_b=run_b, allow_different=allow_different_data)
-    shared = query(conn, named_query("compare", "shared_files"), run_a=run_a, run_b=run_b)
-    if not data.same:  # allowed: pair only the files whose data agree
-        shared = [f for f in shared if f["utt_id"] not in data.differing_ids]
     common = common_scores(conn, run_a=run_a, run_b=run_b, normalizer=normalizer)
-    own_wer = {}
-    if common is not None and common.normalizer is not None:  # own figures, then common ones
-        for run, side in ((run_a, "a"), (run_b, "b")):
-            words = sum(f[f"ref_words_{side}"] for f in shared)
-            own_wer[run] = sum(f[f"errors_{side}"] for f in shared) / words if words else None
-        keep = {f["utt_id"] for f in shared}
-        shared = [f for f in common.shared if f["utt_id"] in keep]
-    clusters = ([speakers.get(f["utt_id"]) or f"\0{f['utt_id']}" for f in shared]
-                if known else None)
+    rescored = common is not None and common.normalizer is not None
+    pairs = _read_pairs(conn, run_a=run_a, run_b=run_b, dataset=dataset, rule=rule,
+                        pair_all=data.same, common=common if rescored else None)
     count = named_query("compare", "file_counts")
     comparison = Comparison(
         run_a=run_a, run_b=run_b, dataset=dataset, rule=rule, seed=seed,
         files_a=query(conn, count, run_id=run_a)[0]["files"],
         files_b=query(conn, count, run_id=run_b)[0]["files"],
-        files_shared=len(shared),
-        ref_words_a=sum(f["ref_words_a"] for f in shared),
-        ref_words_b=sum(f["ref_words_b"] for f in shared),
-        errors_a=sum(f["errors_a"] for f in shared),
-        errors_b=sum(f["errors_b"] for f in shared),
+        files_shared=int(pairs.errors_a.size),
+        ref_words_a=int(pairs.ref_words_a.sum()),
+        ref_words_b=int(pairs.ref_words_b.sum()),
+        errors_a=int(pairs.errors_a.sum()),
+        errors_b=int(pairs.errors_b.sum()),
         bootstrap=sig.bootstrap_difference(
-            [f["errors_a"] for f in shared], [f["ref_words_a"] for f in shared],
-            [f["errors_b"] for f in shared], [f["ref_words_b"] for f in shared],
-            seed=seed, replicates=replicates, clusters=clusters),
+            pairs.errors_a, pairs.ref_words_a, pairs.errors_b, pairs.ref_words_b,
+            seed=seed, replicates=replicates,
+            cluster_index=pairs.clusters if known else None),
         data=data,
     )
-    paths = common.paths if common is not None and common.normalizer is not None else {
-        run: {r["utt_id"]: r["path"] for r in query(
-            conn, named_query("compare", "alignment_paths"), run_id=run)}
-        for run in (run_a, run_b)}
     comparison.normalizer = (common.normalizer if common is not None
                              else run_normalizers(conn, run_a)[run_a]["normalizer"])
     if common is not None:
-        comparison.own_normalizers, comparison.own_wer = common.own, own_wer
-    ids = [f["utt_id"] for f in shared]
-    comparison.tests["mapsswe"] = sig.mapsswe([paths[run_a][u] for u in ids],
-                                              [paths[run_b][u] for u in ids])
-    comparison.groups = _paired_groups(shared, assign_groups(conn, dataset=dataset, rule=rule))
+        comparison.own_normalizers = common.own
+        if rescored:  # each run's own figure over the paired files, before rescoring
+            comparison.own_wer = {run: errors / words if words else None
+                                  for run, (errors, words) in pairs.own.items()}
+    comparison.tests["mapsswe"] = sig.mapsswe_test(pairs.segments_a, pairs.segments_b)
+    comparison.groups = _paired_groups(pairs.groups)
     pct_a = [100.0 * g["wer_a"] for g in comparison.groups]
     pct_b = [100.0 * g["wer_b"] for g in comparison.groups]
     comparison.tests["sign"] = sig.sign_test(pct_a, pct_b)
     comparison.tests["wilcoxon"] = sig.wilcoxon_test(pct_a, pct_b)
-    comparison.tests["mcnemar"] = sig.mcnemar_test([f["errors_a"] for f in shared],
-                                                   [f["errors_b"] for f in shared])
+    comparison.tests["mcnemar"] = sig.mcnemar_test(pairs.errors_a, pairs.errors_b)
     for run in (run_a, run_b):
         comparison.group_tables[run] = group_results(conn, run_id=run, dataset=dataset,
                                                      rule=rule, seed=seed)
     return comparison
 
 
-def _paired_groups(shared: list[dict], groups: dict[str, str]) -> list[dict]:
+BATCH_FILES = 20_000
+"""Paired files read at a time (utt_id ranges of the baseline's scored files)."""
+
+
+@dataclass
+class Pairs:
+    """What a comparison keeps of its paired files: one number per file in each array (in
+    utt_id order), sums per group and the MAPSSWE segments."""
+
+    errors_a: np.ndarray
+    ref_words_a: np.ndarray
+    errors_b: np.ndarray
+    ref_words_b: np.ndarray
+    clusters: np.ndarray      # the bootstrap cluster of each file (0, 1, ... in label order)
+    groups: dict[str, list[int]]  # group -> [files, errors a, words a, errors b, words b]
+    segments_a: array         # errors of run a in each MAPSSWE segment, file after file
+    segments_b: array
+    own: dict[str, tuple[int, int]]  # run -> (errors, reference words) as stored
+
+
+def _read_pairs(conn: sa.Connection, *, run_a: str, run_b: str, dataset: str,
+                rule: GroupRule, pair_all: bool, common: CommonScores | None) -> Pairs:
+    """The paired files of two runs (paired_files.sql), BATCH_FILES at a time. common: score
+    both runs' files anew under one normalizer (asrlens.compare.rescore) from their raw
+    texts, in place of the stored counts and paths; files without them are left out.
+
+    Clusters are numbered as scoring.bootstrap.cluster_sums numbers their labels (the
+    speaker, or '\\0' + utt_id for a file without one, in sorted order): files without a
+    speaker first, in utt_id order, then the speakers in sorted order."""
+    group_sql, group_params = group_query(conn, dataset=dataset, rule=rule)
+    sql = (f"select p.*, g.utt_id is not null as known, g.group_name "
+           f"from ({named_query('compare', 'paired_files')}) as p "
+           f"left join ({group_sql}) as g on g.utt_id = p.utt_id order by p.utt_id")
+    params = {**group_params, "run_a": run_a, "run_b": run_b, "dataset": dataset,
+              "pair_all": pair_all, "texts": common is not None}
+    starts = [r[0] for r in conn.execute(sa.text(named_query("compare", "file_batches")),
+                                         {"run_id": run_a, "size": BATCH_FILES}).all()]
+    bounds = [None, *starts[1:], None]
+    speakers = sorted(r[0] for r in conn.execute(
+        sa.text(named_query("compare", "dataset_speakers")), {"dataset": dataset}).all())
+    speaker_number = {s: 2**40 + i for i, s in enumerate(speakers)}  # after every file
+    pattern = re.compile(rule.value) if rule.kind == "regex" else None
+    columns = [array("q") for _ in range(5)]  # errors a, words a, errors b, words b, cluster
+    groups: dict[str, list[int]] = {}
+    segments_a, segments_b = array("q"), array("q")
+    own = [0, 0, 0, 0]
+    try:
+        for lo, hi in zip(bounds, bounds[1:], strict=False):
+            rows = conn.execute(sa.text(sql), {**params, "lo": lo, "hi": hi}).all()
+            for (utt_id, words_a, errors_a, words_b, errors_b, path_a, path_b, speaker,
+                 has_texts, hyp_a, hyp_b, transcript, normalized, known, value) in rows:
+                own[0] += errors_a
+                own[1] += words_a
+                own[2] += errors_b
+                own[3] += words_b
+                if common is not None:
+                    if not has_texts:
+                        continue
+                    words_a, errors_a, path_a = common.score(
+                        run_a, transcript=transcript, normalized=normalized, hyp_raw=hyp_a)
+                    words_b, errors_b, path_b = common.score(
+                        run_b, transcript=transcript, normalized=normalized, hyp_raw=hyp_b)
+                cluster = speaker_number[speaker] if speaker else len(columns[0])
+                for column, number in zip(columns, (errors_a, words_a, errors_b, words_b,
+                                                    cluster), strict=True):
+                    column.append(number)
+                name = group_name(rule, utt_id, value, pattern) if known else NO_GROUP
+                sums = groups.setdefault(name, [0, 0, 0, 0, 0])
+                sums[0] += 1
+                sums[1] += errors_a
+                sums[2] += words_a
+                sums[3] += errors_b
+                sums[4] += words_b
+                for a, b in sig.mapsswe_segments(path_a, path_b):
+                    segments_a.append(a)
+                    segments_b.append(b)
+            del rows
+    except sa.exc.DBAPIError as exc:
+        raise failed_expression(rule, exc) from exc
+    ea, ra, eb, rb, cluster = (np.frombuffer(c, dtype=np.int64) for c in columns)
+    _, clusters = np.unique(cluster, return_inverse=True)  # numbers without gaps
+    return Pairs(ea, ra, eb, rb, clusters, groups, segments_a, segments_b,
+                 {run_a: (own[0], own[1]), run_b: (own[2], own[3])})
+
+
+def _paired_groups(groups: dict[str, list[int]]) -> list[dict]:
     """Per group over the shared files, by group name: files and each run's WER, computed
     as sclite does for a speaker (errors / reference words; 0 when it has no words)."""
-    sums: dict[str, list[int]] = {}
-    for f in shared:
-        s = sums.setdefault(groups.get(f["utt_id"], NO_GROUP), [0, 0, 0, 0, 0])
-        s[0] += 1
-        s[1] += f["errors_a"]
-        s[2] += f["ref_words_a"]
-        s[3] += f["errors_b"]
-        s[4] += f["ref_words_b"]
     return [{"group_name": name, "files": s[0], "wer_a": _or_zero(rates.corpus_wer(s[1], s[2])),
              "wer_b": _or_zero(rates.corpus_wer(s[3], s[4]))}
-            for name, s in sorted(sums.items())]
+            for name, s in sorted(groups.items())]
 
 
 def _or_zero(rate: float | None) -> float:

@@ -3,8 +3,8 @@ are rescored from their stored raw texts before they are paired.
 
     common = common_scores(conn, run_a="sphinx-minimal", run_b="sphinx", normalizer=None)
     common.normalizer        # 'ljspeech': run a's, unless --normalizer names another
-    common.shared            # as the shared_files query: utt_id, ref_words_a, errors_a, ...
-    common.paths             # run -> utt_id -> alignment letters (C S D I), for MAPSSWE
+    common.score("sphinx", transcript=..., normalized=..., hyp_raw=...)
+    # (ref_words, errors, 'CCSC'): one file under it (compare reads the texts batch by batch)
 
 Scored under `minimal`, "Mr. Smith" has two reference words that `ljspeech` spells out as
 "mister smith": the same hypothesis then has different error counts, and a comparison of the
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from asrlens.db import named_query, query
 from asrlens.errors import AsrlensError
-from asrlens.scoring.normalize import get_normalizer
+from asrlens.scoring.normalize import Normalizer, get_normalizer
 from asrlens.scoring.score import score_texts
 
 LETTERS = {"equal": "C", "substitute": "S", "delete": "D", "insert": "I"}
@@ -30,13 +30,22 @@ LETTERS = {"equal": "C", "substitute": "S", "delete": "D", "insert": "I"}
 
 @dataclass
 class CommonScores:
-    """Both runs' shared files scored under one normalizer."""
+    """How both runs' shared files are scored under one normalizer (`score`, file by file,
+    as the comparison reads them)."""
 
     normalizer: str | None  # None: run a's normalizer is unknown here, nothing rescored
     own: dict[str, str]  # run -> the normalizer it was scored under
     rescored: list[str]  # runs scored anew here (own normalizer differs)
-    shared: list[dict] = field(default_factory=list)
-    paths: dict[str, dict[str, str]] = field(default_factory=dict)
+    norm: Normalizer | None = field(default=None, repr=False)  # the common normalizer
+    alignments: dict[str, str] = field(default_factory=dict)  # run -> its alignment mode
+
+    def score(self, run: str, *, transcript: str | None, normalized: str | None,
+              hyp_raw: str | None) -> tuple[int, int, str]:
+        """(reference words, errors, alignment letters C S D I) of one file of `run` under
+        the common normalizer, from the labels' two reference columns and the raw output."""
+        ref = self.norm(self.norm.reference(transcript=transcript, normalized=normalized))
+        score = score_texts(ref, self.norm(hyp_raw), alignment=self.alignments[run])
+        return score.ref_words, score.errors, "".join(LETTERS[op.op] for op in score.ops)
 
 
 def run_normalizers(conn: sa.Connection, *runs: str) -> dict[str, dict]:
@@ -74,20 +83,5 @@ def common_scores(conn: sa.Connection, *, run_a: str, run_b: str,
         norm = get_normalizer(chosen)
     except AsrlensError:  # run a's normalizer is not one this asrlens knows: say so
         return CommonScores(normalizer=None, own=own, rescored=[])
-    per_run: dict[str, dict[str, tuple[int, int, str]]] = {}
-    for run in (run_a, run_b):
-        files = {}
-        for row in query(conn, named_query("compare", "raw_texts"), run_id=run):
-            ref = norm(norm.reference(transcript=row["transcript"],
-                                      normalized=row["normalized_transcript"]))
-            score = score_texts(ref, norm(row["hyp_raw"]), alignment=scoring[run]["alignment"])
-            files[row["utt_id"]] = (score.ref_words, score.errors,
-                                    "".join(LETTERS[op.op] for op in score.ops))
-        per_run[run] = files
-    shared_ids = sorted(set(per_run[run_a]) & set(per_run[run_b]))
-    common = CommonScores(normalizer=chosen, own=own, rescored=rescored)
-    common.shared = [{"utt_id": u, "ref_words_a": per_run[run_a][u][0],
-                      "errors_a": per_run[run_a][u][1], "ref_words_b": per_run[run_b][u][0],
-                      "errors_b": per_run[run_b][u][1]} for u in shared_ids]
-    common.paths = {run: {u: per_run[run][u][2] for u in shared_ids} for run in (run_a, run_b)}
-    return common
+    return CommonScores(normalizer=chosen, own=own, rescored=rescored, norm=norm,
+                        alignments={run: scoring[run]["alignment"] for run in (run_a, run_b)})

@@ -170,7 +170,14 @@ def mapsswe(paths_a: Sequence[Sequence[str]], paths_b: Sequence[Sequence[str]], 
     """
     segments = [s for pa, pb in zip(paths_a, paths_b, strict=True)
                 for s in mapsswe_segments(pa, pb, min_good=min_good)]
-    diffs = np.array([a - b for a, b in segments], dtype=float)
+    return mapsswe_test([a for a, _ in segments], [b for _, b in segments])
+
+
+def mapsswe_test(errors_a: Sequence[int], errors_b: Sequence[int]) -> TestResult:
+    """MAPSSWE over segments already cut (mapsswe_segments of every paired file, in order):
+    each run's errors per segment. What `mapsswe` returns for the paths they come from."""
+    a, b = np.asarray(errors_a, dtype=np.int64), np.asarray(errors_b, dtype=np.int64)
+    diffs = (a - b).astype(float)
     n = diffs.size
     mean = float(diffs.mean()) if n else 0.0
     spread = float(((diffs - mean) ** 2).sum()) if n else 0.0
@@ -180,8 +187,8 @@ def mapsswe(paths_a: Sequence[Sequence[str]], paths_b: Sequence[Sequence[str]], 
         better = "a" if mean < 0 else "b"
     return TestResult("mapsswe", z, normal_p_value(z), better, n, {
         "segments": n,
-        "errors_a": int(sum(a for a, _ in segments)),
-        "errors_b": int(sum(b for _, b in segments)),
+        "errors_a": int(a.sum()),
+        "errors_b": int(b.sum()),
         "mean_difference": mean,
     })
 
@@ -329,7 +336,7 @@ def mcnemar_test(errors_a: Sequence[int], errors_b: Sequence[int]) -> TestResult
 def paired_deltas(
     errors_a: Sequence[int], ref_a: Sequence[int], errors_b: Sequence[int],
     ref_b: Sequence[int], *, seed: int, replicates: int = BOOTSTRAP_REPLICATES,
-    clusters: Sequence | None = None,
+    clusters: Sequence | None = None, cluster_index: np.ndarray | None = None,
 ) -> tuple[np.ndarray, str, int]:
     """ΔWER = WER_b - WER_a of each bootstrap replicate, with the unit resampled ('file' or
     'speaker') and how many there are: the paired files resampled with replacement (the same
@@ -337,13 +344,21 @@ def paired_deltas(
     (one speaker per file): whole speakers are resampled, both runs' counts summed per
     speaker first (scoring.bootstrap.cluster_sums). Replicates without reference words are
     dropped; no deltas when there is no file or no reference word. Seeded: the same seed,
-    the same deltas (asrlens gate reads its one-sided probability from them)."""
+    the same deltas (asrlens gate reads its one-sided probability from them).
+    `cluster_index` instead of `clusters`: the number of each file's speaker, numbered
+    0, 1, ... in the order of the speakers' labels (what cluster_sums makes of labels)."""
     counts = {"ea": errors_a, "ra": ref_a, "eb": errors_b, "rb": ref_b}
-    unit = "file" if clusters is None else "speaker"
-    n = len(errors_a) if clusters is None else len({str(c) for c in clusters})
+    unit = "file" if clusters is None and cluster_index is None else "speaker"
+    if cluster_index is not None:
+        n = int(cluster_index.max()) + 1 if cluster_index.size else 0
+    else:
+        n = len(errors_a) if clusters is None else len({str(c) for c in clusters})
     if n == 0 or rates.corpus_wer(errors_a, ref_a) is None or rates.corpus_wer(
             errors_b, ref_b) is None:
         return np.empty(0), unit, n
+    if cluster_index is not None:
+        counts = {name: np.bincount(cluster_index, weights=np.asarray(values, dtype=float),
+                                    minlength=n) for name, values in counts.items()}
     t = resampled_totals(counts, seed=seed, replicates=replicates, clusters=clusters)
     deltas = np.asarray(rates.ratio(t["eb"], t["rb"]) - rates.ratio(t["ea"], t["ra"]))
     return deltas[np.isfinite(deltas)], unit, n
@@ -353,16 +368,19 @@ def bootstrap_difference(
     errors_a: Sequence[int], ref_a: Sequence[int], errors_b: Sequence[int],
     ref_b: Sequence[int], *, seed: int, replicates: int = BOOTSTRAP_REPLICATES,
     confidence: float = CONFIDENCE, clusters: Sequence | None = None,
+    cluster_index: np.ndarray | None = None,
 ) -> BootstrapResult:
     """Resample the paired files with replacement (paired_deltas) and summarize ΔWER =
     WER_b - WER_a.
 
     p_b_better is the share of replicates with ΔWER < 0, ties counting half (two identical
     runs give 0.5). The interval is the percentile interval of ΔWER. Seeded: the same seed,
-    the same answer. `clusters` (one speaker per file): whole speakers are resampled.
+    the same answer. `clusters` (one speaker per file; or `cluster_index`, paired_deltas):
+    whole speakers are resampled.
     """
     deltas, unit, n = paired_deltas(errors_a, ref_a, errors_b, ref_b, seed=seed,
-                                    replicates=replicates, clusters=clusters)
+                                    replicates=replicates, clusters=clusters,
+                                    cluster_index=cluster_index)
     if deltas.size == 0:
         return BootstrapResult(None, None, None, None, None, None, 0, seed, unit, n)
     wer_a, wer_b = rates.corpus_wer(errors_a, ref_a), rates.corpus_wer(errors_b, ref_b)

@@ -26,7 +26,11 @@ from asrlens.scoring.rates import RATES, Counts
 REPLICATES = 1000
 CONFIDENCE = 0.95
 CHUNK_REPLICATES = 100
-"""Replicates drawn at once: bounds memory to CHUNK_REPLICATES x files indices."""
+"""Replicates drawn at once at most..."""
+CHUNK_DRAWS = 4_000_000
+"""...and file indices drawn at once at most (32 MB of them, and as much of gathered
+counts): with many files, fewer replicates at a time, so memory stays flat (1,000,000 files
+at 100 replicates would take 1.6 GB). The draws are the same however they are chunked."""
 
 METRICS: Mapping[str, Callable[[Counts], np.ndarray]] = RATES
 """The rates intervals are drawn for: asrlens.scoring.rates, the one definition of each."""
@@ -79,8 +83,9 @@ def resampled_totals(
     n = sizes.pop()
     totals = {name: np.empty(replicates) for name in arrays}
     rng = np.random.default_rng(seed)
-    for start in range(0, replicates, CHUNK_REPLICATES):
-        stop = min(start + CHUNK_REPLICATES, replicates)
+    chunk = max(1, min(CHUNK_REPLICATES, CHUNK_DRAWS // max(n, 1)))
+    for start in range(0, replicates, chunk):
+        stop = min(start + chunk, replicates)
         idx = rng.integers(0, n, size=(stop - start, n))
         for name, values in arrays.items():
             totals[name][start:stop] = values[idx].sum(axis=1)
