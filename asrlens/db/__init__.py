@@ -33,6 +33,10 @@ SCHEMA_VERSION = 9
 schema.sql and bump this; older files get the column by itself (asrlens.db.migrations). A new
 table needs no bump (CREATE TABLE IF NOT EXISTS)."""
 
+CHECK_MEMORY_LIMIT = "64MB"
+"""DuckDB's memory limit while check_readable reads every table back (the blocks read are
+evicted as the scan goes on, so opening a big file does not cache all of it)."""
+
 MIGRATIONS: dict[int, list[str]] = {
     # version -> statements run on a file older than `version`, after the columns schema.sql
     # has were added and schema.sql ran (so every table exists): only what a new column's
@@ -227,14 +231,24 @@ def check_version(engine_or_conn: sa.Engine | sa.Connection) -> int:
 
 
 def check_readable(engine: sa.Engine, tables: Iterable[str]) -> None:
-    """Raise AsrlensError naming the file when one of `tables` cannot be read back whole."""
-    for table in tables:
+    """Raise AsrlensError naming the file when one of `tables` cannot be read back whole.
+
+    DuckDB keeps the blocks it reads cached up to its memory limit, so the tables are read
+    under CHECK_MEMORY_LIMIT (then the limit is reset): reading a big file back costs time,
+    not memory."""
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"set memory_limit = '{CHECK_MEMORY_LIMIT}'")
         try:
-            read_back(engine, table)
-        except (sa.exc.SQLAlchemyError, duckdb.Error) as exc:
-            path = getattr(engine, "asrlens_path", engine.url.database)
-            raise AsrlensError(f"cannot open database {describe_error(path, exc)} (table "
-                               f"{table}); nothing was written") from exc
+            for table in tables:
+                try:
+                    read_back(conn, table)
+                except (sa.exc.SQLAlchemyError, duckdb.Error) as exc:
+                    path = getattr(engine, "asrlens_path", engine.url.database)
+                    raise AsrlensError(f"cannot open database {describe_error(path, exc)} "
+                                       f"(table {table}); nothing was written") from exc
+        finally:
+            with contextlib.suppress(sa.exc.SQLAlchemyError, duckdb.Error):
+                conn.exec_driver_sql("reset memory_limit")
 
 
 def wal_path(path: str | os.PathLike) -> Path:
