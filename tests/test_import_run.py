@@ -7,6 +7,7 @@ per-file counts, and every line or file that cannot be used must be reported.
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import subprocess
@@ -313,3 +314,54 @@ def test_an_import_lists_the_first_issues_and_counts_them_all(toy, tmp_path, mon
     assert [i.key for i in result.issues] == ["U002", "U003", "U004"]
     assert rows(toy, "select count(*) as n from import_issues")[0]["n"] == 6
     assert "6 issues (no_hypothesis 6):" in "\n".join(result.summary_lines())
+
+
+def crafted_paths_db(tmp_path: Path) -> Path:
+    """Dataset 'paths' under /data/set: two file names shared (x.wav), a stem shared (y), two
+    utterances that are spans of one recording (S1, S2); no audio is read."""
+    from asrlens.db import insert_rows
+
+    db = tmp_path / "paths.duckdb"
+    paths = {"A1": "a/x.wav", "B1": "b/x.wav", "C1": "c/y.wav", "C2": "d/y.flac",
+             "D1": "e/z.wav", "S1": "long/rec.wav", "S2": "long/rec.wav"}
+    engine = connect(db)
+    try:
+        with engine.begin() as conn:
+            insert_rows(conn, "datasets", [dict(
+                name="paths", source="/data/set", root="/data/set", labels_path="labels.csv",
+                labels_format="csv", n_labels=len(paths), n_audio=len(paths),
+                ingested_at=datetime.datetime(2024, 1, 1))])
+            insert_rows(conn, "utterances", [dict(
+                dataset="paths", utt_id=u, transcript="hello there", normalized_transcript=None,
+                audio_path=p, labels_line=i + 1) for i, (u, p) in enumerate(paths.items())])
+    finally:
+        engine.dispose()
+    return db
+
+
+def test_a_name_or_stem_of_several_utterances_is_refused_and_paths_are_read_as_pathlib_does(
+        tmp_path):
+    db = crafted_paths_db(tmp_path)
+    path = write(tmp_path / "h.tsv", "".join(f"{key}\thello\n" for key in [
+        "x.wav",                   # 1: file name of A1 and B1
+        "other/y.wav",             # 2: file name of C1 only
+        "y.mp3",                   # 3: stem of C1 and C2
+        "e\\z.wav",                # 4: D1's path, written with a backslash
+        "/data/set/long/rec.wav",  # 5: the recording of S1 and S2: the last one
+        "./a/x.wav",               # 6: A1's path
+        "/data//set/b/x.wav",      # 7: B1's path under the root
+        "z",                       # 8: D1's stem: a duplicate of line 4
+    ]))
+    result = do_import(db, path, run_id="p")
+    assert result.matched_by == {"file name": 1, "path": 4}
+    assert [(i.kind, i.line, i.key, i.message) for i in result.issues] == [
+        ("unmatched", 1, "x.wav",
+         "file name 'x.wav' names 2 utterances (A1, B1): give the id or the full path"),
+        ("unmatched", 3, "y.mp3",
+         "stem 'y' names 2 utterances (C1, C2): give the id or the full path"),
+        ("duplicate", 8, "z", "second hypothesis for D1 (line 4 is kept)"),
+        ("no_hypothesis", None, "C2", f"no hypothesis for C2 in {path}"),
+        ("no_hypothesis", None, "S1", f"no hypothesis for S1 in {path}"),
+    ]
+    assert rows(db, "select utt_id from transcripts where error is null order by utt_id") == [
+        {"utt_id": u} for u in ("A1", "B1", "C1", "D1", "S2")]
