@@ -13,6 +13,10 @@ no utterance, repeat one, or cannot be parsed go to `import_issues`; nothing is 
 silently. The hypotheses are normalized and scored as `asrlens infer` scores its own
 (same normalizers, same alignment modes, raw scores too), and `runs` records the file
 (source_path, source_format) with engine 'import'.
+
+Memory does not grow with the file or the dataset: the file is read a line at a time into a
+temporary table, matched and checked there (queries import_*.sql), and the covered
+utterances are scored and stored FLUSH_FILES at a time, all in one transaction.
 """
 
 from __future__ import annotations
