@@ -10,7 +10,6 @@ The database path comes from the argument, else `$ASRLENS_DB`, else `./asrlens.d
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -22,11 +21,12 @@ import duckdb
 import sqlalchemy as sa
 
 from asrlens import DEFAULT_DB, ENV_DB
+from asrlens.db.describe import describe_error, one_line
 from asrlens.db.identity import check_identity, file_identity, watch_identity
 from asrlens.db.locks import waiting_for_lock
 from asrlens.db.migrations import added_columns
 from asrlens.errors import AsrlensError, CheckpointFailed
-from asrlens.owner import is_alive, lock_holder
+from asrlens.owner import is_alive
 
 SCHEMA_VERSION = 9
 """Version of `schema.sql`. To add a column to an existing table: add it to its CREATE TABLE in
@@ -256,33 +256,6 @@ def wal_path(path: str | os.PathLike) -> Path:
     return Path(f"{os.fspath(path)}.wal")
 
 
-def describe_error(db_path: str | os.PathLike, exc: BaseException) -> str:
-    """One line naming the database file and the likely cause of a database error."""
-    text = one_line(exc)
-    low = text.lower()
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-        text = f"{exc.strerror} ({exc.filename})" if exc.filename else str(exc.strerror)
-        low = "no space left"
-    if any(s in low for s in ("no space left", "disk full", "file too large", "quota")):
-        return (f"{db_path}: the disk is full ({text}); what was committed before is kept: "
-                f"free some space and run the command again")
-    if "not a valid duckdb" in low:
-        return f"{db_path}: not a DuckDB database file ({text}); check --db"
-    if any(s in low for s in ("corrupt", "checksum", "serializ", "invalid block",
-                              "read past the end", "unexpected eof")):
-        return (f"{db_path}: the file is damaged ({text}); restore it from a copy, or ingest "
-                f"again into a new file (--db NEW.duckdb); `asrlens doctor` shows what still "
-                f"reads")
-    if "permission denied" in low or "read-only file system" in low:
-        return (f"{db_path}: cannot write there ({text}); pass --db with a path in a folder "
-                f"you can write to")
-    if "set lock" in low or "conflicting lock" in low:
-        holder = lock_holder(text) or "another asrlens or DuckDB process"
-        return (f"{db_path}: in use by {holder}; run this when it ends, or wait for it with "
-                f"--wait SECONDS")
-    return f"{db_path}: {text}"
-
-
 def apply_schema(engine: sa.Engine) -> int:
     """Create missing tables and views and migrate an older file; returns the version now held.
 
@@ -405,10 +378,3 @@ def delete_rows(conn: sa.Connection, table: str, **where: Any) -> None:
     conn.execute(sa.text(f"delete from {table} where {' and '.join(tests)}"),
                  {column: list(value) if isinstance(value, tuple) else value
                   for column, value in where.items()})
-
-
-def one_line(exc: BaseException) -> str:
-    """The first meaningful line of a database error, without SQLAlchemy's boilerplate."""
-    orig = getattr(exc, "orig", None) or exc
-    text = str(orig).strip()
-    return text.splitlines()[0] if text else type(orig).__name__

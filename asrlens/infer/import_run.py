@@ -124,7 +124,7 @@ def import_run(
     with engine.begin() as conn, _path_functions(conn):  # one transaction: all or nothing
         if replace:
             _delete_run(conn, run_id)
-        _run_script(conn, "import_stage")
+        _run_script(conn, named_query("infer", "import_stage"))
         _stage_lines(conn, stream)
         conn.execute(sa.text(named_query("infer", "import_match")), {"dataset": dataset})
         matched_by = {r["how"]: r["n"] for r in query(conn, named_query("infer",
@@ -156,7 +156,7 @@ def import_run(
             "audio_s": audio_s, "wall_s": None, "alignment": alignment,
             "source_path": source, "source_format": stream.fmt,
         }])
-        _run_script(conn, "import_unstage")
+        _run_script(conn, named_query("infer", "import_unstage"))
         score_raw(conn, run_id)
         store_fingerprint(conn, run_id)
     summary = query(engine, named_query("infer", "run_summary_row"), run_id=run_id)[0]
@@ -233,9 +233,9 @@ def _path_functions(conn: sa.Connection) -> Iterator[None]:
                 raw.remove_function(name)
 
 
-def _run_script(conn: sa.Connection, name: str) -> None:
-    """Run the statements of infer/queries/NAME.sql (no parameters)."""
-    conn.connection.driver_connection.execute(named_query("infer", name))
+def _run_script(conn: sa.Connection, sql: str) -> None:
+    """Run several statements (no parameters) in `conn`'s transaction."""
+    conn.connection.driver_connection.execute(sql)
 
 
 class _Rows:
