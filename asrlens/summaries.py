@@ -9,7 +9,6 @@ that their modules stay about the work, and so the wording of all of them is in 
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 MAX_LISTED = 10
@@ -95,14 +94,14 @@ def import_lines(result, *, max_issues: int = MAX_LISTED) -> list[str]:
         f"  WER {pct(result.wer)} over scored files, strict WER {pct(result.strict_wer)}, "
         f"raw WER {pct(result.raw_wer)}",
     ]
-    if result.issues:
-        kinds = ", ".join(f"{kind} {n}" for kind, n in
-                          sorted(Counter(i.kind for i in result.issues).items()))
-        lines.append(f"  {len(result.issues)} issues ({kinds}):")
+    counts = result.issue_counts  # result.issues lists only the first ones
+    if counts:
+        kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items()))
+        lines.append(f"  {sum(counts.values())} issues ({kinds}):")
         for issue in result.issues[:max_issues]:
             where = f"line {issue.line}" if issue.line else issue.key
             lines.append(f"    {issue.kind} {where}: {issue.message}")
-        if len(result.issues) > max_issues:
+        if sum(counts.values()) > max_issues:
             lines.append(f"    ... see: asrlens sql \"select * from import_issues where "
                          f"run_id = '{result.run_id}'\"")
     return lines

@@ -7,6 +7,7 @@ per-file counts, and every line or file that cannot be used must be reported.
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import subprocess
@@ -258,17 +259,109 @@ def test_an_imported_trn_of_a_pocketsphinx_run_gives_that_runs_per_file_counts(
                                                 "where run_id = 'sphinx-trn'")[0]["source_path"])
 
 
+RUN_TABLES = ("transcripts", "utterance_errors", "alignment_ops", "raw_errors",
+              "raw_alignment_ops", "import_issues")
+
+
+def stored(db: Path, run_id: str) -> dict[str, list[dict]]:
+    """Every row of the run in the tables import-run writes (run_id and times left out)."""
+    tables = {table: rows(db, f"select * exclude (run_id) from {table} where run_id = :r "
+                              "order by all", r=run_id) for table in RUN_TABLES}
+    tables["transcripts"] = [{k: v for k, v in t.items() if k != "created_at"}
+                             for t in tables["transcripts"]]
+    tables["runs"] = rows(db, "select files_total, audio_s, options, data_fingerprint "
+                              "from runs where run_id = :r", r=run_id)
+    return tables
+
+
 def test_rows_stored_a_few_files_at_a_time_are_those_of_one_batch(toy, tmp_path, monkeypatch):
-    # issue 26: import-run inserts FLUSH_FILES files at a time, so memory stays flat
+    # issue 26: import-run reads STAGE_LINES lines and scores FLUSH_FILES files at a time, and
+    # raw scores and the fingerprint go by batches too, so memory stays flat
+    from asrlens import fingerprint, raw_scores
     from asrlens.infer import import_run as module
 
-    path = hypotheses_in_every_format(tmp_path, toy_root(toy))["trn"]
-    do_import(toy, path, run_id="whole")
-    monkeypatch.setattr(module, "FLUSH_FILES", 2)  # 7 files: batches of 2, 2, 2 and 1
-    do_import(toy, path, run_id="batched")
-    assert len(counts(toy, "whole")) == 7
-    assert counts(toy, "batched") == counts(toy, "whole")
-    ops = "select * exclude (run_id) from alignment_ops where run_id = :r order by all"
-    assert rows(toy, ops, r="batched") == rows(toy, ops, r="whole")
-    runs = "select files_total, audio_s from runs where run_id = :r"
-    assert rows(toy, runs, r="batched") == rows(toy, runs, r="whole")
+    path = write(tmp_path / "h.jsonl", "\n".join([
+        *[json.dumps({"utt_id": u, "hypothesis": h}) for u, _r, h in SCRIPT[:5]],
+        json.dumps({"utt_id": "U001", "hypothesis": "a second opinion"}),
+        json.dumps({"utt_id": "NOPE-1", "hypothesis": "who is this"}),
+        "{not json",
+        json.dumps({"utt_id": "wavs/U006.wav", "hypothesis": None}),
+        json.dumps({"utt_id": "U008", "hypothesis": "a label without audio"}),
+    ]) + "\n")
+    whole = do_import(toy, path, run_id="whole")
+    for name in ("FLUSH_FILES", "STAGE_LINES"):  # 8 files: batches of 2, 2, 2 and 2
+        monkeypatch.setattr(module, name, 2)
+    monkeypatch.setattr(raw_scores, "BATCH_FILES", 3)
+    monkeypatch.setattr(fingerprint, "BATCH_FILES", 3)
+    batched = do_import(toy, path, run_id="batched")
+    assert len(counts(toy, "whole")) == 6
+    assert {kind: len(r) for kind, r in stored(toy, "whole").items()} == {
+        "transcripts": 8, "utterance_errors": 6, "alignment_ops": 24, "raw_errors": 6,
+        "raw_alignment_ops": 24, "import_issues": 6, "runs": 1}
+    assert stored(toy, "batched") == stored(toy, "whole")
+    assert batched.issues == whole.issues and len(whole.issues) == 6
+    assert batched.issue_counts == whole.issue_counts == {
+        "bad_line": 2, "duplicate": 1, "unmatched": 1, "no_hypothesis": 2}
+
+
+def test_an_import_lists_the_first_issues_and_counts_them_all(toy, tmp_path, monkeypatch):
+    from asrlens.infer import import_run as module
+
+    monkeypatch.setattr(module, "ISSUES_KEPT", 3)
+    path = write(tmp_path / "h.trn", "the cat sat (U001)\n")
+    result = do_import(toy, path, run_id="one")
+    assert result.issue_counts == {"no_hypothesis": 6}
+    assert [i.key for i in result.issues] == ["U002", "U003", "U004"]
+    assert rows(toy, "select count(*) as n from import_issues")[0]["n"] == 6
+    assert "6 issues (no_hypothesis 6):" in "\n".join(result.summary_lines())
+
+
+def crafted_paths_db(tmp_path: Path) -> Path:
+    """Dataset 'paths' under /data/set: two file names shared (x.wav), a stem shared (y), two
+    utterances that are spans of one recording (S1, S2); no audio is read."""
+    from asrlens.db import insert_rows
+
+    db = tmp_path / "paths.duckdb"
+    paths = {"A1": "a/x.wav", "B1": "b/x.wav", "C1": "c/y.wav", "C2": "d/y.flac",
+             "D1": "e/z.wav", "S1": "long/rec.wav", "S2": "long/rec.wav"}
+    engine = connect(db)
+    try:
+        with engine.begin() as conn:
+            insert_rows(conn, "datasets", [dict(
+                name="paths", source="/data/set", root="/data/set", labels_path="labels.csv",
+                labels_format="csv", n_labels=len(paths), n_audio=len(paths),
+                ingested_at=datetime.datetime(2024, 1, 1))])
+            insert_rows(conn, "utterances", [dict(
+                dataset="paths", utt_id=u, transcript="hello there", normalized_transcript=None,
+                audio_path=p, labels_line=i + 1) for i, (u, p) in enumerate(paths.items())])
+    finally:
+        engine.dispose()
+    return db
+
+
+def test_a_name_or_stem_of_several_utterances_is_refused_and_paths_are_read_as_pathlib_does(
+        tmp_path):
+    db = crafted_paths_db(tmp_path)
+    path = write(tmp_path / "h.tsv", "".join(f"{key}\thello\n" for key in [
+        "x.wav",                   # 1: file name of A1 and B1
+        "other/y.wav",             # 2: file name of C1 only
+        "y.mp3",                   # 3: stem of C1 and C2
+        "e\\z.wav",                # 4: D1's path, written with a backslash
+        "/data/set/long/rec.wav",  # 5: the recording of S1 and S2: the last one
+        "./a/x.wav",               # 6: A1's path
+        "/data//set/b/x.wav",      # 7: B1's path under the root
+        "z",                       # 8: D1's stem: a duplicate of line 4
+    ]))
+    result = do_import(db, path, run_id="p")
+    assert result.matched_by == {"file name": 1, "path": 4}
+    assert [(i.kind, i.line, i.key, i.message) for i in result.issues] == [
+        ("unmatched", 1, "x.wav",
+         "file name 'x.wav' names 2 utterances (A1, B1): give the id or the full path"),
+        ("unmatched", 3, "y.mp3",
+         "stem 'y' names 2 utterances (C1, C2): give the id or the full path"),
+        ("duplicate", 8, "z", "second hypothesis for D1 (line 4 is kept)"),
+        ("no_hypothesis", None, "C2", f"no hypothesis for C2 in {path}"),
+        ("no_hypothesis", None, "S1", f"no hypothesis for S1 in {path}"),
+    ]
+    assert rows(db, "select utt_id from transcripts where error is null order by utt_id") == [
+        {"utt_id": u} for u in ("A1", "B1", "C1", "D1", "S2")]

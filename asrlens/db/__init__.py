@@ -10,7 +10,6 @@ The database path comes from the argument, else `$ASRLENS_DB`, else `./asrlens.d
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -22,16 +21,21 @@ import duckdb
 import sqlalchemy as sa
 
 from asrlens import DEFAULT_DB, ENV_DB
+from asrlens.db.describe import describe_error, one_line
 from asrlens.db.identity import check_identity, file_identity, watch_identity
 from asrlens.db.locks import waiting_for_lock
 from asrlens.db.migrations import added_columns
 from asrlens.errors import AsrlensError, CheckpointFailed
-from asrlens.owner import is_alive, lock_holder
+from asrlens.owner import is_alive
 
 SCHEMA_VERSION = 9
 """Version of `schema.sql`. To add a column to an existing table: add it to its CREATE TABLE in
 schema.sql and bump this; older files get the column by itself (asrlens.db.migrations). A new
 table needs no bump (CREATE TABLE IF NOT EXISTS)."""
+
+CHECK_MEMORY_LIMIT = "64MB"
+"""DuckDB's memory limit while check_readable reads every table back (the blocks read are
+evicted as the scan goes on, so opening a big file does not cache all of it)."""
 
 MIGRATIONS: dict[int, list[str]] = {
     # version -> statements run on a file older than `version`, after the columns schema.sql
@@ -227,46 +231,29 @@ def check_version(engine_or_conn: sa.Engine | sa.Connection) -> int:
 
 
 def check_readable(engine: sa.Engine, tables: Iterable[str]) -> None:
-    """Raise AsrlensError naming the file when one of `tables` cannot be read back whole."""
-    for table in tables:
+    """Raise AsrlensError naming the file when one of `tables` cannot be read back whole.
+
+    DuckDB keeps the blocks it reads cached up to its memory limit, so the tables are read
+    under CHECK_MEMORY_LIMIT (then the limit is reset): reading a big file back costs time,
+    not memory."""
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"set memory_limit = '{CHECK_MEMORY_LIMIT}'")
         try:
-            read_back(engine, table)
-        except (sa.exc.SQLAlchemyError, duckdb.Error) as exc:
-            path = getattr(engine, "asrlens_path", engine.url.database)
-            raise AsrlensError(f"cannot open database {describe_error(path, exc)} (table "
-                               f"{table}); nothing was written") from exc
+            for table in tables:
+                try:
+                    read_back(conn, table)
+                except (sa.exc.SQLAlchemyError, duckdb.Error) as exc:
+                    path = getattr(engine, "asrlens_path", engine.url.database)
+                    raise AsrlensError(f"cannot open database {describe_error(path, exc)} "
+                                       f"(table {table}); nothing was written") from exc
+        finally:
+            with contextlib.suppress(sa.exc.SQLAlchemyError, duckdb.Error):
+                conn.exec_driver_sql("reset memory_limit")
 
 
 def wal_path(path: str | os.PathLike) -> Path:
     """DuckDB's write-ahead log beside the database file: FILE.wal."""
     return Path(f"{os.fspath(path)}.wal")
-
-
-def describe_error(db_path: str | os.PathLike, exc: BaseException) -> str:
-    """One line naming the database file and the likely cause of a database error."""
-    text = one_line(exc)
-    low = text.lower()
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-        text = f"{exc.strerror} ({exc.filename})" if exc.filename else str(exc.strerror)
-        low = "no space left"
-    if any(s in low for s in ("no space left", "disk full", "file too large", "quota")):
-        return (f"{db_path}: the disk is full ({text}); what was committed before is kept: "
-                f"free some space and run the command again")
-    if "not a valid duckdb" in low:
-        return f"{db_path}: not a DuckDB database file ({text}); check --db"
-    if any(s in low for s in ("corrupt", "checksum", "serializ", "invalid block",
-                              "read past the end", "unexpected eof")):
-        return (f"{db_path}: the file is damaged ({text}); restore it from a copy, or ingest "
-                f"again into a new file (--db NEW.duckdb); `asrlens doctor` shows what still "
-                f"reads")
-    if "permission denied" in low or "read-only file system" in low:
-        return (f"{db_path}: cannot write there ({text}); pass --db with a path in a folder "
-                f"you can write to")
-    if "set lock" in low or "conflicting lock" in low:
-        holder = lock_holder(text) or "another asrlens or DuckDB process"
-        return (f"{db_path}: in use by {holder}; run this when it ends, or wait for it with "
-                f"--wait SECONDS")
-    return f"{db_path}: {text}"
 
 
 def apply_schema(engine: sa.Engine) -> int:
@@ -391,10 +378,3 @@ def delete_rows(conn: sa.Connection, table: str, **where: Any) -> None:
     conn.execute(sa.text(f"delete from {table} where {' and '.join(tests)}"),
                  {column: list(value) if isinstance(value, tuple) else value
                   for column, value in where.items()})
-
-
-def one_line(exc: BaseException) -> str:
-    """The first meaningful line of a database error, without SQLAlchemy's boilerplate."""
-    orig = getattr(exc, "orig", None) or exc
-    text = str(orig).strip()
-    return text.splitlines()[0] if text else type(orig).__name__

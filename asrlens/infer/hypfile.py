@@ -3,6 +3,8 @@
     parsed = read_hypotheses(Path("whisper.csv"), fmt="auto")
     parsed.fmt, parsed.lines[0]      # 'csv', HypLine(line=2, key='LJ001-0001', text='...')
     parsed.problems                  # [(line, key, message)] for lines that could not be read
+    for item in open_hypotheses(Path("whisper.csv")):   # a line at a time (a big file)
+        ...                          # HypLine, or BadLine(line, key, message)
 
 Formats (one hypothesis per line or record; `key` is an utterance id or an audio path):
   trn    sclite's `TEXT (KEY)`
@@ -21,11 +23,12 @@ Nothing is dropped silently: a line that cannot be parsed is a problem with its 
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from asrlens.errors import AsrlensError
 
@@ -51,6 +54,15 @@ class HypLine:
     text: str
 
 
+@dataclass(frozen=True)
+class BadLine:
+    """A line that could not be used: 1-based line, the key when one was read, why."""
+
+    line: int
+    key: str | None
+    message: str
+
+
 @dataclass
 class ParsedFile:
     """A hypothesis file read: its format, the hypotheses, and the lines it could not use."""
@@ -60,28 +72,70 @@ class ParsedFile:
     problems: list[tuple[int, str | None, str]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class HypStream:
+    """A hypothesis file checked (UTF-8) and its format known, read a line at a time:
+    iterating yields a HypLine or a BadLine per line, in file order. Memory does not grow
+    with the file. Iterating raises AsrlensError where read_hypotheses would."""
+
+    path: Path
+    fmt: str
+
+    def __iter__(self) -> Iterator[HypLine | BadLine]:
+        reader = {"trn": _read_trn, "csv": _read_table, "tsv": _read_table,
+                  "jsonl": _read_jsonl, "nemo": _read_jsonl}[self.fmt]
+        try:
+            # csv splits lines itself (newline=""); the others split as str.splitlines
+            with self.path.open(encoding="utf-8-sig",
+                                newline="" if self.fmt in ("csv", "tsv") else None) as file:
+                yield from reader(file, self.fmt, self.path)
+        except OSError as exc:
+            raise AsrlensError(f"cannot read {self.path}: {exc.strerror or exc}") from exc
+
+
 def read_hypotheses(path: Path, *, fmt: str = "auto") -> ParsedFile:
-    """Parse `path` as `fmt` ('auto' detects it). Raises AsrlensError when the file cannot be
-    read, is not UTF-8, or its header or first record names no id or hypothesis field."""
+    """Parse `path` as `fmt` ('auto' detects it), all lines at once. Raises AsrlensError when
+    the file cannot be read, is not UTF-8, or its header or first record names no id or
+    hypothesis field."""
+    stream = open_hypotheses(path, fmt=fmt)
+    parsed = ParsedFile(stream.fmt)
+    for item in stream:
+        if isinstance(item, HypLine):
+            parsed.lines.append(item)
+        else:
+            parsed.problems.append((item.line, item.key, item.message))
+    return parsed
+
+
+def open_hypotheses(path: Path, *, fmt: str = "auto") -> HypStream:
+    """`path` checked to be UTF-8 text of a known format ('auto' detects it), ready to be
+    read a line at a time. Raises AsrlensError when the file cannot be read or is not UTF-8."""
     if fmt != "auto" and fmt not in FORMATS:
         raise AsrlensError(f"unknown hypothesis format {fmt!r}: choose auto or one of "
                            f"{', '.join(FORMATS)}")
+    first = _check_utf8(path)
+    if fmt == "auto":
+        fmt = detect_format(path, first)
+    return HypStream(path, fmt)
+
+
+def _check_utf8(path: Path) -> str:
+    """Read `path` through once: AsrlensError naming the line of the first byte that is not
+    UTF-8; returns the first non-blank line (stripped) for detect_format."""
+    first = ""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as file:
+            for number, raw in enumerate(file, start=1):  # UTF-8 never holds a 0x0A byte
+                try:
+                    text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+                except UnicodeDecodeError as exc:
+                    raise AsrlensError(f"{path} line {number}: not UTF-8 text") from exc
+                if not first:
+                    first = next((part.strip() for part in text.splitlines() if part.strip()),
+                                 "")
     except OSError as exc:
         raise AsrlensError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise AsrlensError(f"{path} line {line}: not UTF-8 text") from exc
-    if fmt == "auto":
-        fmt = detect_format(path, text)
-    reader = {"trn": _read_trn, "csv": _read_table, "tsv": _read_table, "jsonl": _read_jsonl,
-              "nemo": _read_jsonl}[fmt]
-    parsed = ParsedFile(fmt)
-    reader(text, parsed, path)
-    return parsed
+    return first
 
 
 def detect_format(path: Path, text: str) -> str:
@@ -105,20 +159,28 @@ def detect_format(path: Path, text: str) -> str:
     return fmt
 
 
-def _read_trn(text: str, parsed: ParsedFile, path: Path) -> None:
-    for number, line in enumerate(text.splitlines(), start=1):
+def _lines(file: TextIO) -> Iterator[tuple[int, str]]:
+    """(1-based number, line) as str.splitlines numbers the whole text's lines."""
+    number = 0
+    for physical in file:
+        for line in physical.splitlines():
+            number += 1
+            yield number, line
+
+
+def _read_trn(file: TextIO, fmt: str, path: Path) -> Iterator[HypLine | BadLine]:
+    for number, line in _lines(file):
         if not line.strip():
             continue
         match = _TRN_LINE.match(line)
         if match is None or not match["key"].strip():
-            parsed.problems.append((number, None, "not a trn line `TEXT (ID)`"))
+            yield BadLine(number, None, "not a trn line `TEXT (ID)`")
             continue
-        parsed.lines.append(HypLine(number, match["key"].strip(), match["text"].strip()))
+        yield HypLine(number, match["key"].strip(), match["text"].strip())
 
 
-def _read_table(text: str, parsed: ParsedFile, path: Path) -> None:
-    reader = csv.reader(io.StringIO(text, newline=""),
-                        delimiter="\t" if parsed.fmt == "tsv" else ",")
+def _read_table(file: TextIO, fmt: str, path: Path) -> Iterator[HypLine | BadLine]:
+    reader = csv.reader(file, delimiter="\t" if fmt == "tsv" else ",")
     id_col, text_col, width = 0, 1, 2
     first = True
     try:
@@ -134,19 +196,19 @@ def _read_table(text: str, parsed: ParsedFile, path: Path) -> None:
                     width = None
                     continue
             if width is not None and len(row) != width:
-                parsed.problems.append((number, row[0].strip() or None,
-                                        f"{len(row)} fields, expected 2 (KEY,HYPOTHESIS; "
-                                        "quote a hypothesis that holds the separator)"))
+                yield BadLine(number, row[0].strip() or None,
+                              f"{len(row)} fields, expected 2 (KEY,HYPOTHESIS; "
+                              "quote a hypothesis that holds the separator)")
                 continue
             if len(row) <= max(id_col, text_col):
-                parsed.problems.append((number, row[0].strip() or None,
-                                        f"{len(row)} fields, fewer than the header's"))
+                yield BadLine(number, row[0].strip() or None,
+                              f"{len(row)} fields, fewer than the header's")
                 continue
             key = row[id_col].strip()
             if not key:
-                parsed.problems.append((number, None, "empty id"))
+                yield BadLine(number, None, "empty id")
                 continue
-            parsed.lines.append(HypLine(number, key, row[text_col].strip()))
+            yield HypLine(number, key, row[text_col].strip())
     except csv.Error as exc:
         raise AsrlensError(f"{path} line {reader.line_num}: {exc}") from exc
 
@@ -170,19 +232,18 @@ def _id_and_text(names, path: Path, line: int, *, where: str, noun: str) -> tupl
     return id_name, text_name
 
 
-def _read_jsonl(text: str, parsed: ParsedFile, path: Path) -> None:
-    fields: tuple[str, str] | None = ("audio_filepath", "pred_text") if parsed.fmt == "nemo" \
-        else None
-    for number, line in enumerate(text.splitlines(), start=1):
+def _read_jsonl(file: TextIO, fmt: str, path: Path) -> Iterator[HypLine | BadLine]:
+    fields: tuple[str, str] | None = ("audio_filepath", "pred_text") if fmt == "nemo" else None
+    for number, line in _lines(file):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except ValueError as exc:
-            parsed.problems.append((number, None, f"not JSON: {exc}"))
+            yield BadLine(number, None, f"not JSON: {exc}")
             continue
         if not isinstance(record, dict):
-            parsed.problems.append((number, None, "not a JSON object"))
+            yield BadLine(number, None, "not a JSON object")
             continue
         if fields is None:
             fields = _id_and_text(record, path, number, where="the first object has",
@@ -191,9 +252,9 @@ def _read_jsonl(text: str, parsed: ParsedFile, path: Path) -> None:
         key, hyp = record.get(id_field), record.get(text_field)
         shown = key.strip() if isinstance(key, str) and key.strip() else None
         if shown is None:
-            parsed.problems.append((number, None, f"no {id_field!r} string"))
+            yield BadLine(number, None, f"no {id_field!r} string")
         elif not isinstance(hyp, str):
             what = "missing" if text_field not in record else f"not a string ({hyp!r})"
-            parsed.problems.append((number, shown, f"{text_field!r} is {what}"))
+            yield BadLine(number, shown, f"{text_field!r} is {what}")
         else:
-            parsed.lines.append(HypLine(number, shown, hyp.strip()))
+            yield HypLine(number, shown, hyp.strip())

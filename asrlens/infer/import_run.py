@@ -13,22 +13,28 @@ no utterance, repeat one, or cannot be parsed go to `import_issues`; nothing is 
 silently. The hypotheses are normalized and scored as `asrlens infer` scores its own
 (same normalizers, same alignment modes, raw scores too), and `runs` records the file
 (source_path, source_format) with engine 'import'.
+
+Memory does not grow with the file or the dataset: the file is read a line at a time into a
+temporary table, matched and checked there (queries import_*.sql), and the covered
+utterances are scored and stored FLUSH_FILES at a time, all in one transaction.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+import duckdb
 import sqlalchemy as sa
 
 from asrlens.catalog import resolve_dataset
 from asrlens.db import delete_rows, insert_rows, named_query, query
 from asrlens.errors import AsrlensError
 from asrlens.fingerprint import store_fingerprint
-from asrlens.infer.hypfile import read_hypotheses
+from asrlens.infer.hypfile import HypLine, HypStream, open_hypotheses
 from asrlens.infer.runs import library_versions, utc_now
 from asrlens.raw_scores import score_raw
 from asrlens.scoring.align import ALIGNMENTS, DEFAULT_ALIGNMENT
@@ -42,6 +48,10 @@ NO_DEVICE = "none"
 """runs.device and runs.precision of an imported run (asrlens ran no model)."""
 FLUSH_FILES = 2000
 """Files whose rows (about 25 each) are inserted at a time: memory does not grow with the run."""
+STAGE_LINES = 20000
+"""Lines of the hypothesis file parsed before they are stored (in a temporary table)."""
+ISSUES_KEPT = 1000
+"""Issues an ImportResult lists (import_issues holds them all; issue_counts counts them)."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +80,8 @@ class ImportResult:
     wer: float | None
     strict_wer: float | None
     raw_wer: float | None
-    issues: list[ImportIssue] = field(default_factory=list)
+    issues: list[ImportIssue] = field(default_factory=list)  # the first ISSUES_KEPT
+    issue_counts: dict[str, int] = field(default_factory=dict)  # kind -> issues of that kind
 
     def summary_lines(self) -> list[str]:
         """What `asrlens import-run` prints (asrlens.summaries.import_lines)."""
@@ -107,115 +118,124 @@ def import_run(
     dataset = resolve_dataset(engine, dataset)
     run_id = run_id or path.stem
     _check_replace(engine, run_id, replace)
-    parsed = read_hypotheses(path, fmt=fmt)
-    utterances = query(engine, named_query("infer", "import_utterances"), dataset=dataset)
-    matcher = _Matcher(utterances)
-
-    issues = [ImportIssue("bad_line", line, key, message)
-              for line, key, message in parsed.problems]
-    hypotheses: dict[str, str] = {}
-    first_line: dict[str, int] = {}
-    matched_by: Counter[str] = Counter()
-    for hyp in parsed.lines:
-        utt_id, how = matcher.match(hyp.key)
-        if utt_id is None:
-            issues.append(ImportIssue("unmatched", hyp.line, hyp.key, how))
-        elif utt_id in hypotheses:
-            issues.append(ImportIssue("duplicate", hyp.line, hyp.key,
-                                      f"second hypothesis for {utt_id} (line "
-                                      f"{first_line[utt_id]} is kept)"))
-        else:
-            hypotheses[utt_id] = hyp.text
-            first_line[utt_id] = hyp.line
-            matched_by[how] += 1
-    if not hypotheses:
-        keys = ", ".join(h.key for h in parsed.lines[:3]) or "none"
-        raise AsrlensError(f"no line of {path} names an utterance of dataset {dataset!r} "
-                           f"({len(parsed.lines)} {parsed.fmt} lines; first keys: {keys})")
-
-    covered = [u for u in utterances if u["audio_path"] is not None or u["utt_id"] in hypotheses]
+    stream = open_hypotheses(path, fmt=fmt)
     source = str(path.resolve())
     now = utc_now()
-    missing = [u["utt_id"] for u in covered if u["utt_id"] not in hypotheses]
-    issues += [ImportIssue("no_hypothesis", None, utt_id, _no_hypothesis(utt_id, path))
-               for utt_id in missing]
-    run_row = {
-        "run_id": run_id, "dataset": dataset, "engine": ENGINE_NAME, "model": model or path.name,
-        "checkpoint": None, "checkpoint_sha256": None, "normalizer": norm.id,
-        "reference_column": norm.reference_column, "device": NO_DEVICE, "precision": NO_DEVICE,
-        "options": json.dumps({"format": parsed.fmt, "lines": len(parsed.lines),
-                               "matched_by": dict(matched_by),
-                               "issues": dict(Counter(i.kind for i in issues))}),
-        "versions": json.dumps(library_versions()), "status": "finished",
-        "started_at": now, "finished_at": now, "files_total": len(covered),
-        "audio_s": sum(u["duration_s"] or 0.0 for u in covered if u["utt_id"] in hypotheses),
-        "wall_s": None, "alignment": alignment,
-        "source_path": source, "source_format": parsed.fmt,
-    }
-    with engine.begin() as conn:  # one transaction: all of the run or nothing
+    with engine.begin() as conn, _path_functions(conn):  # one transaction: all or nothing
         if replace:
             _delete_run(conn, run_id)
-        insert_rows(conn, "runs", [run_row])
-        rows = _Rows(run_id, now)
-        for utt in covered:
-            ref_raw = norm.reference(transcript=utt["transcript"],
-                                     normalized=utt["normalized_transcript"])
-            hyp = hypotheses.get(utt["utt_id"])
-            rows.add(utt, ref_raw=ref_raw, ref_norm=norm(ref_raw), hyp_raw=hyp,
-                     hyp_norm=None if hyp is None else norm(hyp), alignment=alignment,
-                     missing=None if hyp is not None else _no_hypothesis(utt["utt_id"], path))
-            if rows.files >= FLUSH_FILES:  # memory stays flat: rows go to DuckDB in batches
-                rows.store(conn)
-        rows.store(conn)
-        insert_rows(conn, "import_issues", [
-            {"run_id": run_id, "kind": i.kind, "line": i.line, "key": i.key,
-             "message": i.message} for i in issues])
+        _run_script(conn, named_query("infer", "import_stage"))
+        _stage_lines(conn, stream)
+        conn.execute(sa.text(named_query("infer", "import_match")), {"dataset": dataset})
+        matched_by = {r["how"]: r["n"] for r in query(conn, named_query("infer",
+                                                                        "import_matched_by"))}
+        counted = query(conn, named_query("infer", "import_line_counts"))[0]
+        if not matched_by:
+            keys = ", ".join(counted["first_keys"] or []) or "none"
+            raise AsrlensError(f"no line of {path} names an utterance of dataset {dataset!r} "
+                               f"({counted['lines']} {stream.fmt} lines; first keys: {keys})")
+        conn.execute(sa.text(named_query("infer", "import_cover")), {"dataset": dataset})
+        conn.execute(sa.text(named_query("infer", "import_find_issues")), {"path": str(path)})
+        conn.execute(sa.text(named_query("infer", "import_store_issues")), {"run_id": run_id})
+        issue_counts = {r["kind"]: r["n"] for r in query(conn, named_query(
+            "infer", "import_issue_counts"))}
+        issues = [ImportIssue(**r) for r in query(conn, named_query(
+            "infer", "import_first_issues"), n=ISSUES_KEPT)]
+        covered = query(conn, named_query("infer", "import_covered_counts"))[0]
+        audio_s = _store_rows(conn, run_id, now, dataset=dataset, norm=norm,
+                              alignment=alignment, path=path)
+        insert_rows(conn, "runs", [{
+            "run_id": run_id, "dataset": dataset, "engine": ENGINE_NAME,
+            "model": model or path.name, "checkpoint": None, "checkpoint_sha256": None,
+            "normalizer": norm.id, "reference_column": norm.reference_column,
+            "device": NO_DEVICE, "precision": NO_DEVICE,
+            "options": json.dumps({"format": stream.fmt, "lines": counted["lines"],
+                                   "matched_by": matched_by, "issues": issue_counts}),
+            "versions": json.dumps(library_versions()), "status": "finished",
+            "started_at": now, "finished_at": now, "files_total": covered["files"],
+            "audio_s": audio_s, "wall_s": None, "alignment": alignment,
+            "source_path": source, "source_format": stream.fmt,
+        }])
+        _run_script(conn, named_query("infer", "import_unstage"))
         score_raw(conn, run_id)
         store_fingerprint(conn, run_id)
     summary = query(engine, named_query("infer", "run_summary_row"), run_id=run_id)[0]
     return ImportResult(
-        run_id=run_id, dataset=dataset, path=path, fmt=parsed.fmt, lines=len(parsed.lines),
-        files_total=len(covered), files_scored=len(covered) - len(missing),
-        files_without_hypothesis=len(missing), matched_by=dict(matched_by),
+        run_id=run_id, dataset=dataset, path=path, fmt=stream.fmt, lines=counted["lines"],
+        files_total=covered["files"], files_scored=covered["files"] - covered["missing"],
+        files_without_hypothesis=covered["missing"], matched_by=matched_by,
         wer=_float(summary["wer"]), strict_wer=_float(summary["strict_wer"]),
-        raw_wer=_float(summary["raw_wer"]), issues=issues,
+        raw_wer=_float(summary["raw_wer"]), issues=issues, issue_counts=issue_counts,
     )
 
 
-class _Matcher:
-    """Finds the utterance a line's key names: id, relative or absolute path, name, stem."""
+def _stage_lines(conn: sa.Connection, stream: HypStream) -> None:
+    """The file's lines into import_lines and import_bad, STAGE_LINES at a time."""
+    lines: list[dict] = []
+    bad: list[dict] = []
+    for item in stream:
+        if isinstance(item, HypLine):
+            posix = PurePosixPath(item.key.replace("\\", "/"))
+            lines.append({"line": item.line, "key": item.key, "text": item.text,
+                          "posix": str(posix), "name": posix.name, "stem": posix.stem})
+            if len(lines) >= STAGE_LINES:
+                insert_rows(conn, "import_lines", lines)
+                lines = []
+        else:
+            bad.append({"line": item.line, "key": item.key, "message": item.message})
+            if len(bad) >= STAGE_LINES:
+                insert_rows(conn, "import_bad", bad)
+                bad = []
+    insert_rows(conn, "import_lines", lines)
+    insert_rows(conn, "import_bad", bad)
 
-    def __init__(self, utterances: list[dict]):
-        self.ids = {u["utt_id"] for u in utterances}
-        self.paths: dict[str, str] = {}
-        names: dict[str, list[str]] = {}
-        stems: dict[str, list[str]] = {}
-        for u in utterances:
-            if u["audio_path"] is None:
-                continue
-            relative = PurePosixPath(u["audio_path"])
-            self.paths[str(relative)] = u["utt_id"]
-            self.paths[str(PurePosixPath(Path(u["root"]).as_posix()) / relative)] = u["utt_id"]
-            names.setdefault(relative.name, []).append(u["utt_id"])
-            stems.setdefault(relative.stem, []).append(u["utt_id"])
-        self.names, self.stems = names, stems
 
-    def match(self, key: str) -> tuple[str | None, str]:
-        """(utt_id, how it matched), or (None, why nothing matched)."""
-        if key in self.ids:
-            return key, "id"
-        posix = PurePosixPath(key.replace("\\", "/"))
-        if str(posix) in self.paths:
-            return self.paths[str(posix)], "path"
-        for how, index, part in (("file name", self.names, posix.name),
-                                 ("stem", self.stems, posix.stem)):
-            found = index.get(part, [])
-            if len(found) == 1:
-                return found[0], how
-            if len(found) > 1:
-                return None, (f"{how} {part!r} names {len(found)} utterances "
-                              f"({', '.join(found[:3])}): give the id or the full path")
-        return None, "names no utterance of the dataset (by id, audio path, file name or stem)"
+def _store_rows(conn: sa.Connection, run_id: str, now, *, dataset: str, norm, alignment: str,
+                path: Path) -> float:
+    """Normalize and score the covered utterances, FLUSH_FILES at a time, and insert their
+    transcripts, utterance_errors and alignment_ops rows; returns the seconds of audio of
+    those with a hypothesis."""
+    audio_s = 0
+    rows = _Rows(run_id, now)
+    for batch in query(conn, named_query("infer", "import_batches"), batch_files=FLUSH_FILES):
+        for utt in query(conn, named_query("infer", "import_batch"), dataset=dataset, **batch):
+            ref_raw = norm.reference(transcript=utt["transcript"],
+                                     normalized=utt["normalized_transcript"])
+            hyp = None if utt["line"] is None else utt["hyp"]
+            if hyp is not None:
+                audio_s += utt["duration_s"] or 0.0
+            rows.add(utt, ref_raw=ref_raw, ref_norm=norm(ref_raw), hyp_raw=hyp,
+                     hyp_norm=None if hyp is None else norm(hyp), alignment=alignment,
+                     missing=None if hyp is not None else _no_hypothesis(utt["utt_id"], path))
+        rows.store(conn)  # memory stays flat: rows go to DuckDB a batch at a time
+    return audio_s
+
+
+@contextlib.contextmanager
+def _path_functions(conn: sa.Connection) -> Iterator[None]:
+    """pathlib's rules as SQL functions for import_match, on `conn` while the block runs."""
+    raw = conn.connection.driver_connection
+    functions = {
+        "asrlens_posix": (lambda p: str(PurePosixPath(p)), 1),
+        "asrlens_under": (lambda root, p: str(PurePosixPath(Path(root).as_posix())
+                                              / PurePosixPath(p)), 2),
+        "asrlens_name": (lambda p: PurePosixPath(p).name, 1),
+        "asrlens_stem": (lambda p: PurePosixPath(p).stem, 1),
+        "asrlens_repr": (repr, 1),
+    }
+    for name, (function, arity) in functions.items():
+        raw.create_function(name, function, ["VARCHAR"] * arity, "VARCHAR")
+    try:
+        yield
+    finally:
+        for name in functions:
+            with contextlib.suppress(duckdb.Error):
+                raw.remove_function(name)
+
+
+def _run_script(conn: sa.Connection, sql: str) -> None:
+    """Run several statements (no parameters) in `conn`'s transaction."""
+    conn.connection.driver_connection.execute(sql)
 
 
 class _Rows:

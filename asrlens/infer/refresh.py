@@ -32,6 +32,9 @@ from asrlens.scoring.score import score_texts
 RESULT_TABLES = ("transcripts", "utterance_errors", "alignment_ops", "hyp_words", "hyp_segments")
 """A file's rows from recognition: a retried or skipped file's are deleted together."""
 
+RESCORE_FILES = 5000
+"""Files rescored at a time (their rows built, then replaced) when references changed."""
+
 UNUSABLE_AUDIO = ("corrupt_audio", "empty_audio")
 """ingest_issues kinds whose files a run does not transcribe (see files_to_transcribe.sql)."""
 
@@ -112,9 +115,9 @@ def apply_plan(engine: sa.Engine, run_id: str, plan: Plan, *, normalizer: Normal
         return
     now = datetime.now(UTC).replace(tzinfo=None)
     with engine.begin() as conn:
-        if plan.rescore:
-            _rescore(conn, run_id, plan.rescore, normalizer=normalizer, alignment=alignment,
-                     now=now)
+        for start in range(0, len(plan.rescore), RESCORE_FILES):  # memory stays flat
+            _rescore(conn, run_id, plan.rescore[start:start + RESCORE_FILES],
+                     normalizer=normalizer, alignment=alignment, now=now)
         if plan.skip:
             ids = [utt.utt_id for utt in plan.skip]
             for table in RESULT_TABLES:

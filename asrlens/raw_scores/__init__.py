@@ -28,13 +28,16 @@ from asrlens.scoring.score import score_texts
 
 RAW_NORMALIZER = MINIMAL
 RAW_TABLES = ("raw_errors", "raw_alignment_ops")
+BATCH_FILES = 5000
+"""Files scored and inserted at a time (their rows are about 25 each)."""
 _RAW_COUNTS = ("ref_words", "hyp_words", "hits", "substitutions", "deletions", "insertions",
                "wer")
 
 
 def score_raw(engine_or_conn: sa.Engine | sa.Connection, run_id: str) -> int:
     """Score run `run_id`'s files under the minimal normalization where missing or stale;
-    returns how many files were (re)scored. Runs in one transaction."""
+    returns how many files were (re)scored. Runs in one transaction, BATCH_FILES files at a
+    time: memory does not grow with the run."""
     if isinstance(engine_or_conn, sa.Engine):
         with engine_or_conn.begin() as conn:
             return score_raw(conn, run_id)
@@ -43,21 +46,38 @@ def score_raw(engine_or_conn: sa.Engine | sa.Connection, run_id: str) -> int:
     if not runs:
         return 0
     alignment = runs[0]["alignment"]
-    errors, ops = [], []
-    for row in query(conn, named_query("raw_scores", "raw_to_score"), run_id=run_id):
+    gone = [row["utt_id"] for row in query(conn, named_query("raw_scores", "raw_unscored_files"),
+                                           run_id=run_id)]
+    if gone:
+        for table in RAW_TABLES:
+            delete_rows(conn, table, run_id=run_id, utt_id=gone)
+    scored = 0
+    for batch in query(conn, named_query("raw_scores", "raw_batches"), run_id=run_id,
+                       batch_files=BATCH_FILES):
+        scored += _score_batch(conn, run_id, alignment, **batch)
+    return scored
+
+
+def _score_batch(conn: sa.Connection, run_id: str, alignment: str, *, first_utt_id: str,
+                 last_utt_id: str) -> int:
+    """Score the files from first_utt_id to last_utt_id whose raw score is missing or stale
+    and replace their rows; returns how many were scored."""
+    errors, ops, stale = [], [], []
+    for row in query(conn, named_query("raw_scores", "raw_to_score"), run_id=run_id,
+                     first_utt_id=first_utt_id, last_utt_id=last_utt_id):
         ref_text, hyp_text = RAW_NORMALIZER(row["transcript"]), RAW_NORMALIZER(row["hyp_raw"])
         if (row["ref_text"], row["hyp_text"]) == (ref_text, hyp_text):
             continue
+        if row["ref_text"] is not None:  # a stale raw score: its rows are replaced
+            stale.append(row["utt_id"])
         score = score_texts(ref_text, hyp_text, alignment=alignment)
         keys = {"run_id": run_id, "utt_id": row["utt_id"]}
         errors.append({**keys, "ref_text": ref_text, "hyp_text": hyp_text,
                        **{name: getattr(score, name) for name in _RAW_COUNTS}})
         ops.extend(score.op_rows(**keys))
-    gone = [row["utt_id"] for row in query(conn, named_query("raw_scores", "raw_unscored_files"),
-                                           run_id=run_id)]
-    stale = [e["utt_id"] for e in errors] + gone
-    for table in RAW_TABLES:
-        delete_rows(conn, table, run_id=run_id, utt_id=stale)
+    if stale:
+        for table in RAW_TABLES:
+            delete_rows(conn, table, run_id=run_id, utt_id=stale)
     insert_rows(conn, "raw_errors", errors)
     insert_rows(conn, "raw_alignment_ops", ops)
     return len(errors)
