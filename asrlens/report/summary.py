@@ -18,15 +18,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 import sqlalchemy as sa
 
 from asrlens import catalog
 from asrlens.compare import compare_runs, parse_rule
 from asrlens.compare.pairs import Comparison
 from asrlens.fingerprint import run_fingerprint, short
-from asrlens.report.context import run_query
-from asrlens.scoring.bootstrap import COUNT_COLUMNS, corpus_intervals
+from asrlens.report.context import run_columns, run_query
+from asrlens.scoring.bootstrap import corpus_intervals
 from asrlens.vocabulary import FEATURES, TAG_DESCRIPTIONS
 
 MOVED_GROUPS = 3
@@ -174,8 +173,7 @@ def build_summary(engine: sa.Engine, *, run_ids=(), dataset: str | None = None, 
 
 
 def _figures(engine: sa.Engine, row: dict, *, seed: int) -> RunFigures:
-    files = run_query(engine, "run_file_counts", run_id=row["run_id"])
-    counts = {name: np.array([f[name] for f in files], dtype=float) for name in COUNT_COLUMNS}
+    counts = run_columns(engine, "run_file_counts", run_id=row["run_id"])
     wer = corpus_intervals(counts, seed=seed)["wer"]  # as the Run section: same files, seed
     return RunFigures(
         run_id=row["run_id"], engine=row["engine"], model=row["model"],
