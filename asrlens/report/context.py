@@ -55,6 +55,9 @@ class ReportContext:
     group_by: str | None = None
     all_runs: bool = False
     """Add the run history: every run of the dataset (`report --all-runs`)."""
+    comparisons: dict = field(default_factory=dict, compare=False, repr=False)
+    """(run_a, run_b) -> its asrlens.compare Comparison, made once per page: the summary's
+    verdicts and the comparison section read the same one (asrlens.report.summary.compared)."""
 
     @property
     def run_id(self) -> str | None:

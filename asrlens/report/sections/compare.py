@@ -11,11 +11,11 @@ from __future__ import annotations
 import numpy as np
 import sqlalchemy as sa
 
-from asrlens.compare import compare_runs, parse_rule
 from asrlens.compare.report_text import TEST_LABELS, fmt_p, normalizer_line
 from asrlens.compare.significance import TESTS
 from asrlens.report import plots
 from asrlens.report.context import ReportContext, run_columns, run_query
+from asrlens.report.summary import compared
 
 TITLE = "Run comparison"
 TEMPLATE = "_compare.html"
@@ -90,10 +90,8 @@ def compare_pair(engine: sa.Engine, *, run_a: str, run_b: str, ctx: ReportContex
 
 def significance(engine: sa.Engine, *, run_a: str, run_b: str, ctx: ReportContext) -> dict:
     """The paired tests and bootstrap of run_b against run_a, ready for the template."""
-    with engine.connect() as conn:
-        rule = None if ctx.group_by is None else parse_rule(ctx.group_by)
-        c = compare_runs(conn, run_a=run_a, run_b=run_b, rule=rule, seed=ctx.seed,
-                         allow_different_data=True)  # the page says how the data differ
+    c = compared(engine, run_a=run_a, run_b=run_b, group_by=ctx.group_by, seed=ctx.seed,
+                 memo=ctx.comparisons)  # the summary's; the page says how the data differ
     tests = [{"name": name, "label": TEST_LABELS[name], "n": c.tests[name].n,
               "statistic": c.tests[name].statistic, "p_value": c.tests[name].p_value,
               "p_text": fmt_p(c.tests[name].p_value), "better": c.better_run(c.tests[name]),
