@@ -145,3 +145,13 @@ def test_each_pair_of_runs_is_compared_once_per_page(synth, tmp_path, monkeypatc
     verdict = sections[0].data["summary"].verdicts[0]
     significance = sections[1].data["comparisons"][0]["significance"]
     assert significance["files_shared"] == verdict.files_shared
+
+
+def test_the_report_caps_duckdb_memory(synth_db, copy_db, tmp_path):
+    engine = connect(copy_db(synth_db), read_only=True)
+    try:
+        render.render_report(engine, run_ids=["run0"], out_dir=tmp_path / "r", audio="none")
+        limit = query(engine, "select current_setting('memory_limit') as m")[0]["m"]
+    finally:
+        engine.dispose()
+    assert limit.endswith("MiB") and 450 < float(limit.split()[0]) <= 512
