@@ -41,9 +41,9 @@ def pick_utterance(
     if utt_id is not None:
         return _by_id(engine, utt_id=utt_id, dataset=dataset, named=named)
 
-    rows = query(engine, named_query("explore", "readable_utterances"),
-                 dataset=dataset, utt_id=None)
-    if not rows:
+    keys = named_query("explore", "readable_keys")
+    first = query(engine, keys, dataset=dataset, skip=0)
+    if not first:
         no_labels = missing_labels(engine, dataset)
         if no_labels is not None:
             raise no_labels
@@ -55,7 +55,10 @@ def pick_utterance(
         )
     if seed is None:
         seed = secrets.randbelow(MAX_SEED)
-    chosen = random.Random(seed).choice(rows)
+    skip = random.Random(seed).choice(range(first[0]["readable"]))  # as choice(rows) would
+    key = query(engine, keys, dataset=dataset, skip=skip)[0]
+    chosen = query(engine, named_query("explore", "readable_utterances"),
+                   dataset=key["dataset"], utt_id=key["utt_id"])[0]
     return {**chosen, "seed": seed}
 
 

@@ -1,6 +1,11 @@
 """What every report section gets: the ReportContext, and run_query for the report's SQL.
 
     rows = run_query(engine, "worst_files", run_id=ctx.run_id, top_n=ctx.top_n)
+    wer = run_columns(engine, "distribution_files", run_id=ctx.run_id)["wer"]
+
+run_query gives rows as dicts, for the short results a section shows (the top N, a summary
+row); run_columns gives one numpy array per column, for the per-file results a plot or a
+bootstrap reads (a million files: a few numbers each, not a million dicts).
 
 Sections import this module, render.py imports the sections: no module imports back.
 """
@@ -11,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 
 from asrlens import defaults
@@ -49,6 +55,9 @@ class ReportContext:
     group_by: str | None = None
     all_runs: bool = False
     """Add the run history: every run of the dataset (`report --all-runs`)."""
+    comparisons: dict = field(default_factory=dict, compare=False, repr=False)
+    """(run_a, run_b) -> its asrlens.compare Comparison, made once per page: the summary's
+    verdicts and the comparison section read the same one (asrlens.report.summary.compared)."""
 
     @property
     def run_id(self) -> str | None:
@@ -64,3 +73,28 @@ class ReportContext:
 def run_query(engine: sa.Engine | sa.Connection, name: str, **params: Any) -> list[dict]:
     """Rows (as dicts) of asrlens/report/queries/<name>.sql, with :named parameters."""
     return query(engine, named_query("report", name), **params)
+
+
+def run_columns(
+    engine: sa.Engine | sa.Connection, name: str, **params: Any
+) -> dict[str, np.ndarray]:
+    """Columns (name -> numpy array, in the query's row order) of
+    asrlens/report/queries/<name>.sql, fetched by DuckDB straight into arrays.
+
+    A NULL becomes NaN in a numeric column (which is then float) and None in a text column.
+    """
+    if isinstance(engine, sa.Engine):
+        with engine.connect() as conn:
+            return run_columns(conn, name, **params)
+    result = engine.execute(sa.text(named_query("report", name)), params)
+    columns = result.cursor.fetchnumpy()  # DuckDB's own fetch: no Python object per row
+    return {column: _unmasked(values) for column, values in columns.items()}
+
+
+def _unmasked(values: np.ndarray) -> np.ndarray:
+    """A fetched column without its NULL mask: NaN (numbers) or None (text) in its place."""
+    if not isinstance(values, np.ma.MaskedArray):
+        return values
+    if values.dtype.kind in "iufb":
+        return values.astype(float).filled(np.nan)
+    return values.astype(object).filled(None)

@@ -152,7 +152,10 @@ def histogram(
 
 def finite(values) -> np.ndarray:
     """`values` as a float array without the missing (None) and non-finite ones."""
-    data = np.asarray([v for v in values if v is not None], dtype=float)
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iuf":
+        data = values.astype(float, copy=False)  # a fetched column: NULL is already NaN
+    else:
+        data = np.asarray([v for v in values if v is not None], dtype=float)
     return data[np.isfinite(data)]
 
 

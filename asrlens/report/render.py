@@ -43,6 +43,10 @@ AUDIO_MODES = defaults.AUDIO_MODES
 INDEX_NAME = "index.html"
 SCRIPTS = ("sort.js", "files.js", "play.js")
 """JavaScript files of asrlens/templates inlined at the end of the page, in this order."""
+DUCKDB_MEMORY_LIMIT = "512MB"
+"""What DuckDB may hold while the report reads: its cache of table blocks, its sorts and
+joins (which spill to disk beyond it). Unlimited, DuckDB keeps up to 80% of the RAM, and a
+million-file report kept 300 MB more of blocks it had read (peak 1.55 GB, 1.24 GB with it)."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,7 @@ def render_report(
         engine, run_ids=run_ids, dataset=dataset, out_dir=out_dir, audio=audio, top_n=top_n,
         seed=seed, group_by=group_by, all_runs=all_runs,
     )
+    limit_database_memory(engine)
     plots.new_page()
     sections = build_sections(engine, ctx, SECTIONS)
     html = render_page(ctx, sections)
@@ -94,6 +99,12 @@ def render_report(
     except OSError as exc:
         raise AsrlensError(f"cannot write the report to {path}: {exc.strerror or exc}") from exc
     return path
+
+
+def limit_database_memory(engine: sa.Engine) -> None:
+    """Cap DuckDB's memory for this process's use of the database (DUCKDB_MEMORY_LIMIT)."""
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"set memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
 
 
 def resolve_context(

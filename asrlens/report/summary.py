@@ -18,15 +18,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 import sqlalchemy as sa
 
 from asrlens import catalog
 from asrlens.compare import compare_runs, parse_rule
 from asrlens.compare.pairs import Comparison
 from asrlens.fingerprint import run_fingerprint, short
-from asrlens.report.context import run_query
-from asrlens.scoring.bootstrap import COUNT_COLUMNS, corpus_intervals
+from asrlens.report.context import run_columns, run_query
+from asrlens.scoring.bootstrap import corpus_intervals
 from asrlens.vocabulary import FEATURES, TAG_DESCRIPTIONS
 
 MOVED_GROUPS = 3
@@ -154,28 +153,42 @@ class Summary:
 
 
 def build_summary(engine: sa.Engine, *, run_ids=(), dataset: str | None = None, seed: int = 0,
-                  group_by: str | None = None) -> Summary:
+                  group_by: str | None = None, comparisons: dict | None = None) -> Summary:
     """The Summary of the runs named (primary first), else of the dataset's default run
-    (asrlens.catalog); AsrlensError for an unknown run or dataset."""
+    (asrlens.catalog); AsrlensError for an unknown run or dataset. comparisons: where the
+    comparisons made are kept for the page's other sections (see `compared`)."""
     chosen, dataset = catalog.resolve_report(engine, tuple(run_ids), dataset=dataset)
     ids = [r["run_id"] for r in chosen]
     by_id = {r["run_id"]: r for r in run_query(engine, "summary_runs", run_ids=ids)}
     runs = [_figures(engine, by_id[r], seed=seed) for r in ids if r in by_id]
-    rule = None if group_by is None else parse_rule(group_by)  # None: speakers when known
     verdicts = []
     for other in ids[1:]:
-        with engine.connect() as conn:
-            c = compare_runs(conn, run_a=ids[0], run_b=other, rule=rule, seed=seed,
-                             allow_different_data=True)
+        c = compared(engine, run_a=ids[0], run_b=other, group_by=group_by, seed=seed,
+                     memo=comparisons)
         verdicts.append(verdict(c))
     reasons = likely_reasons(engine, ids[0]) if ids else []
     return Summary(dataset=dataset, runs=runs, verdicts=verdicts, reasons=reasons,
                    reasons_run=ids[0] if ids else None, analysed=bool(reasons), seed=seed)
 
 
+def compared(engine: sa.Engine, *, run_a: str, run_b: str, group_by: str | None, seed: int,
+             memo: dict | None = None) -> Comparison:
+    """run_b against run_a as the report shows it (compare_runs, the data allowed to differ:
+    the page says how), made once per `memo` (a page's ReportContext.comparisons)."""
+    key = (run_a, run_b, group_by, seed)
+    if memo is not None and key in memo:
+        return memo[key]
+    rule = None if group_by is None else parse_rule(group_by)  # None: speakers when known
+    with engine.connect() as conn:
+        c = compare_runs(conn, run_a=run_a, run_b=run_b, rule=rule, seed=seed,
+                         allow_different_data=True)
+    if memo is not None:
+        memo[key] = c
+    return c
+
+
 def _figures(engine: sa.Engine, row: dict, *, seed: int) -> RunFigures:
-    files = run_query(engine, "run_file_counts", run_id=row["run_id"])
-    counts = {name: np.array([f[name] for f in files], dtype=float) for name in COUNT_COLUMNS}
+    counts = run_columns(engine, "run_file_counts", run_id=row["run_id"])
     wer = corpus_intervals(counts, seed=seed)["wer"]  # as the Run section: same files, seed
     return RunFigures(
         run_id=row["run_id"], engine=row["engine"], model=row["model"],

@@ -1,5 +1,6 @@
 -- Per-file WER beside what might explain it: duration, speaking rate and level.
--- Answers: do long, fast or quiet files fail more often? One row per scored file.
+-- Answers: do long, fast or quiet files fail more often? One row per scored file, in utt_id
+-- order (fetched as numpy columns).
 -- Parameters:
 --   :run_id   the run (runs.run_id)
 -- words_per_s is the speaking rate: words in the normalized reference per second of audio.
@@ -28,7 +29,6 @@ audio as (
 
 final as (
     select
-        s.utt_id,
         s.wer,
         s.errors,
         s.ref_words,
@@ -37,7 +37,7 @@ final as (
         a.rms_dbfs
     from scored as s
     left join audio as a using (utt_id)
+    order by s.utt_id
 )
 
 select * from final
-order by utt_id

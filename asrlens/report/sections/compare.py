@@ -11,11 +11,11 @@ from __future__ import annotations
 import numpy as np
 import sqlalchemy as sa
 
-from asrlens.compare import compare_runs, parse_rule
 from asrlens.compare.report_text import TEST_LABELS, fmt_p, normalizer_line
 from asrlens.compare.significance import TESTS
 from asrlens.report import plots
-from asrlens.report.context import ReportContext, run_query
+from asrlens.report.context import ReportContext, run_columns, run_query
+from asrlens.report.summary import compared
 
 TITLE = "Run comparison"
 TEMPLATE = "_compare.html"
@@ -80,19 +80,18 @@ def compare_pair(engine: sa.Engine, *, run_a: str, run_b: str, ctx: ReportContex
                 "dataset_a": dataset_a, "dataset_b": dataset_b, "overview": None, "changes": []}
     overview = run_query(engine, "compare_overview", run_a=run_a, run_b=run_b)[0]
     changes = run_query(engine, "compare_changes", run_a=run_a, run_b=run_b, top_n=ctx.top_n)
-    files = run_query(engine, "compare_files", run_a=run_a, run_b=run_b)
+    files = run_columns(engine, "compare_files", run_a=run_a, run_b=run_b)
     return {"run_a": run_a, "run_b": run_b, "same_dataset": True, "dataset_a": dataset_a,
             "dataset_b": dataset_b, "overview": overview, "changes": changes,
             "significance": significance(engine, run_a=run_a, run_b=run_b, ctx=ctx),
-            "plot": wer_scatter(files, run_a=run_a, run_b=run_b) if files else None}
+            "plot": wer_scatter(files, run_a=run_a, run_b=run_b) if files["wer_a"].size
+            else None}
 
 
 def significance(engine: sa.Engine, *, run_a: str, run_b: str, ctx: ReportContext) -> dict:
     """The paired tests and bootstrap of run_b against run_a, ready for the template."""
-    with engine.connect() as conn:
-        rule = None if ctx.group_by is None else parse_rule(ctx.group_by)
-        c = compare_runs(conn, run_a=run_a, run_b=run_b, rule=rule, seed=ctx.seed,
-                         allow_different_data=True)  # the page says how the data differ
+    c = compared(engine, run_a=run_a, run_b=run_b, group_by=ctx.group_by, seed=ctx.seed,
+                 memo=ctx.comparisons)  # the summary's; the page says how the data differ
     tests = [{"name": name, "label": TEST_LABELS[name], "n": c.tests[name].n,
               "statistic": c.tests[name].statistic, "p_value": c.tests[name].p_value,
               "p_text": fmt_p(c.tests[name].p_value), "better": c.better_run(c.tests[name]),
@@ -105,11 +104,13 @@ def significance(engine: sa.Engine, *, run_a: str, run_b: str, ctx: ReportContex
             "other_data": c.data.describe() if c.data is not None and not c.data.same else ""}
 
 
-def wer_scatter(files: list[dict], *, run_a: str, run_b: str) -> plots.Plot:
-    """Per-file WER (%) in run_b against run_a, with the diagonal of no change."""
+def wer_scatter(files: dict[str, np.ndarray], *, run_a: str, run_b: str) -> plots.Plot:
+    """Per-file WER (%) in run_b against run_a, with the diagonal of no change (files:
+    compare_files.sql's columns)."""
     import matplotlib.pyplot as plt
 
-    wer = np.array([(f["wer_a"], f["wer_b"]) for f in files], dtype=float)
+    wer = np.column_stack([np.asarray(files["wer_a"], dtype=float),
+                           np.asarray(files["wer_b"], dtype=float)])
     wer = 100 * np.minimum(wer[np.isfinite(wer).all(axis=1)], WER_AXIS_MAX)
     many = len(wer) > SVG_MAX_POINTS
     with plots.plotting():

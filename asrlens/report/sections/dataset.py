@@ -6,7 +6,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from asrlens.report import plots
-from asrlens.report.context import ReportContext, run_query
+from asrlens.report.context import ReportContext, run_columns, run_query
 
 TITLE = "Dataset"
 TEMPLATE = "_dataset.html"
@@ -21,18 +21,16 @@ def build(engine: sa.Engine, ctx: ReportContext) -> dict | None:
     overview = run_query(engine, "dataset_overview", dataset=ctx.dataset)
     if not overview:
         return None
-    audio = run_query(engine, "dataset_audio", dataset=ctx.dataset)
+    audio = run_columns(engine, "dataset_audio", dataset=ctx.dataset)
     issue_rows = run_query(engine, "dataset_issues", dataset=ctx.dataset, examples=ISSUE_EXAMPLES)
     return {
         "overview": overview[0],
         "formats": run_query(engine, "dataset_formats", dataset=ctx.dataset),
         "issues": group_issues(issue_rows),
-        "mostly_silent": sum(
-            1 for r in audio if (r["silence_fraction"] or 0) > SILENCE_NOTE_FRACTION
-        ),
+        "mostly_silent": int(np.sum(audio["silence_fraction"] > SILENCE_NOTE_FRACTION)),
         "silence_threshold": SILENCE_NOTE_FRACTION,
-        "clipped_files": sum(1 for r in audio if (r["clipped_fraction"] or 0) > 0),
-        "plots": audio_plots(audio) if audio else [],
+        "clipped_files": int(np.sum(audio["clipped_fraction"] > 0)),
+        "plots": audio_plots(audio) if audio["duration_s"].size else [],
     }
 
 
@@ -45,22 +43,22 @@ def group_issues(rows: list[dict]) -> list[dict]:
     return list(kinds.values())
 
 
-def audio_plots(audio: list[dict]) -> list[plots.Plot]:
-    """Duration histogram, level (RMS and peak) histograms and silence-fraction histogram."""
+def audio_plots(audio: dict[str, np.ndarray]) -> list[plots.Plot]:
+    """Duration histogram, level (RMS and peak) histograms and silence-fraction histogram
+    (audio: dataset_audio.sql's columns)."""
     import matplotlib.pyplot as plt
 
-    durations = [r["duration_s"] for r in audio]
     result = [
         plots.histogram(
-            durations,
+            audio["duration_s"],
             title="Utterance durations",
             xlabel="duration (s)",
             caption="Look at the spread and the tails: very short or very long files are where "
             "recognizers and batching struggle.",
         )
     ]
-    rms = plots.finite([r["rms_dbfs"] for r in audio])
-    peak = plots.finite([r["peak_dbfs"] for r in audio])
+    rms = plots.finite(audio["rms_dbfs"])
+    peak = plots.finite(audio["peak_dbfs"])
     with plots.plotting():
         fig, ax = plt.subplots(figsize=(plots.FIG_WIDTH_IN, plots.FIG_HEIGHT_IN))
         if rms.size or peak.size:
@@ -79,7 +77,7 @@ def audio_plots(audio: list[dict]) -> list[plots.Plot]:
         )
     result.append(
         plots.histogram(
-            [r["silence_fraction"] for r in audio],
+            audio["silence_fraction"],
             title="Silence per file",
             xlabel="fraction of 25 ms frames more than 40 dB below the file's peak",
             caption="Look for files that are mostly silence: long pauses invite insertions, "

@@ -2,7 +2,7 @@
 speaking rate and level.
 
 The numbers come from distribution_summary.sql (aggregated in DuckDB); the plots from
-distribution_files.sql (one row per scored file: a few columns, fast even for 13,100 files).
+distribution_files.sql (a few numbers per scored file, fetched as numpy columns).
 Scatters of many points are drawn as PNG so the page stays small and quick to open.
 """
 
@@ -14,7 +14,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from asrlens.report import plots
-from asrlens.report.context import ReportContext, run_query
+from asrlens.report.context import ReportContext, run_columns, run_query
 from asrlens.scoring import rates
 
 TITLE = "Error distribution"
@@ -70,7 +70,7 @@ def build(engine: sa.Engine, ctx: ReportContext) -> dict | None:
     summary = run_query(engine, "distribution_summary", run_id=ctx.run_id)[0]
     if not summary["files"]:
         return None
-    files = run_query(engine, "distribution_files", run_id=ctx.run_id)
+    files = run_columns(engine, "distribution_files", run_id=ctx.run_id)
     wer = _column(files, "wer")
     figures = [wer_histogram(wer, corpus_wer=summary["corpus_wer"])]
     for item in EXPLANATORY:
@@ -163,6 +163,6 @@ def binned_wer(
     return centers, wers
 
 
-def _column(rows: list[dict], name: str) -> np.ndarray:
-    """A column as float array, None -> NaN."""
-    return np.array([np.nan if r[name] is None else r[name] for r in rows], dtype=float)
+def _column(columns: dict[str, np.ndarray], name: str) -> np.ndarray:
+    """A fetched column as a float array (NULL is NaN)."""
+    return np.asarray(columns[name], dtype=float)

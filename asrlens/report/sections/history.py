@@ -4,13 +4,12 @@ a mark on the runs whose data fingerprint differs from the primary run's."""
 
 from __future__ import annotations
 
-import numpy as np
 import sqlalchemy as sa
 
 from asrlens.fingerprint import compute_fingerprint, short
 from asrlens.report import plots
-from asrlens.report.context import ReportContext, run_query
-from asrlens.scoring.bootstrap import COUNT_COLUMNS, corpus_intervals
+from asrlens.report.context import ReportContext, run_columns, run_query
+from asrlens.scoring.bootstrap import corpus_intervals
 
 TITLE = "Run history"
 TEMPLATE = "_history.html"
@@ -24,8 +23,7 @@ def build(engine: sa.Engine, ctx: ReportContext) -> dict | None:
     if not runs:
         return None
     for run in runs:
-        files = run_query(engine, "run_file_counts", run_id=run["run_id"])
-        counts = {n: np.array([f[n] for f in files], dtype=float) for n in COUNT_COLUMNS}
+        counts = run_columns(engine, "run_file_counts", run_id=run["run_id"])
         run["interval"] = corpus_intervals(counts, seed=ctx.seed)["wer"]
         run["fingerprint"] = (run["data_fingerprint"]
                               or compute_fingerprint(engine, run["run_id"]).value)

@@ -4,14 +4,14 @@ intervals (over speakers when the dataset knows them, else over files), and its 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
-import numpy as np
 import sqlalchemy as sa
 
 from asrlens.owner import shown_status
-from asrlens.report.context import ReportContext, run_query
+from asrlens.report.context import ReportContext, run_columns, run_query
 from asrlens.report.sections.run_scoring import build_scoring
-from asrlens.scoring.bootstrap import COUNT_COLUMNS, REPLICATES, corpus_intervals
+from asrlens.scoring.bootstrap import COUNT_COLUMNS, REPLICATES, Interval, corpus_intervals
 
 TITLE = "Run"
 TEMPLATE = "_run.html"
@@ -33,11 +33,7 @@ def build(engine: sa.Engine, ctx: ReportContext) -> dict | None:
     if not rows:
         return None
     summary = rows[0]
-    files = run_query(engine, "run_file_counts", run_id=ctx.run_id)
-    counts = {name: np.array([f[name] for f in files], dtype=float) for name in COUNT_COLUMNS}
-    clusters = ([f["speaker"] or f"\0{f['utt_id']}" for f in files]
-                if any(f["speaker"] for f in files) else None)
-    intervals = corpus_intervals(counts, seed=ctx.seed, clusters=clusters)
+    intervals = unit_intervals(engine, ctx.run_id, seed=ctx.seed)
     metrics = [
         {
             "key": key,
@@ -64,6 +60,22 @@ def build(engine: sa.Engine, ctx: ReportContext) -> dict | None:
         "failures": run_query(engine, "run_failures", run_id=ctx.run_id, limit=FAILURE_EXAMPLES),
         "scoring": build_scoring(engine, ctx.run_id, summary),
     }
+
+
+def unit_intervals(engine: sa.Engine, run_id: str, *, seed: int) -> dict[str, Interval]:
+    """Corpus rates with their bootstrap intervals, resampling speakers when the dataset
+    knows any (a file of unknown speaker is a unit of its own), else files.
+
+    The counts come summed per unit by run_unit_counts.sql, in the order
+    bootstrap.cluster_sums would give them: the intervals are those of
+    corpus_intervals(per-file counts, clusters=speakers), without a Python label per file.
+    """
+    units = run_columns(engine, "run_unit_counts", run_id=run_id)
+    counts = {name: units[name] for name in COUNT_COLUMNS}
+    intervals = corpus_intervals(counts, seed=seed)
+    if not units["known"].any():
+        return intervals
+    return {name: replace(iv, unit="speaker") for name, iv in intervals.items()}
 
 
 def _json(value) -> dict:

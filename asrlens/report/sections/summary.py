@@ -17,4 +17,5 @@ def build(engine: sa.Engine, ctx: ReportContext) -> dict | None:
     if ctx.run_id is None:
         return None
     return {"summary": build_summary(engine, run_ids=ctx.run_ids, dataset=ctx.dataset,
-                                     seed=ctx.seed, group_by=ctx.group_by)}
+                                     seed=ctx.seed, group_by=ctx.group_by,
+                                     comparisons=ctx.comparisons)}
