@@ -244,7 +244,8 @@ def test_no_module_is_over_400_lines(path):
 
 def _query_calls(path: Path) -> set[tuple[str, str]]:
     """(folder, name) of every named_query("folder", "name") call with literal arguments in a
-    module, and of every run_query(engine, "name", ...) call (the report's: folder 'report')."""
+    module, and of every run_query(engine, "name", ...) and run_columns(engine, "name", ...)
+    call (the report's: folder 'report')."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if not isinstance(node, ast.Call):
@@ -254,7 +255,7 @@ def _query_calls(path: Path) -> set[tuple[str, str]]:
                     if isinstance(a, ast.Constant) and isinstance(a.value, str)]
         if called == "named_query" and len(literals) == 2:
             found.add((literals[0], literals[1]))
-        elif called == "run_query" and literals:
+        elif called in ("run_query", "run_columns") and literals:
             found.add(("report", literals[0]))
         elif called == "_sql" and literals:  # the analysis stage's shorthand
             found.add(("analysis", literals[0]))
