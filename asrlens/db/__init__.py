@@ -353,6 +353,12 @@ def insert_rows(
     where executemany manages about 2,000. With replace=True, rows whose primary key exists
     are replaced (INSERT OR REPLACE). Runs inside `conn`'s transaction. Returns the row count.
     """
+    return insert_dicts(conn.connection.driver_connection, table, rows, replace=replace)
+
+
+def insert_dicts(raw: duckdb.DuckDBPyConnection, table: str, rows: Sequence[dict] | Iterable[dict],
+                 *, replace: bool = False) -> int:
+    """insert_rows on a DuckDB connection itself (a scratch database outside SQLAlchemy)."""
     rows = list(rows)
     if not rows:
         return 0
@@ -362,8 +368,7 @@ def insert_rows(
     values = [[row[c] for row in rows] for c in columns]
     select = ", ".join(f"unnest(?) as {c}" for c in columns)
     verb = "insert or replace into" if replace else "insert into"
-    sql = f"{verb} {table} ({', '.join(columns)}) select {select}"
-    conn.connection.driver_connection.execute(sql, values)
+    raw.execute(f"{verb} {table} ({', '.join(columns)}) select {select}", values)
     return len(rows)
 
 

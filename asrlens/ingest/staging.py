@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from asrlens.db import named_query
+from asrlens.db import insert_dicts, named_query
 from asrlens.ingest.store import TABLES
 
 SCHEMA = resources.files("asrlens").joinpath("schema.sql")
@@ -96,13 +96,7 @@ class Scratch:
     def append(self, table: str, rows: list[dict]) -> None:
         """Insert dict rows (all with the same keys) into `table`, column-wise in one
         statement."""
-        if not rows:
-            return
-        columns = list(rows[0])
-        values = [[row[c] for row in rows] for c in columns]
-        select = ", ".join(f"unnest(?) as {c}" for c in columns)
-        self.conn.execute(f"insert into {table} ({', '.join(columns)}) select {select}",
-                          values)
+        insert_dicts(self.conn, table, rows)
 
     def run(self, sql: str, *params) -> None:
         self.conn.execute(sql, list(params))
