@@ -269,7 +269,7 @@ def stored(db: Path, run_id: str) -> dict[str, list[dict]]:
                               "order by all", r=run_id) for table in RUN_TABLES}
     tables["transcripts"] = [{k: v for k, v in t.items() if k != "created_at"}
                              for t in tables["transcripts"]]
-    tables["runs"] = rows(db, "select files_total, audio_s, options, data_fingerprint "
+    tables["runs"] = rows(db, "select status, files_total, audio_s, options, data_fingerprint "
                               "from runs where run_id = :r", r=run_id)
     return tables
 
@@ -302,6 +302,115 @@ def test_rows_stored_a_few_files_at_a_time_are_those_of_one_batch(toy, tmp_path,
     assert batched.issues == whole.issues and len(whole.issues) == 6
     assert batched.issue_counts == whole.issue_counts == {
         "bad_line": 2, "duplicate": 1, "unmatched": 1, "no_hypothesis": 2}
+
+
+def batched_import(monkeypatch, *, after_store):
+    """import-run stores 2 files per transaction; after_store(batches stored, connection) runs
+    after each store, before its commit."""
+    from asrlens.infer import import_run as module
+
+    monkeypatch.setattr(module, "FLUSH_FILES", 2)
+    stores = []
+    original = module._Rows.store
+
+    def store(self, conn):
+        original(self, conn)
+        stores.append(1)
+        after_store(len(stores), conn)
+
+    monkeypatch.setattr(module._Rows, "store", store)
+
+
+def test_an_import_commits_each_batch_and_says_running_until_the_last(toy, tmp_path,
+                                                                     monkeypatch):
+    # issue 26: DuckDB holds a transaction's rows in memory until it commits, so a
+    # million-file import commits every FLUSH_FILES files; the run says 'running' (owned by
+    # this process) until its last commit
+    import os
+
+    path = hypotheses_in_every_format(tmp_path, toy_root(toy))["trn"]
+    seen = []
+
+    def look(batches, conn):  # another connection sees only what was committed
+        with conn.engine.connect() as other:
+            seen.append([tuple(r) for r in other.exec_driver_sql(
+                "select r.status, r.owner_pid, r.finished_at, "
+                "(select count(*) from transcripts t where t.run_id = 'h') "
+                "from runs r where r.run_id = 'h'")])
+
+    batched_import(monkeypatch, after_store=look)
+    result = do_import(toy, path, run_id="h")
+    assert result.files_total == 7
+    assert seen == [[("running", os.getpid(), None, n)] for n in (0, 2, 4, 6)]
+    assert rows(toy, "select status from runs where run_id = 'h'") == [{"status": "finished"}]
+
+
+@pytest.mark.parametrize("fault", [KeyboardInterrupt, OSError])
+def test_an_import_cut_short_after_its_first_commit_leaves_nothing_of_the_run(
+        toy, tmp_path, monkeypatch, fault):
+    path = hypotheses_in_every_format(tmp_path, toy_root(toy))["trn"]
+    do_import(toy, path, run_id="whole")
+
+    def stop(batches, conn):
+        if batches == 3:
+            raise fault("stopped")
+
+    batched_import(monkeypatch, after_store=stop)
+    with pytest.raises(fault, match="stopped"):
+        do_import(toy, path, run_id="h")
+    assert rows(toy, "select count(*) as n from runs where run_id = 'h'")[0]["n"] == 0
+    left = {t: rows(toy, f"select count(*) as n from {t} where run_id = 'h'")[0]["n"]
+            for t in RUN_TABLES}
+    assert left == dict.fromkeys(RUN_TABLES, 0)
+    monkeypatch.undo()
+    do_import(toy, path, run_id="h")  # the same command again imports it whole
+    assert stored(toy, "h") == stored(toy, "whole")
+
+
+def test_a_replacing_import_of_a_bad_file_keeps_the_run_it_would_replace(toy, tmp_path):
+    path = hypotheses_in_every_format(tmp_path, toy_root(toy))["trn"]
+    do_import(toy, path, run_id="h")
+    before = stored(toy, "h")
+    assert before["utterance_errors"]
+    bad = write(tmp_path / "h.trn", "hello world (X1)\n")
+    with pytest.raises(AsrlensError, match="no line of .* names an utterance"):
+        do_import(toy, bad, run_id="h", replace=True)
+    assert stored(toy, "h") == before
+
+
+def test_a_killed_import_is_marked_interrupted_and_imported_again_with_replace(
+        toy, tmp_path, monkeypatch):
+    # SIGKILL leaves the run 'running' with committed batches; the next command that opens
+    # the database finds its process gone and marks it 'interrupted'
+    from asrlens.infer import import_run as module
+
+    path = hypotheses_in_every_format(tmp_path, toy_root(toy))["trn"]
+    do_import(toy, path, run_id="whole")
+
+    def die(batches, conn):
+        if batches == 2:
+            raise SystemExit("killed")
+
+    batched_import(monkeypatch, after_store=die)
+    monkeypatch.setattr(module, "_discard_run", lambda conn, run_id: None)  # no clean-up
+    with pytest.raises(SystemExit):
+        do_import(toy, path, run_id="h")
+    monkeypatch.undo()
+    ended = subprocess.Popen(["true"])  # the killed process: it has ended
+    ended.wait()
+    engine = connect(toy)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"update runs set owner_pid = {ended.pid} where run_id = 'h'")
+    engine.dispose()
+    connect(toy).dispose()  # opening the database read-write marks stale runs
+    assert rows(toy, "select status from runs where run_id = 'h'") == [
+        {"status": "interrupted"}]
+    assert rows(toy, "select count(*) as n from transcripts where run_id = 'h'")[0]["n"] == 2
+    with pytest.raises(AsrlensError, match=r"run 'h' is an import of .*h.trn that did not "
+                                           r"finish \(status interrupted\): pass --replace"):
+        do_import(toy, path, run_id="h")
+    do_import(toy, path, run_id="h", replace=True)
+    assert stored(toy, "h") == stored(toy, "whole")
 
 
 def test_an_import_lists_the_first_issues_and_counts_them_all(toy, tmp_path, monkeypatch):

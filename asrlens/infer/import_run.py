@@ -16,7 +16,17 @@ silently. The hypotheses are normalized and scored as `asrlens infer` scores its
 
 Memory does not grow with the file or the dataset: the file is read a line at a time into a
 temporary table, matched and checked there (queries import_*.sql), and the covered
-utterances are scored and stored FLUSH_FILES at a time, all in one transaction.
+utterances are scored, stored and committed FLUSH_FILES at a time (DuckDB holds what a
+transaction wrote in memory until it commits: about 3 KB per file).
+
+All or nothing all the same. Bad input is found before anything is written: the file is
+read, matched and checked in the first transaction, which then (and only then) removes the
+run being replaced, and records the new run as 'running', owned by this process, with its
+import_issues. The last commit marks it 'finished'. An import that fails or is interrupted
+(Ctrl-C, SIGTERM) after the first commit removes every row of the run before it re-raises,
+so running the same command again imports it whole; one killed outright (SIGKILL, power
+loss) leaves a run that the next command marks 'interrupted' (asrlens.owner), which
+`import-run --replace` imports again.
 """
 
 from __future__ import annotations
@@ -36,6 +46,7 @@ from asrlens.errors import AsrlensError
 from asrlens.fingerprint import store_fingerprint
 from asrlens.infer.hypfile import HypLine, HypStream, open_hypotheses
 from asrlens.infer.runs import library_versions, utc_now
+from asrlens.owner import current_owner
 from asrlens.raw_scores import score_raw
 from asrlens.scoring.align import ALIGNMENTS, DEFAULT_ALIGNMENT
 from asrlens.scoring.normalize import DEFAULT_NORMALIZER, get_normalizer
@@ -121,9 +132,8 @@ def import_run(
     stream = open_hypotheses(path, fmt=fmt)
     source = str(path.resolve())
     now = utc_now()
-    with engine.begin() as conn, _path_functions(conn):  # one transaction: all or nothing
-        if replace:
-            _delete_run(conn, run_id)
+    with engine.connect() as conn, _path_functions(conn):
+        # First transaction: read, match and check the file; nothing is written if it fails.
         _run_script(conn, named_query("infer", "import_stage"))
         _stage_lines(conn, stream)
         conn.execute(sa.text(named_query("infer", "import_match")), {"dataset": dataset})
@@ -136,14 +146,13 @@ def import_run(
                                f"({counted['lines']} {stream.fmt} lines; first keys: {keys})")
         conn.execute(sa.text(named_query("infer", "import_cover")), {"dataset": dataset})
         conn.execute(sa.text(named_query("infer", "import_find_issues")), {"path": str(path)})
-        conn.execute(sa.text(named_query("infer", "import_store_issues")), {"run_id": run_id})
         issue_counts = {r["kind"]: r["n"] for r in query(conn, named_query(
             "infer", "import_issue_counts"))}
         issues = [ImportIssue(**r) for r in query(conn, named_query(
             "infer", "import_first_issues"), n=ISSUES_KEPT)]
         covered = query(conn, named_query("infer", "import_covered_counts"))[0]
-        audio_s = _store_rows(conn, run_id, now, dataset=dataset, norm=norm,
-                              alignment=alignment, path=path)
+        if replace:
+            _delete_run(conn, run_id)
         insert_rows(conn, "runs", [{
             "run_id": run_id, "dataset": dataset, "engine": ENGINE_NAME,
             "model": model or path.name, "checkpoint": None, "checkpoint_sha256": None,
@@ -151,14 +160,25 @@ def import_run(
             "device": NO_DEVICE, "precision": NO_DEVICE,
             "options": json.dumps({"format": stream.fmt, "lines": counted["lines"],
                                    "matched_by": matched_by, "issues": issue_counts}),
-            "versions": json.dumps(library_versions()), "status": "finished",
-            "started_at": now, "finished_at": now, "files_total": covered["files"],
-            "audio_s": audio_s, "wall_s": None, "alignment": alignment,
-            "source_path": source, "source_format": stream.fmt,
+            "versions": json.dumps(library_versions()), "status": "running",
+            "started_at": now, "finished_at": None, "files_total": covered["files"],
+            "audio_s": 0.0, "wall_s": None, "alignment": alignment,
+            "source_path": source, "source_format": stream.fmt, **current_owner(),
         }])
-        _run_script(conn, named_query("infer", "import_unstage"))
-        score_raw(conn, run_id)
-        store_fingerprint(conn, run_id)
+        conn.execute(sa.text(named_query("infer", "import_store_issues")), {"run_id": run_id})
+        conn.commit()
+        try:  # then the rows, a batch per transaction
+            audio_s = _store_rows(conn, run_id, now, dataset=dataset, norm=norm,
+                                  alignment=alignment, path=path)
+            _run_script(conn, named_query("infer", "import_unstage"))
+            score_raw(conn, run_id, commit=True)
+            store_fingerprint(conn, run_id)
+            conn.execute(sa.text(named_query("infer", "import_finish")),
+                         {"run_id": run_id, "finished_at": utc_now(), "audio_s": audio_s})
+            conn.commit()
+        except BaseException:
+            _discard_run(conn, run_id)
+            raise
     summary = query(engine, named_query("infer", "run_summary_row"), run_id=run_id)[0]
     return ImportResult(
         run_id=run_id, dataset=dataset, path=path, fmt=stream.fmt, lines=counted["lines"],
@@ -192,9 +212,9 @@ def _stage_lines(conn: sa.Connection, stream: HypStream) -> None:
 
 def _store_rows(conn: sa.Connection, run_id: str, now, *, dataset: str, norm, alignment: str,
                 path: Path) -> float:
-    """Normalize and score the covered utterances, FLUSH_FILES at a time, and insert their
-    transcripts, utterance_errors and alignment_ops rows; returns the seconds of audio of
-    those with a hypothesis."""
+    """Normalize and score the covered utterances, FLUSH_FILES at a time, and insert and
+    commit their transcripts, utterance_errors and alignment_ops rows; returns the seconds of
+    audio of those with a hypothesis."""
     audio_s = 0
     rows = _Rows(run_id, now)
     for batch in query(conn, named_query("infer", "import_batches"), batch_files=FLUSH_FILES):
@@ -207,7 +227,8 @@ def _store_rows(conn: sa.Connection, run_id: str, now, *, dataset: str, norm, al
             rows.add(utt, ref_raw=ref_raw, ref_norm=norm(ref_raw), hyp_raw=hyp,
                      hyp_norm=None if hyp is None else norm(hyp), alignment=alignment,
                      missing=None if hyp is not None else _no_hypothesis(utt["utt_id"], path))
-        rows.store(conn)  # memory stays flat: rows go to DuckDB a batch at a time
+        rows.store(conn)
+        conn.commit()  # memory stays flat: DuckDB holds a transaction's rows until it commits
     return audio_s
 
 
@@ -288,6 +309,10 @@ def _check_replace(engine: sa.Engine, run_id: str, replace: bool) -> None:
     if stored[0]["source_path"] is None:
         raise AsrlensError(f"run {run_id!r} was transcribed by asrlens, not imported: "
                            "import under another --run NAME")
+    if not replace and stored[0]["status"] != "finished":
+        raise AsrlensError(f"run {run_id!r} is an import of {stored[0]['source_path']} that "
+                           f"did not finish (status {stored[0]['status']}): pass --replace "
+                           "to import it again")
     if not replace:
         raise AsrlensError(f"run {run_id!r} already exists (imported from "
                            f"{stored[0]['source_path']}): pass --replace to import it again, "
@@ -298,6 +323,16 @@ def _delete_run(conn: sa.Connection, run_id: str) -> None:
     """Remove every row of run_id from every table that has a run_id column."""
     for row in query(conn, named_query("infer", "run_tables")):
         delete_rows(conn, row["table_name"], run_id=run_id)
+
+
+def _discard_run(conn: sa.Connection, run_id: str) -> None:
+    """Remove what an import that failed after its first commit stored. Best effort: where
+    the database cannot be written (the disk is full, the connection is gone) the run stays
+    'running' with this process as its owner, and is marked 'interrupted' once it is gone."""
+    with contextlib.suppress(sa.exc.SQLAlchemyError, duckdb.Error):
+        conn.rollback()
+        _delete_run(conn, run_id)
+        conn.commit()
 
 
 def _float(value) -> float | None:

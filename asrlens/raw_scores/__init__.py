@@ -34,10 +34,13 @@ _RAW_COUNTS = ("ref_words", "hyp_words", "hits", "substitutions", "deletions", "
                "wer")
 
 
-def score_raw(engine_or_conn: sa.Engine | sa.Connection, run_id: str) -> int:
+def score_raw(engine_or_conn: sa.Engine | sa.Connection, run_id: str, *,
+              commit: bool = False) -> int:
     """Score run `run_id`'s files under the minimal normalization where missing or stale;
-    returns how many files were (re)scored. Runs in one transaction, BATCH_FILES files at a
-    time: memory does not grow with the run."""
+    returns how many files were (re)scored, BATCH_FILES files at a time. In `conn`'s
+    transaction, or with `commit`, committing `conn` after each batch: DuckDB holds what a
+    transaction wrote in memory until it commits, so only then does memory stay flat. Each
+    batch is whole, so a cut-short call leaves nothing half-scored."""
     if isinstance(engine_or_conn, sa.Engine):
         with engine_or_conn.begin() as conn:
             return score_raw(conn, run_id)
@@ -55,6 +58,8 @@ def score_raw(engine_or_conn: sa.Engine | sa.Connection, run_id: str) -> int:
     for batch in query(conn, named_query("raw_scores", "raw_batches"), run_id=run_id,
                        batch_files=BATCH_FILES):
         scored += _score_batch(conn, run_id, alignment, **batch)
+        if commit:
+            conn.commit()
     return scored
 
 
