@@ -23,7 +23,7 @@ from asrlens.cli import cli
 from asrlens.db import connect
 from asrlens.errors import AsrlensError
 from asrlens.infer.export import export_run
-from asrlens.infer.import_run import import_run
+from asrlens.infer.import_run import ImportInterrupted, import_run
 from asrlens.scoring.normalize import LJSPEECH
 
 COUNTS = "utt_id, ref_words, hyp_words, hits, substitutions, deletions, insertions, wer, cer"
@@ -356,8 +356,13 @@ def test_an_import_cut_short_after_its_first_commit_leaves_nothing_of_the_run(
             raise fault("stopped")
 
     batched_import(monkeypatch, after_store=stop)
-    with pytest.raises(fault, match="stopped"):
+    with pytest.raises(fault) as raised:
         do_import(toy, path, run_id="h")
+    if fault is KeyboardInterrupt:  # Ctrl-C or SIGTERM: ImportInterrupted says what is left
+        assert isinstance(raised.value, ImportInterrupted)
+        assert (raised.value.run_id, raised.value.replaced) == ("h", False)
+    else:
+        assert str(raised.value) == "stopped"
     assert rows(toy, "select count(*) as n from runs where run_id = 'h'")[0]["n"] == 0
     left = {t: rows(toy, f"select count(*) as n from {t} where run_id = 'h'")[0]["n"]
             for t in RUN_TABLES}
@@ -365,6 +370,25 @@ def test_an_import_cut_short_after_its_first_commit_leaves_nothing_of_the_run(
     monkeypatch.undo()
     do_import(toy, path, run_id="h")  # the same command again imports it whole
     assert stored(toy, "h") == stored(toy, "whole")
+
+
+def test_cli_import_run_interrupted_says_nothing_is_stored_and_how_to_import_again(
+        toy, tmp_path, monkeypatch):
+    path = hypotheses_in_every_format(tmp_path, toy_root(toy))["trn"]
+    do_import(toy, path, run_id="h")
+
+    def stop(batches, conn):
+        if batches == 2:
+            raise KeyboardInterrupt
+
+    batched_import(monkeypatch, after_store=stop)
+    args = ["import-run", str(path), "--run", "h", "--replace", "--db", str(toy)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 130, result.output
+    assert result.output.splitlines()[-1] == (
+        "Interrupted (Ctrl-C): nothing of run 'h' is stored (the run it replaces was removed "
+        f"when the import began). Import it again with: asrlens {' '.join(args)}")
+    assert rows(toy, "select count(*) as n from runs where run_id = 'h'")[0]["n"] == 0
 
 
 def test_a_replacing_import_of_a_bad_file_keeps_the_run_it_would_replace(toy, tmp_path):

@@ -178,14 +178,28 @@ def import_run_command(hyp_file, dataset, run_id, fmt, model, normalizer, alignm
       asrlens report --run whisper --run sphinx
     """
     from asrlens.errors import AsrlensError
-    from asrlens.pipeline import import_and_analyze
+    from asrlens.infer.import_run import ImportInterrupted
+    from asrlens.interrupt import exit_status, signal_name
+    from asrlens.pipeline import AnalysisInterrupted, import_and_analyze
 
     if not hyp_file.exists():  # checked before the database is opened
         raise AsrlensError(f"file not found: {hyp_file}")
     with open_database(db_path) as engine:
-        _result, analysis = import_and_analyze(
-            engine, hyp_file, analyze=then_analyze,
-            on_import=lambda result: echo_lines(result.summary_lines()),
-            dataset=dataset, run_id=run_id, fmt=fmt, normalizer=normalizer,
-            alignment=alignment, model=model, replace=replace)
+        try:
+            _result, analysis = import_and_analyze(
+                engine, hyp_file, analyze=then_analyze,
+                on_import=lambda result: echo_lines(result.summary_lines()),
+                dataset=dataset, run_id=run_id, fmt=fmt, normalizer=normalizer,
+                alignment=alignment, model=model, replace=replace)
+        except ImportInterrupted as stop:
+            replaced = (" (the run it replaces was removed when the import began)"
+                        if stop.replaced else "")
+            click.echo(f"Interrupted ({signal_name()}): nothing of run {stop.run_id!r} is "
+                       f"stored{replaced}. Import it again with: {same_command()}")
+            sys.exit(exit_status())
+        except AnalysisInterrupted as stop:
+            again = with_db(f"asrlens analyze --run {shlex.quote(stop.result.run_id)}", db_path)
+            click.echo(f"Interrupted ({signal_name()}) during the analysis: the run is "
+                       f"stored whole. Analyse it with: {again}")
+            sys.exit(exit_status())
         _analysed(analysis)

@@ -65,6 +65,17 @@ ISSUES_KEPT = 1000
 """Issues an ImportResult lists (import_issues holds them all; issue_counts counts them)."""
 
 
+class ImportInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM during an import: nothing of run `run_id` is stored (batches already
+    committed were removed). `replaced`: the run of that name that --replace replaces had
+    been removed before (it is removed once the file has been read and checked)."""
+
+    def __init__(self, run_id: str, *, replaced: bool):
+        super().__init__(f"import of run {run_id} interrupted")
+        self.run_id = run_id
+        self.replaced = replaced
+
+
 @dataclass(frozen=True)
 class ImportIssue:
     """One row of import_issues."""
@@ -115,7 +126,7 @@ def import_run(
     (default: the only one). `model` labels the run (default: the file name). An existing run
     of that name is refused unless `replace` is set and it was itself imported. Raises
     AsrlensError when the file cannot be read or no line names an utterance; nothing is
-    stored then."""
+    stored then. Ctrl-C or SIGTERM raises ImportInterrupted, leaving nothing of the run."""
     path = Path(path)
     if not path.is_file():  # before the run name is looked up: a typo is not a clash
         raise AsrlensError(f"file not found: {path}" if not path.exists()
@@ -128,10 +139,33 @@ def import_run(
                            f"{', '.join(ALIGNMENTS)}")
     dataset = resolve_dataset(engine, dataset)
     run_id = run_id or path.stem
-    _check_replace(engine, run_id, replace)
+    replacing = _check_replace(engine, run_id, replace)
     stream = open_hypotheses(path, fmt=fmt)
     source = str(path.resolve())
     now = utc_now()
+    try:
+        matched_by, counted, issue_counts, issues, covered = _import(
+            engine, path, stream, source=source, now=now, dataset=dataset, run_id=run_id,
+            norm=norm, alignment=alignment, model=model, replacing=replacing)
+    except ImportInterrupted:
+        raise
+    except KeyboardInterrupt as exc:  # before the first commit: nothing was written
+        raise ImportInterrupted(run_id, replaced=False) from exc
+    summary = query(engine, named_query("infer", "run_summary_row"), run_id=run_id)[0]
+    return ImportResult(
+        run_id=run_id, dataset=dataset, path=path, fmt=stream.fmt, lines=counted["lines"],
+        files_total=covered["files"], files_scored=covered["files"] - covered["missing"],
+        files_without_hypothesis=covered["missing"], matched_by=matched_by,
+        wer=_float(summary["wer"]), strict_wer=_float(summary["strict_wer"]),
+        raw_wer=_float(summary["raw_wer"]), issues=issues, issue_counts=issue_counts,
+    )
+
+
+def _import(engine: sa.Engine, path: Path, stream: HypStream, *, source: str, now,
+            dataset: str, run_id: str, norm, alignment: str, model: str | None,
+            replacing: bool) -> tuple:
+    """Store the run (the module's docstring says in which transactions); returns
+    (matched_by, line counts, issue counts, first issues, covered counts)."""
     with engine.connect() as conn, _path_functions(conn):
         # First transaction: read, match and check the file; nothing is written if it fails.
         _run_script(conn, named_query("infer", "import_stage"))
@@ -151,7 +185,7 @@ def import_run(
         issues = [ImportIssue(**r) for r in query(conn, named_query(
             "infer", "import_first_issues"), n=ISSUES_KEPT)]
         covered = query(conn, named_query("infer", "import_covered_counts"))[0]
-        if replace:
+        if replacing:
             _delete_run(conn, run_id)
         insert_rows(conn, "runs", [{
             "run_id": run_id, "dataset": dataset, "engine": ENGINE_NAME,
@@ -176,17 +210,13 @@ def import_run(
             conn.execute(sa.text(named_query("infer", "import_finish")),
                          {"run_id": run_id, "finished_at": utc_now(), "audio_s": audio_s})
             conn.commit()
+        except KeyboardInterrupt as exc:
+            _discard_run(conn, run_id)
+            raise ImportInterrupted(run_id, replaced=replacing) from exc
         except BaseException:
             _discard_run(conn, run_id)
             raise
-    summary = query(engine, named_query("infer", "run_summary_row"), run_id=run_id)[0]
-    return ImportResult(
-        run_id=run_id, dataset=dataset, path=path, fmt=stream.fmt, lines=counted["lines"],
-        files_total=covered["files"], files_scored=covered["files"] - covered["missing"],
-        files_without_hypothesis=covered["missing"], matched_by=matched_by,
-        wer=_float(summary["wer"]), strict_wer=_float(summary["strict_wer"]),
-        raw_wer=_float(summary["raw_wer"]), issues=issues, issue_counts=issue_counts,
-    )
+    return matched_by, counted, issue_counts, issues, covered
 
 
 def _stage_lines(conn: sa.Connection, stream: HypStream) -> None:
@@ -302,10 +332,12 @@ def _no_hypothesis(utt_id: str, path: Path) -> str:
     return f"no hypothesis for {utt_id} in {path}"
 
 
-def _check_replace(engine: sa.Engine, run_id: str, replace: bool) -> None:
+def _check_replace(engine: sa.Engine, run_id: str, replace: bool) -> bool:
+    """Whether an imported run `run_id` is to be replaced (`replace` and it exists);
+    AsrlensError where it exists and may not be."""
     stored = query(engine, named_query("infer", "load_run"), run_id=run_id)
     if not stored:
-        return
+        return False
     if stored[0]["source_path"] is None:
         raise AsrlensError(f"run {run_id!r} was transcribed by asrlens, not imported: "
                            "import under another --run NAME")
@@ -317,6 +349,7 @@ def _check_replace(engine: sa.Engine, run_id: str, replace: bool) -> None:
         raise AsrlensError(f"run {run_id!r} already exists (imported from "
                            f"{stored[0]['source_path']}): pass --replace to import it again, "
                            "or choose another --run NAME")
+    return True
 
 
 def _delete_run(conn: sa.Connection, run_id: str) -> None:
