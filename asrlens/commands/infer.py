@@ -30,6 +30,16 @@ def _analysed(analysis) -> None:
         click.echo(analysis_after_line(analysis))
 
 
+def _analysis_interrupted(run_id: str, db_path) -> None:
+    """Ctrl-C or SIGTERM during the analysis after a stored run: say so, exit 130 or 143."""
+    from asrlens.interrupt import exit_status, signal_name
+
+    again = with_db(f"asrlens analyze --run {shlex.quote(run_id)}", db_path)
+    click.echo(f"Interrupted ({signal_name()}) during the analysis: the run is stored whole. "
+               f"Analyse it with: {again}")
+    sys.exit(exit_status())
+
+
 @click.command("infer")
 @dataset_option
 @infer_options
@@ -86,10 +96,7 @@ def infer_command(dataset, infer_settings, progress, then_analyze, db_path):
                        f"{resume}")
             sys.exit(exit_status())
         except AnalysisInterrupted as stop:
-            again = with_db(f"asrlens analyze --run {shlex.quote(stop.result.run_id)}", db_path)
-            click.echo(f"Interrupted ({signal_name()}) during the analysis: the run is "
-                       f"stored whole. Analyse it with: {again}")
-            sys.exit(exit_status())
+            _analysis_interrupted(stop.result.run_id, db_path)
         except KeyboardInterrupt:  # before the first file was transcribed
             click.echo(f"Interrupted ({signal_name()}) before any file was transcribed: "
                        f"nothing is lost. Resume with: {same_command()}")
@@ -198,8 +205,5 @@ def import_run_command(hyp_file, dataset, run_id, fmt, model, normalizer, alignm
                        f"stored{replaced}. Import it again with: {same_command()}")
             sys.exit(exit_status())
         except AnalysisInterrupted as stop:
-            again = with_db(f"asrlens analyze --run {shlex.quote(stop.result.run_id)}", db_path)
-            click.echo(f"Interrupted ({signal_name()}) during the analysis: the run is "
-                       f"stored whole. Analyse it with: {again}")
-            sys.exit(exit_status())
+            _analysis_interrupted(stop.result.run_id, db_path)
         _analysed(analysis)
