@@ -321,6 +321,14 @@ def batched_import(monkeypatch, *, after_store):
     monkeypatch.setattr(module._Rows, "store", store)
 
 
+def raise_at(batch: int, exc: BaseException):
+    """An after_store for batched_import that raises `exc` once `batch` batches are stored."""
+    def after_store(batches, conn):
+        if batches == batch:
+            raise exc
+    return after_store
+
+
 def test_an_import_commits_each_batch_and_says_running_until_the_last(toy, tmp_path,
                                                                      monkeypatch):
     # issue 26: DuckDB holds a transaction's rows in memory until it commits, so a
@@ -351,11 +359,7 @@ def test_an_import_cut_short_after_its_first_commit_leaves_nothing_of_the_run(
     path = hypotheses_in_every_format(tmp_path, toy_root(toy))["trn"]
     do_import(toy, path, run_id="whole")
 
-    def stop(batches, conn):
-        if batches == 3:
-            raise fault("stopped")
-
-    batched_import(monkeypatch, after_store=stop)
+    batched_import(monkeypatch, after_store=raise_at(3, fault("stopped")))
     with pytest.raises(fault) as raised:
         do_import(toy, path, run_id="h")
     if fault is KeyboardInterrupt:  # Ctrl-C or SIGTERM: ImportInterrupted says what is left
@@ -377,11 +381,7 @@ def test_cli_import_run_interrupted_says_nothing_is_stored_and_how_to_import_aga
     path = hypotheses_in_every_format(tmp_path, toy_root(toy))["trn"]
     do_import(toy, path, run_id="h")
 
-    def stop(batches, conn):
-        if batches == 2:
-            raise KeyboardInterrupt
-
-    batched_import(monkeypatch, after_store=stop)
+    batched_import(monkeypatch, after_store=raise_at(2, KeyboardInterrupt()))
     args = ["import-run", str(path), "--run", "h", "--replace", "--db", str(toy)]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 130, result.output
@@ -411,11 +411,7 @@ def test_a_killed_import_is_marked_interrupted_and_imported_again_with_replace(
     path = hypotheses_in_every_format(tmp_path, toy_root(toy))["trn"]
     do_import(toy, path, run_id="whole")
 
-    def die(batches, conn):
-        if batches == 2:
-            raise SystemExit("killed")
-
-    batched_import(monkeypatch, after_store=die)
+    batched_import(monkeypatch, after_store=raise_at(2, SystemExit("killed")))
     monkeypatch.setattr(module, "_discard_run", lambda conn, run_id: None)  # no clean-up
     with pytest.raises(SystemExit):
         do_import(toy, path, run_id="h")
